@@ -1,0 +1,162 @@
+"""The one place that reads the environment.
+
+Every environment-specific value (where data lives, the Spark master, the MLflow tracking URI,
+the PII key, policy thresholds) comes from here, so switching from the embedded default to a
+cluster or managed services is configuration, never a code edit. Nothing else in creditlake
+reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not an integer") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. Build it with :func:`get_settings`."""
+
+    home: Path
+    landing_uri: str
+    lake_dir: Path
+    warehouse_path: Path
+    spark_master: str
+    spark_driver_memory: str
+    spark_shuffle_partitions: int
+    mlflow_tracking_uri: str
+    mlflow_artifact_root: str
+    s3_endpoint_url: str | None
+    pii_key_env: str | None = field(repr=False)
+    pii_key_file: Path
+    apr_cap: float
+    credit_limit_cny: float
+    sensor_timeout_seconds: int
+    sensor_poke_seconds: int
+    psi_watch: float
+    psi_act: float
+    champion_min_auc: float
+    champion_min_ks: float
+    champion_max_auc_drop: float
+
+    # Derived locations -------------------------------------------------------------------------
+    @property
+    def landing_is_s3(self) -> bool:
+        return self.landing_uri.startswith("s3://")
+
+    @property
+    def bronze_dir(self) -> Path:
+        return self.lake_dir / "bronze"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.lake_dir / "quarantine"
+
+    @property
+    def reconciliation_dir(self) -> Path:
+        return self.lake_dir / "reconciliation"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Local scratch space (e.g. files fetched from S3 before Spark reads them)."""
+        return self.home / "tmp"
+
+    @property
+    def oracle_dir(self) -> Path:
+        """The generator's ground truth (true PD per loan). Never read by the pipeline."""
+        return self.home / "oracle"
+
+    @property
+    def gx_dir(self) -> Path:
+        return self.home / "gx"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @cached_property
+    def pii_key(self) -> bytes:
+        """The HMAC key for PII tokens, from a secret: never from code.
+
+        ``CREDITLAKE_PII_KEY`` (the key itself, e.g. injected from a secrets manager) wins over
+        ``CREDITLAKE_PII_KEY_FILE`` (a file readable only by its owner).
+        """
+        if self.pii_key_env:
+            key = self.pii_key_env.encode()
+        elif self.pii_key_file.is_file():
+            key = self.pii_key_file.read_bytes().strip()
+        else:
+            raise SettingsError(
+                "No PII tokenisation key: set CREDITLAKE_PII_KEY, or CREDITLAKE_PII_KEY_FILE to a "
+                f"file holding it (looked for {self.pii_key_file}); `creditlake init-secrets` "
+                "creates a random one for local use."
+            )
+        if len(key) < 32:
+            raise SettingsError("The PII tokenisation key must be at least 32 bytes long.")
+        return key
+
+
+def get_settings() -> Settings:
+    """Read the environment once per call; cheap, so callers need not cache it."""
+    home = Path(_env("CREDITLAKE_HOME", str(PROJECT_ROOT / "var"))).resolve()
+    lake_dir = Path(_env("CREDITLAKE_LAKE_DIR", str(home / "lake"))).resolve()
+    mlflow_dir = home / "mlflow"
+    return Settings(
+        home=home,
+        landing_uri=_env("CREDITLAKE_LANDING_URI", str(home / "landing")),
+        lake_dir=lake_dir,
+        warehouse_path=Path(
+            _env("CREDITLAKE_WAREHOUSE_PATH", str(home / "warehouse" / "creditlake.duckdb"))
+        ).resolve(),
+        spark_master=_env("CREDITLAKE_SPARK_MASTER", "local[2]"),
+        spark_driver_memory=_env("CREDITLAKE_SPARK_DRIVER_MEMORY", "2g"),
+        spark_shuffle_partitions=_int("CREDITLAKE_SPARK_SHUFFLE_PARTITIONS", 4),
+        mlflow_tracking_uri=_env("MLFLOW_TRACKING_URI", f"sqlite:///{mlflow_dir / 'mlflow.db'}"),
+        mlflow_artifact_root=_env(
+            "CREDITLAKE_MLFLOW_ARTIFACT_ROOT", (mlflow_dir / "artifacts").as_uri()
+        ),
+        s3_endpoint_url=_env("CREDITLAKE_S3_ENDPOINT_URL"),
+        pii_key_env=_env("CREDITLAKE_PII_KEY"),
+        pii_key_file=Path(_env("CREDITLAKE_PII_KEY_FILE", str(home / "secrets" / "pii_key"))),
+        apr_cap=_float("CREDITLAKE_APR_CAP", 0.24),
+        credit_limit_cny=_float("CREDITLAKE_CREDIT_LIMIT_CNY", 200_000.0),
+        sensor_timeout_seconds=_int("CREDITLAKE_SENSOR_TIMEOUT_SECONDS", 6 * 3600),
+        sensor_poke_seconds=_int("CREDITLAKE_SENSOR_POKE_SECONDS", 60),
+        psi_watch=_float("CREDITLAKE_PSI_WATCH", 0.10),
+        psi_act=_float("CREDITLAKE_PSI_ACT", 0.25),
+        champion_min_auc=_float("CREDITLAKE_CHAMPION_MIN_AUC", 0.65),
+        champion_min_ks=_float("CREDITLAKE_CHAMPION_MIN_KS", 0.20),
+        champion_max_auc_drop=_float("CREDITLAKE_CHAMPION_MAX_AUC_DROP", 0.005),
+    )
