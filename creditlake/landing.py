@@ -40,7 +40,7 @@ class Landing:
         return self.uri.startswith("s3://")
 
     def _bucket_prefix(self) -> tuple[str, str]:
-        rest = self.uri[len("s3://"):]
+        rest = self.uri[len("s3://") :]
         bucket, _, prefix = rest.partition("/")
         return bucket, prefix.strip("/")
 
@@ -69,8 +69,10 @@ class Landing:
         """A local path to the delivered file (downloaded first when the landing zone is S3)."""
         key = delivery_key(source, logical_date, file_name)
         if not self.exists(source, logical_date, file_name):
-            raise LandingError(f"landing file {self.location(source, logical_date, file_name)} "
-                               "has not been delivered")
+            raise LandingError(
+                f"landing file {self.location(source, logical_date, file_name)} "
+                "has not been delivered"
+            )
         if not self.is_s3:
             return Path(self.uri) / key
         local = self.settings.staging_dir / "landing" / key

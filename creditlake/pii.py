@@ -78,9 +78,7 @@ def national_id_check_column(col: Column) -> Column:
         term = F.substring(col, i + 1, 1).cast("int") * w
         weighted = term if weighted is None else weighted + term
     expected = F.substring(F.lit(_ID_CHECK), (weighted % 11 + 1).cast("int"), 1)
-    return (
-        col.rlike(r"^[0-9]{17}[0-9X]$") & (F.substring(col, 18, 1) == expected)
-    )
+    return col.rlike(r"^[0-9]{17}[0-9X]$") & (F.substring(col, 18, 1) == expected)
 
 
 def luhn_valid(digits: str) -> bool:

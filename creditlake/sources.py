@@ -92,8 +92,13 @@ SOURCES: dict[str, Source] = {
             columns=(
                 C("customer_id", "string", required=True),
                 C("name", "string", required=True, pii="C2"),
-                C("national_id", "string", required=True, pii="C2",
-                  description="18-digit resident ID; birth date and sex are derived at bronze"),
+                C(
+                    "national_id",
+                    "string",
+                    required=True,
+                    pii="C2",
+                    description="18-digit resident ID; birth date and sex are derived at bronze",
+                ),
                 C("mobile", "string", required=True, pii="C2"),
                 C("bank_card_number", "string", required=True, pii="C2"),
                 C("province", "string", required=True),
@@ -182,7 +187,7 @@ SOURCES: dict[str, Source] = {
             domain=DOMAIN_CUSTOMER_BEHAVIOUR,
             format="jsonl",
             key="event_id",
-            description="Mobile-app events: logins, page views, clicks, device and location changes.",
+            description="Mobile-app events: logins, page views, clicks, device or location changes",
             columns=(
                 C("event_id", "string", required=True),
                 C("customer_id", "string", required=True),
@@ -254,10 +259,18 @@ def get_source(name: str) -> Source:
 
 def bronze_columns(source: Source) -> list[Column]:
     """The bronze schema, in order: source columns (PII tokenised), derived, lineage."""
-    cols = [Column(c.bronze_name, "string" if c.tokenised else c.type, c.required,
-                   "C2-token" if c.tokenised else c.pii, c.positive, c.non_negative,
-                   c.description)
-            for c in source.columns]
+    cols = [
+        Column(
+            c.bronze_name,
+            "string" if c.tokenised else c.type,
+            c.required,
+            "C2-token" if c.tokenised else c.pii,
+            c.positive,
+            c.non_negative,
+            c.description,
+        )
+        for c in source.columns
+    ]
     if source.name == "customers":
         cols.extend(CUSTOMER_DERIVED_COLUMNS)
     cols.extend(LINEAGE_COLUMNS)

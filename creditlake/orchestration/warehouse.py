@@ -1,0 +1,105 @@
+"""The ``transform__warehouse`` DAG: bronze → staging → intermediate → marts, then quality gates.
+
+dbt runs through astronomer-cosmos, one Airflow task per model (``dbt build`` of the model and its
+tests, so a failed test stops its dependants), rendered from the parsed manifest so that parsing the
+DAG file never runs dbt. Every build is pinned to the run's logical date through the dbt var
+``as_of_date``, so a backfill rebuilds the warehouse as it was known on that day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, dag, task
+
+from creditlake.orchestration.common import (
+    DEFAULT_ARGS,
+    START_DATE,
+    WaitSensor,
+    bronze_asset,
+    fail_on,
+    logical_date_of,
+    marts_asset,
+)
+from creditlake.settings import get_settings
+from creditlake.sources import SOURCES
+
+#: DuckDB takes one writer at a time: every dbt task shares this one-slot pool.
+WAREHOUSE_POOL = "warehouse_writer"
+
+
+def _bronze_ready(context: dict[str, Any]) -> str | None:
+    """The first source whose bronze partition for the date has not reconciled, if any."""
+    settings = get_settings()
+    day = logical_date_of(context).isoformat()
+    for source in SOURCES:
+        marker = settings.reconciliation_dir / source / f"ingest_date={day}" / "reconciliation.json"
+        if not marker.is_file():
+            return f"reconciled bronze partition {source}/ingest_date={day}"
+    return None
+
+
+def _dbt_task_group():
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+
+    from creditlake.warehouse import PROFILES_DIR, PROJECT_DIR, dbt_env
+
+    settings = get_settings()
+    return DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=PROJECT_DIR,
+            manifest_path=PROJECT_DIR / "target" / "manifest.json",
+            install_dbt_deps=False,
+        ),
+        profile_config=ProfileConfig(
+            profile_name="creditlake",
+            target_name="dev",
+            profiles_yml_filepath=PROFILES_DIR / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            emit_datasets=False,
+        ),
+        operator_args={
+            "vars": {"as_of_date": "{{ ds }}"},
+            "env": dbt_env(settings),
+            "append_env": True,
+            "install_deps": False,
+            "pool": WAREHOUSE_POOL,
+        },
+    )
+
+
+def build_warehouse_dag(doc_md: str | None) -> DAG:
+    @dag(
+        dag_id="transform__warehouse",
+        schedule="@daily",
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=["transform", "dbt", "warehouse"],
+        doc_md=doc_md,
+        default_args=DEFAULT_ARGS,
+    )
+    def transform() -> None:
+        wait = WaitSensor(
+            task_id="wait_for_bronze",
+            check=_bronze_ready,
+            inlets=[bronze_asset(source) for source in SOURCES],
+        )
+
+        @task(outlets=[marts_asset()], pool=WAREHOUSE_POOL)
+        def validate_warehouse(**context: Any) -> list[dict]:
+            """Great Expectations on the training set and loans; critical failures stop here."""
+            from expectations.validate import QualityGateError, validate_warehouse
+
+            run = fail_on(QualityGateError)(validate_warehouse)
+            return [result.to_dict() for result in run(logical_date_of(context))]
+
+        wait >> _dbt_task_group() >> validate_warehouse()
+
+    return transform()

@@ -1,0 +1,14 @@
+"""
+### Ingest external credit-bureau reports into bronze
+
+Daily, for the run's logical date, the bureau report file is awaited in the landing zone, loaded by
+Spark into bronze Parquet (bad rows quarantined, reconciled) and validated by Great Expectations.
+Thin-file customers have no report; that absence is information, not an error.
+
+Per source: `wait_for_landing` → `load_bronze` → `validate_bronze` (announces `bronze.<source>`).
+"""
+
+from creditlake.orchestration.ingest import build_ingest_dag
+from creditlake.sources import DOMAIN_CREDIT_BUREAU
+
+build_ingest_dag(DOMAIN_CREDIT_BUREAU, __doc__)

@@ -1,0 +1,16 @@
+"""
+### Ingest loan origination system (LOS) exports into bronze
+
+Daily, for the run's logical date, each LOS export (customers, applications, loans, repayment
+schedules, repayments) is awaited in the landing zone, loaded by Spark into bronze Parquet
+(typed to the source registry, PII replaced by HMAC tokens, bad rows quarantined with their reason,
+reconciled: landing rows = bronze + quarantined + duplicates dropped) and validated by Great
+Expectations. Re-running a date replaces that date's partitions.
+
+Per source: `wait_for_landing` → `load_bronze` → `validate_bronze` (announces `bronze.<source>`).
+"""
+
+from creditlake.orchestration.ingest import build_ingest_dag
+from creditlake.sources import DOMAIN_LOAN_ORIGINATION
+
+build_ingest_dag(DOMAIN_LOAN_ORIGINATION, __doc__)

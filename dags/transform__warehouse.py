@@ -1,0 +1,16 @@
+"""
+### Build the governed warehouse with dbt, then gate it with Great Expectations
+
+Daily, once every source's bronze partition for the logical date has reconciled, dbt (through
+astronomer-cosmos, one task per model, each `dbt build` with its tests) builds staging views,
+intermediate models and the marts `dim_customers`, `fct_loans`, `fct_installments`,
+`fct_application_features` and `fct_application_training_set` in DuckDB, as of the logical date.
+Great Expectations then checks the training set and loans (policy rules included); a failed
+critical expectation fails the run so neither training nor scoring consumes bad data.
+
+`wait_for_bronze` → `dbt` (task group) → `validate_warehouse` (announces `warehouse.marts`).
+"""
+
+from creditlake.orchestration.warehouse import build_warehouse_dag
+
+build_warehouse_dag(__doc__)
