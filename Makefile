@@ -1,0 +1,66 @@
+# creditlake — the vocabulary of the README.
+#   make demo   set everything up and run the whole platform on the embedded default
+#   make test   run the test suite (Python, dbt, Airflow, Spark, MLflow, Terraform)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell sha256sum requirements.lock 2>/dev/null | cut -c1-12)
+UV_VERSION := 0.13.9
+
+.PHONY: help setup check-java demo test test-fast lint format lock bench airflow-standalone env clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+check-java:
+	@command -v java >/dev/null 2>&1 || { echo "Java 17 is required for Spark: install it with 'sudo apt-get install -y openjdk-17-jre-headless' (or set JAVA_HOME)"; exit 1; }
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required: install Python 3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: check-java $(STAMP)  ## create the virtual environment from the lock file and a local PII key
+	@$(BIN)/creditlake init-secrets
+
+demo: setup  ## generate data and run every DAG through Airflow, then print the summary
+	$(BIN)/creditlake demo
+
+test: setup  ## run the whole test suite
+	$(BIN)/pytest
+
+test-fast: setup  ## unit tests only (no end-to-end platform run)
+	$(BIN)/pytest -m "not slow"
+
+lint: setup  ## ruff and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lock:  ## re-resolve requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+bench: setup  ## wall time and peak memory of the demo at the default scale
+	/usr/bin/time -v $(BIN)/creditlake demo 2>&1 | tee var/bench-demo.log | grep -E 'Elapsed|Maximum resident|summary' || true
+
+env: setup  ## print export lines for running the airflow and dbt CLIs by hand
+	@$(BIN)/creditlake env
+
+airflow-standalone: setup  ## the Airflow UI on http://127.0.0.1:8080 over the demo's metadata DB
+	eval "$$($(BIN)/creditlake env)" && $(BIN)/airflow standalone
+
+clean:  ## remove generated data, warehouse, MLflow store and Airflow DB (not the venv)
+	rm -rf var dbt_project/target dbt_project/logs
+
+-include infra/infra.mk

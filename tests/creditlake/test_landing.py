@@ -1,0 +1,82 @@
+"""The landing zone works the same on a local folder and on S3 (a moto server on loopback)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from creditlake.landing import Landing, LandingError
+from creditlake.settings import get_settings
+
+DAY = dt.date(2026, 1, 2)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def s3_landing(creditlake_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Landing]:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        endpoint = f"http://127.0.0.1:{port}"
+        monkeypatch.setenv("CREDITLAKE_S3_ENDPOINT_URL", endpoint)
+        monkeypatch.setenv("CREDITLAKE_LANDING_URI", "s3://landing-bucket/raw")
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="landing-bucket")
+        yield Landing.from_settings(get_settings())
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def local_landing(creditlake_home: Path) -> Landing:
+    return Landing.from_settings(get_settings())
+
+
+@pytest.mark.parametrize("landing_fixture", ["local_landing", "s3_landing"])
+def test_put_exists_fetch(
+    landing_fixture: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    landing: Landing = request.getfixturevalue(landing_fixture)
+    delivered = tmp_path / "customers.csv"
+    delivered.write_text("customer_id\nC1\n")
+    assert not landing.exists("customers", DAY, "customers.csv")
+    with pytest.raises(LandingError, match=r"customers/2026-01-02/customers.csv"):
+        landing.fetch("customers", DAY, "customers.csv")
+
+    location = landing.put(delivered, "customers", DAY)
+    assert location.endswith("customers/2026-01-02/customers.csv")
+    assert landing.exists("customers", DAY, "customers.csv")
+    assert landing.fetch("customers", DAY, "customers.csv").read_text() == "customer_id\nC1\n"
+    assert not landing.exists("customers", DAY + dt.timedelta(days=1), "customers.csv")
+
+
+def test_s3_objects_live_under_the_prefix(s3_landing: Landing, tmp_path: Path) -> None:
+    import boto3
+
+    delivered = tmp_path / "loans.csv"
+    delivered.write_text("loan_id\n")
+    s3_landing.put(delivered, "loans", DAY)
+    client = boto3.client("s3", endpoint_url=s3_landing.settings.s3_endpoint_url)
+    keys = [
+        o["Key"]
+        for o in client.list_objects_v2(Bucket="landing-bucket", Prefix="raw/loans")["Contents"]
+    ]
+    assert keys == ["raw/loans/2026-01-02/loans.csv"]

@@ -1,0 +1,42 @@
+"""Settings: defaults follow CREDITLAKE_HOME, and bad configuration names the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from creditlake.settings import SettingsError, get_settings
+
+
+def test_locations_follow_the_home(creditlake_home: Path) -> None:
+    settings = get_settings()
+    assert settings.home == creditlake_home.resolve()
+    assert settings.bronze_dir == creditlake_home.resolve() / "lake" / "bronze"
+    assert settings.mlflow_tracking_uri.startswith("sqlite:///")
+    assert str(creditlake_home.resolve()) in settings.mlflow_tracking_uri
+
+
+def test_pii_key_comes_from_the_environment_or_a_file(
+    creditlake_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CREDITLAKE_PII_KEY")
+    with pytest.raises(SettingsError, match="CREDITLAKE_PII_KEY"):
+        _ = get_settings().pii_key
+    key_file = creditlake_home / "key"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text("f" * 64 + "\n")
+    monkeypatch.setenv("CREDITLAKE_PII_KEY_FILE", str(key_file))
+    assert get_settings().pii_key == b"f" * 64
+
+
+def test_short_keys_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CREDITLAKE_PII_KEY", "short")
+    with pytest.raises(SettingsError, match="at least 32 bytes"):
+        _ = get_settings().pii_key
+
+
+def test_bad_numbers_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CREDITLAKE_APR_CAP", "24%")
+    with pytest.raises(SettingsError, match="CREDITLAKE_APR_CAP"):
+        get_settings()
