@@ -1,0 +1,19 @@
+{#-
+    Keep one row per key: the latest delivery of it.
+
+    A source may deliver a record again on a later day (a correction, or a re-sent extract);
+    the latest delivery is the truth as of the build date. Ties within one delivery (which bronze
+    deduplication should already prevent) go to the later ingest, then the later file row, so the
+    choice is deterministic. Expects the staging lineage columns `ingest_date`, `ingested_at` and
+    `source_row_number`.
+-#}
+{% macro keep_latest_delivery(key_columns) -%}
+    {{ return(adapter.dispatch('keep_latest_delivery', 'creditlake')(key_columns)) }}
+{%- endmacro %}
+
+{% macro default__keep_latest_delivery(key_columns) -%}
+    qualify row_number() over (
+        partition by {{ key_columns | join(', ') }}
+        order by ingest_date desc, ingested_at desc, source_row_number desc
+    ) = 1
+{%- endmacro %}

@@ -1,0 +1,429 @@
+"""Expectation suites, built in code from the source registry and settings.
+
+Suites are generated, never hand-edited JSON, so they cannot drift from the schema: a column added
+to ``creditlake/sources.py`` is checked at bronze the next time a partition is validated, and a
+policy threshold changed in settings (``CREDITLAKE_APR_CAP``, ``CREDITLAKE_CREDIT_LIMIT_CNY``)
+changes the rule everywhere at once.
+
+Severities
+----------
+* **critical** — structural rules (schema, keys, required values, amount signs, token shape, closed
+  value sets, schedule arithmetic) and the warehouse rules a model depends on (label values, bad
+  rate, borrower age, no future data). A failure means the data cannot be trusted, so the quality
+  gate stops the pipeline.
+* **warning** — lending-policy rules on individual records: APR above the policy cap, an amount
+  above the per-borrower credit limit. Such a record is real and structurally valid: the source
+  system did grant or request it. Dropping it would hide it, and stopping the pipeline would block
+  every other record of the day, so it flows on and the breach is recorded in the quality summary
+  and Data Docs for the governance team to follow up. That is the choice documented in
+  ``docs/quality.md``. A loan whose schedule misses an instalment (quarantined at bronze, so
+  already reported) is a warning too; the critical schedule-sum rule covers complete schedules.
+
+Warehouse suites are built from the columns the mart actually has: the dbt models evolve in
+parallel, so a missing *optional* column skips only the rule that needs it (logged, and listed in
+the quality summary as skipped), while a missing key or label column fails the suite.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import great_expectations as gx
+from great_expectations import expectations as gxe
+from great_expectations.expectations.expectation import Expectation
+
+from creditlake.settings import Settings
+from creditlake.sources import Column, Source, bronze_columns
+
+logger = logging.getLogger(__name__)
+
+CRITICAL = "critical"
+WARNING = "warning"
+INFO = "info"
+SEVERITIES = (CRITICAL, WARNING, INFO)
+
+#: A keyed HMAC-SHA256 token (creditlake.pii.tokenise): 64 lower-case hex characters.
+TOKEN_REGEX = r"^[0-9a-f]{64}$"
+#: The PII category bronze gives a tokenised column (creditlake.sources.bronze_columns).
+TOKEN_PII_CATEGORY = "C2-token"
+
+#: Closed value domains, by (source, bronze column). The registry describes these domains in its
+#: column descriptions; the sets live here, next to the rule that enforces them, until the registry
+#: carries value sets itself. ``tests/expectations`` checks every entry names a registry column.
+CLOSED_DOMAINS: dict[tuple[str, str], tuple[str | int, ...]] = {
+    ("customers", "residence_type"): ("urban", "rural"),
+    ("customers", "is_new_citizen"): (0, 1),
+    ("customers", "sex"): ("M", "F"),
+    ("applications", "decision"): ("approved", "rejected"),
+    ("app_events", "event_type"): (
+        "login",
+        "page_view",
+        "click",
+        "device_change",
+        "location_change",
+    ),
+}
+
+#: Registry (Spark SQL) type → the pyspark.sql.types class GX compares the column type with.
+SPARK_TYPE_CLASSES: dict[str, str] = {
+    "string": "StringType",
+    "int": "IntegerType",
+    "bigint": "LongType",
+    "double": "DoubleType",
+    "boolean": "BooleanType",
+    "date": "DateType",
+    "timestamp": "TimestampType",
+}
+
+BRONZE_SUITE_PREFIX = "bronze_"
+TRAINING_SET_SUITE = "warehouse_training_set"
+LOANS_SUITE = "warehouse_loans"
+TRAINING_SET_TABLE = "marts.fct_application_training_set"
+LOANS_TABLE = "marts.fct_loans"
+
+#: Suite parameters: the as-of date (midnight), and the first instant after it (rows dated on the
+#: as-of date, at any time of day, are strictly before it).
+AS_OF_DATE_PARAMETER = "as_of_date"
+AS_OF_END_PARAMETER = "as_of_end"
+
+BAD_RATE_MIN = 0.01
+BAD_RATE_MAX = 0.5
+MIN_BORROWER_AGE_YEARS = 18
+
+
+@dataclass(frozen=True)
+class PolicyCap:
+    """A lending-policy ceiling on one column of one table (a source or a mart).
+
+    ``setting`` names the :class:`~creditlake.settings.Settings` attribute holding the ceiling,
+    so the rule follows configuration rather than a number copied into code.
+    """
+
+    table: str
+    column: str
+    setting: str
+    rule: str
+
+
+_APR_RULE = "APR within the policy cap (settings.apr_cap, CREDITLAKE_APR_CAP)"
+_LIMIT_RULE = (
+    "amount within the per-borrower unsecured credit limit "
+    "(settings.credit_limit_cny, CREDITLAKE_CREDIT_LIMIT_CNY)"
+)
+
+POLICY_CAPS: tuple[PolicyCap, ...] = (
+    PolicyCap("applications", "apr", "apr_cap", _APR_RULE),
+    PolicyCap("applications", "requested_amount_cny", "credit_limit_cny", _LIMIT_RULE),
+    PolicyCap("applications", "approved_amount_cny", "credit_limit_cny", _LIMIT_RULE),
+    PolicyCap("loans", "apr", "apr_cap", _APR_RULE),
+    PolicyCap("loans", "principal_cny", "credit_limit_cny", _LIMIT_RULE),
+    PolicyCap(TRAINING_SET_TABLE, "apr", "apr_cap", _APR_RULE),
+    PolicyCap(LOANS_TABLE, "apr", "apr_cap", _APR_RULE),
+    PolicyCap(LOANS_TABLE, "principal_cny", "credit_limit_cny", _LIMIT_RULE),
+)
+
+_POLICY_NOTE = (
+    "Policy rule, severity warning: a breach is a real, structurally valid record that the "
+    "governance team must review; it is reported, and does not stop the pipeline."
+)
+
+
+# Small helpers ------------------------------------------------------------------------------------
+def bronze_suite_name(source_name: str) -> str:
+    return f"{BRONZE_SUITE_PREFIX}{source_name}"
+
+
+def spark_type_class(registry_type: str) -> str:
+    """The pyspark type class name for a registry type (``decimal(p,s)`` → ``DecimalType``)."""
+    if registry_type.startswith("decimal("):
+        return "DecimalType"
+    try:
+        return SPARK_TYPE_CLASSES[registry_type]
+    except KeyError:
+        raise ValueError(
+            f"registry type {registry_type!r} has no Spark type mapping in "
+            "expectations/suites.py SPARK_TYPE_CLASSES; add it there"
+        ) from None
+
+
+def policy_caps(table: str) -> list[PolicyCap]:
+    return [cap for cap in POLICY_CAPS if cap.table == table]
+
+
+def _cap_value(cap: PolicyCap, settings: Settings) -> float:
+    return float(getattr(settings, cap.setting))
+
+
+def policy_cap_expectation(cap: PolicyCap, settings: Settings) -> Expectation:
+    """A warning-level ceiling, labelled so Data Docs show the severity next to the rule."""
+    limit = _cap_value(cap, settings)
+    return gxe.ExpectColumnValuesToBeBetween(
+        column=cap.column,
+        max_value=limit,
+        severity=WARNING,
+        description=f"[warning] policy: {cap.column} at most {limit:g}",
+        notes=f"{cap.rule}: at most {limit:g}. {_POLICY_NOTE}",
+    )
+
+
+# Bronze -------------------------------------------------------------------------------------------
+def _column_expectations(source: Source, column: Column) -> list[Expectation]:
+    """The structural rules one bronze column carries, all critical."""
+    name = column.name
+    rules: list[Expectation] = [
+        gxe.ExpectColumnValuesToBeOfType(
+            column=name,
+            type_=spark_type_class(column.type),
+            notes=f"bronze is typed to the registry: {column.type}",
+        )
+    ]
+    if column.required and name != source.key:
+        rules.append(gxe.ExpectColumnValuesToNotBeNull(column=name, notes="required column"))
+    if column.positive:
+        rules.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=name, min_value=0, strict_min=True, notes="must be positive"
+            )
+        )
+    elif column.non_negative:
+        rules.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=name, min_value=0, notes="must not be negative"
+            )
+        )
+    if column.pii == TOKEN_PII_CATEGORY:
+        rules.append(
+            gxe.ExpectColumnValuesToMatchRegex(
+                column=name,
+                regex=TOKEN_REGEX,
+                notes="personal identifier replaced by its keyed HMAC-SHA256 token",
+            )
+        )
+    domain = CLOSED_DOMAINS.get((source.name, name))
+    if domain is not None:
+        rules.append(
+            gxe.ExpectColumnValuesToBeInSet(
+                column=name, value_set=list(domain), notes="closed value domain"
+            )
+        )
+    return rules
+
+
+def schedule_sum_expectation() -> Expectation:
+    """Each instalment's total is its principal plus its interest, to the cent.
+
+    A query expectation keeps the batch exactly the bronze columns (no helper column that would
+    spoil the schema check) and shows the rule as readable SQL in Data Docs. It selects only the
+    instalment key, so even GX's in-memory sample of failing rows holds no personal data.
+    """
+    return gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=(
+            "select installment_id from {batch} "
+            "where not (total_due_cny <=> principal_due_cny + interest_due_cny)"
+        ),
+        description=("Every schedule row has total_due_cny = principal_due_cny + interest_due_cny"),
+        notes="schedule arithmetic: a broken schedule misstates what the borrower owes",
+    )
+
+
+def bronze_expectations(source: Source, settings: Settings) -> list[Expectation]:
+    """Every rule for one bronze partition of ``source``, in a stable order."""
+    columns = bronze_columns(source)
+    rules: list[Expectation] = [
+        gxe.ExpectTableColumnsToMatchOrderedList(
+            column_list=[c.name for c in columns],
+            notes="bronze schema = creditlake.sources.bronze_columns(source), in order",
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(column=source.key, notes="business key"),
+        gxe.ExpectColumnValuesToBeUnique(column=source.key, notes="business key"),
+    ]
+    for column in columns:
+        rules.extend(_column_expectations(source, column))
+    if source.name == "repayment_schedules":
+        rules.append(schedule_sum_expectation())
+    rules.extend(policy_cap_expectation(cap, settings) for cap in policy_caps(source.name))
+    return rules
+
+
+def bronze_suite(source: Source, settings: Settings) -> gx.ExpectationSuite:
+    return gx.ExpectationSuite(
+        name=bronze_suite_name(source.name),
+        expectations=bronze_expectations(source, settings),
+        meta={"layer": "bronze", "source": source.name, "key": source.key},
+    )
+
+
+# Warehouse ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MartRules:
+    """The expectations a mart's actual columns allow, and the rules skipped for lack of one."""
+
+    expectations: list[Expectation]
+    skipped: list[str]
+
+
+def _optional(
+    column: str, columns: Sequence[str], suite: str, rule: str, skipped: list[str]
+) -> bool:
+    """True when ``column`` is present; otherwise record and log that ``rule`` is skipped."""
+    if column in columns:
+        return True
+    message = f"{rule} skipped: column {column!r} is not in the mart"
+    logger.warning("%s: %s", suite, message)
+    skipped.append(message)
+    return False
+
+
+def _key_rules(key: str) -> list[Expectation]:
+    return [
+        gxe.ExpectColumnToExist(column=key, notes="key column"),
+        gxe.ExpectColumnValuesToNotBeNull(column=key, notes="one row per key"),
+        gxe.ExpectColumnValuesToBeUnique(column=key, notes="one row per key"),
+    ]
+
+
+def _mart_policy_rules(
+    table: str, columns: Sequence[str], suite: str, settings: Settings, skipped: list[str]
+) -> list[Expectation]:
+    return [
+        policy_cap_expectation(cap, settings)
+        for cap in policy_caps(table)
+        if _optional(cap.column, columns, suite, f"policy cap on {cap.column}", skipped)
+    ]
+
+
+#: Columns that date a training-set row; each one present must not be later than the as-of date.
+#: A feature or label from after that date would make a model look better than it can be, and a
+#: performance window ending later means the label had not matured.
+TRAINING_SET_DATE_COLUMNS = (
+    "applied_at",
+    "applied_date",
+    "application_month",
+    "disbursed_date",
+    "performance_window_end_date",
+)
+#: The date dbt pinned the build to (its ``as_of_date`` var); it must be the date being validated.
+BUILD_DATE_COLUMN = "as_of_date"
+
+
+def _build_date_rule(columns: Sequence[str], suite: str, skipped: list[str]) -> list[Expectation]:
+    if not _optional(BUILD_DATE_COLUMN, columns, suite, "build date check", skipped):
+        return []
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column=BUILD_DATE_COLUMN,
+            min_value={"$PARAMETER": AS_OF_DATE_PARAMETER},
+            max_value={"$PARAMETER": AS_OF_DATE_PARAMETER},
+            notes="the mart was built as of the date being validated, not a stale build",
+        )
+    ]
+
+
+def training_set_rules(columns: Sequence[str], settings: Settings) -> MartRules:
+    """Rules for ``marts.fct_application_training_set`` given the columns it has."""
+    suite = TRAINING_SET_SUITE
+    skipped: list[str] = []
+    rules: list[Expectation] = [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, notes="a training set cannot be empty"),
+        *_key_rules("application_id"),
+        gxe.ExpectColumnToExist(column="is_bad", notes="the label"),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="is_bad", notes="matured loans only: no label gaps"
+        ),
+        gxe.ExpectColumnValuesToBeInSet(column="is_bad", value_set=[0, 1], notes="binary label"),
+        gxe.ExpectColumnMeanToBeBetween(
+            column="is_bad",
+            min_value=BAD_RATE_MIN,
+            max_value=BAD_RATE_MAX,
+            notes="bad rate outside 1%-50% means a broken label, not a riskier book",
+        ),
+    ]
+    if _optional(
+        "age_at_application_years", columns, suite, "borrower age at application", skipped
+    ):
+        rules.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column="age_at_application_years",
+                min_value=MIN_BORROWER_AGE_YEARS,
+                notes="policy: borrowers are adults at the application date (critical)",
+            )
+        )
+    for column in TRAINING_SET_DATE_COLUMNS:
+        if _optional(column, columns, suite, "no future data", skipped):
+            rules.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=column,
+                    max_value={"$PARAMETER": AS_OF_END_PARAMETER},
+                    strict_max=True,
+                    notes="no future data: nothing dated after the as-of date",
+                )
+            )
+    rules.extend(_build_date_rule(columns, suite, skipped))
+    rules.extend(_mart_policy_rules(TRAINING_SET_TABLE, columns, suite, settings, skipped))
+    return MartRules(rules, skipped)
+
+
+#: Rows of ``marts.fct_loans`` whose schedule holds every instalment (pandas query syntax).
+COMPLETE_SCHEDULE = "installments_count == term_months"
+
+
+def schedule_principal_expectation(only_complete_schedules: bool) -> Expectation:
+    """The schedule repays exactly the principal lent: critical.
+
+    Checked on complete schedules only, when the mart says which those are: an incomplete one
+    (an instalment quarantined at bronze) cannot add up, and is reported by the completeness rule.
+    """
+    from great_expectations.expectations.row_conditions import PassThroughCondition
+
+    condition = (
+        PassThroughCondition(pass_through_filter=COMPLETE_SCHEDULE)
+        if only_complete_schedules
+        else None
+    )
+    return gxe.ExpectColumnPairValuesToBeEqual(
+        column_A="scheduled_principal_cny",
+        column_B="principal_cny",
+        row_condition=condition,
+        notes="the repayment schedule repays exactly the principal disbursed",
+    )
+
+
+def loans_rules(columns: Sequence[str], settings: Settings) -> MartRules:
+    """Rules for ``marts.fct_loans`` given the columns it has."""
+    suite = LOANS_SUITE
+    skipped: list[str] = []
+    rules: list[Expectation] = [*_key_rules("loan_id")]
+    complete = _optional(
+        "installments_count", columns, suite, "schedule completeness", skipped
+    ) and _optional("term_months", columns, suite, "schedule completeness", skipped)
+    if complete:
+        rules.append(
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A="installments_count",
+                column_B="term_months",
+                severity=WARNING,
+                description="[warning] completeness: a loan's schedule has all its instalments",
+                notes=(
+                    "An instalment quarantined at bronze (a defective delivery row) leaves its "
+                    "loan's schedule incomplete. The row is already in quarantine and the "
+                    "reconciliation report, so the gap is reported here, not failed again."
+                ),
+            )
+        )
+    if _optional(
+        "scheduled_principal_cny", columns, suite, "schedule sums to principal", skipped
+    ) and _optional("principal_cny", columns, suite, "schedule sums to principal", skipped):
+        rules.append(schedule_principal_expectation(complete))
+    rules.extend(_build_date_rule(columns, suite, skipped))
+    rules.extend(_mart_policy_rules(LOANS_TABLE, columns, suite, settings, skipped))
+    return MartRules(rules, skipped)
+
+
+def warehouse_suite(name: str, table: str, rules: MartRules) -> gx.ExpectationSuite:
+    return gx.ExpectationSuite(
+        name=name,
+        expectations=rules.expectations,
+        meta={"layer": "warehouse", "table": table},
+    )

@@ -1,0 +1,390 @@
+"""Quality gates: run a suite's checkpoint, write a compact summary, stop on critical failures.
+
+``validate_bronze`` guards one bronze partition right after the Spark job wrote it;
+``validate_warehouse`` guards the marts the models train on right after dbt built them. Both:
+
+1. run the suite's GX checkpoint, which stores the validation result and updates Data Docs
+   (``settings.gx_dir``), keeping counts but never unexpected values (see
+   :data:`expectations.context.RESULT_FORMAT`);
+2. write ``settings.reports_dir/quality/<suite>/<date>.json``: what was evaluated, what passed, and
+   each failed expectation with its type, column, severity and unexpected count. No values: they
+   could be personal data. Re-running a date replaces its summary;
+3. raise :class:`QualityGateError` naming the suite, the date and the failed critical
+   expectations when any critical one failed. Warning failures (policy breaches on real records)
+   are recorded in the summary and Data Docs and do not stop the pipeline.
+
+Airflow stays out of this module: the DAG tasks in ``creditlake/orchestration`` call these
+functions and turn :class:`QualityGateError` into a task failure without retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from creditlake.lake import parse_date, partition_dir
+from creditlake.settings import Settings, get_settings
+from creditlake.sources import get_source
+from expectations.context import data_docs_index
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from great_expectations import ExpectationSuite
+    from great_expectations.core import ExpectationSuiteValidationResult
+    from pyspark.sql import SparkSession
+
+__all__ = [
+    "QualityGateError",
+    "QualityResult",
+    "data_docs_index",
+    "summary_path",
+    "validate_bronze",
+    "validate_warehouse",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Longest exception text a summary quotes (enough for "column 'x' does not exist").
+MAX_ERROR_CHARS = 200
+
+
+@dataclass(frozen=True)
+class FailedExpectation:
+    """One failed expectation, as much as governance needs and no data values."""
+
+    type: str
+    column: str | None
+    severity: str
+    unexpected_count: int | None
+    observed_value: float | int | None = None
+    error: str | None = None
+
+    def label(self) -> str:
+        where = f"({self.column})" if self.column else ""
+        if self.error:
+            return f"{self.type}{where}: {self.error}"
+        if self.unexpected_count is not None:
+            return f"{self.type}{where}: {self.unexpected_count} unexpected"
+        if self.observed_value is not None:
+            return f"{self.type}{where}: observed {self.observed_value}"
+        return f"{self.type}{where}"
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    """The outcome of one suite on one date; ``to_dict`` is the JSON summary."""
+
+    suite: str
+    date: str
+    evaluated: int
+    passed: int
+    failed: dict[str, int]
+    failed_expectations: list[FailedExpectation]
+    rows: int | None
+    skipped_expectations: list[str] = field(default_factory=list)
+    summary_path: str | None = None
+    data_docs: str | None = None
+
+    @property
+    def success(self) -> bool:
+        """True unless a critical expectation failed: warnings never fail the gate."""
+        return self.failed.get("critical", 0) == 0
+
+    @property
+    def critical_failures(self) -> list[FailedExpectation]:
+        return [f for f in self.failed_expectations if f.severity == "critical"]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["success"] = self.success
+        return data
+
+
+class QualityGateError(RuntimeError):
+    """A critical expectation failed; the message names the suite, date and failed rules."""
+
+    def __init__(self, results: list[QualityResult]) -> None:
+        self.results = results
+        super().__init__(gate_message(results))
+
+
+def gate_message(results: list[QualityResult]) -> str:
+    parts = []
+    for result in results:
+        failures = "; ".join(f.label() for f in result.critical_failures)
+        parts.append(
+            f"quality gate {result.suite} failed for {result.date}: "
+            f"{len(result.critical_failures)} critical expectation(s) failed: {failures}. "
+            f"Summary: {result.summary_path}; Data Docs: {result.data_docs}"
+        )
+    return "\n".join(parts)
+
+
+# Reading a validation result -------------------------------------------------------------------
+def _column_of(kwargs: dict[str, Any]) -> str | None:
+    if kwargs.get("column"):
+        return str(kwargs["column"])
+    pair = [str(kwargs[k]) for k in ("column_A", "column_B") if kwargs.get(k)]
+    return ",".join(pair) or None
+
+
+def _number(value: Any) -> float | int | None:
+    """A numeric observed value (a bad rate, a row count); anything else is not reported."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def failed_expectation(expectation_result: Any) -> FailedExpectation:
+    config = expectation_result.expectation_config
+    result = expectation_result.result or {}
+    exception = expectation_result.exception_info or {}
+    error = None
+    if exception.get("raised_exception"):
+        error = str(exception.get("exception_message") or "raised an exception")
+        error = error.splitlines()[0][:MAX_ERROR_CHARS] if error else error
+    unexpected = result.get("unexpected_count")
+    observed = _number(result.get("observed_value"))
+    if unexpected is None and config.type == "unexpected_rows_expectation":
+        unexpected, observed = observed, None
+    return FailedExpectation(
+        type=config.type,
+        column=_column_of(config.kwargs),
+        severity=str(getattr(config.severity, "value", config.severity) or "critical"),
+        unexpected_count=None if unexpected is None else int(unexpected),
+        observed_value=observed,
+        error=error,
+    )
+
+
+def summarise(
+    validation: ExpectationSuiteValidationResult,
+    suite: str,
+    date: dt.date,
+    skipped: list[str] | None = None,
+) -> QualityResult:
+    """Count what GX evaluated, what passed and what failed by severity; keep no values."""
+    failed = [failed_expectation(r) for r in validation.results if not r.success]
+    by_severity = {"critical": 0, "warning": 0, "info": 0}
+    for failure in failed:
+        by_severity[failure.severity] = by_severity.get(failure.severity, 0) + 1
+    counts = [
+        (r.result or {}).get("element_count")
+        for r in validation.results
+        if isinstance((r.result or {}).get("element_count"), int)
+    ]
+    evaluated = len(validation.results)
+    return QualityResult(
+        suite=suite,
+        date=date.isoformat(),
+        evaluated=evaluated,
+        passed=evaluated - len(failed),
+        failed=by_severity,
+        failed_expectations=failed,
+        rows=max(counts) if counts else None,
+        skipped_expectations=list(skipped or []),
+    )
+
+
+# Writing the summary ---------------------------------------------------------------------------
+def summary_path(settings: Settings, suite: str, date: dt.date) -> Path:
+    return settings.reports_dir / "quality" / suite / f"{date.isoformat()}.json"
+
+
+def write_summary(result: QualityResult, path: Path) -> None:
+    """Write aside and rename, so a reader never sees half a summary and a re-run replaces it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    os.replace(partial, path)
+
+
+# Running a suite -------------------------------------------------------------------------------
+def _run_suite(
+    settings: Settings,
+    suite: ExpectationSuite,
+    engine: str,
+    asset: str,
+    dataframe: Any,
+    date: dt.date,
+    skipped: list[str] | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> QualityResult:
+    import great_expectations as gx
+
+    from expectations.context import (
+        checkpoint_for,
+        dataframe_batch_definition,
+        get_context,
+        project_lock,
+        remember_project_state,
+    )
+
+    with project_lock(settings):
+        context = get_context(settings)
+        batch_definition = dataframe_batch_definition(context, engine, asset)
+        checkpoint = checkpoint_for(context, suite, batch_definition)
+        run = checkpoint.run(
+            batch_parameters={"dataframe": dataframe},
+            expectation_parameters=parameters or {},
+            run_id=gx.RunIdentifier(run_name=date.isoformat(), run_time=dt.datetime.now(dt.UTC)),
+        )
+        remember_project_state(settings)
+    (validation,) = run.run_results.values()
+    path = summary_path(settings, suite.name, date)
+    result = replace(
+        summarise(validation, suite.name, date, skipped),
+        summary_path=str(path),
+        data_docs=str(data_docs_index(settings)),
+    )
+    write_summary(result, path)
+    logger.info(
+        "%s %s: %d evaluated, %d passed, failed by severity %s",
+        result.suite,
+        result.date,
+        result.evaluated,
+        result.passed,
+        result.failed,
+    )
+    return result
+
+
+def read_bronze_partition(spark: SparkSession, settings: Settings, source: str, day: dt.date):
+    """The partition as Spark sees it: its own columns, without the ``ingest_date`` column."""
+    path = partition_dir(settings.bronze_dir / source, day)
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"bronze partition {path} does not exist: run the ingestion of {source!r} for "
+            f"{day.isoformat()} first (bronze lives under settings.bronze_dir = "
+            f"{settings.bronze_dir})"
+        )
+    return spark.read.parquet(str(path))
+
+
+def validate_bronze(
+    source: str,
+    logical_date: dt.date | str,
+    settings: Settings | None = None,
+    spark: SparkSession | None = None,
+) -> QualityResult:
+    """Validate the ``logical_date`` partition of ``source``'s bronze table with its suite."""
+    from expectations.suites import bronze_suite
+
+    settings = settings or get_settings()
+    day = parse_date(logical_date, "logical_date")
+    registered = get_source(source)
+    if spark is None:
+        from spark_jobs.session import get_spark
+
+        spark = get_spark("creditlake-quality", settings)
+    frame = read_bronze_partition(spark, settings, registered.name, day)
+    try:
+        result = _run_suite(
+            settings, bronze_suite(registered, settings), "spark", registered.name, frame, day
+        )
+    finally:
+        frame.unpersist()  # GX persists the batch; free it for the next partition
+    if not result.success:
+        raise QualityGateError([result])
+    return result
+
+
+# Warehouse -------------------------------------------------------------------------------------
+def read_mart(settings: Settings, table: str) -> pd.DataFrame:
+    """A mart as pandas, read through a read-only DuckDB connection (dbt may hold the writer)."""
+    import duckdb
+
+    path = settings.warehouse_path
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"warehouse {path} does not exist (settings.warehouse_path, "
+            "CREDITLAKE_WAREHOUSE_PATH): build it with dbt before validating it"
+        )
+    schema, name = table.split(".", 1)
+    with duckdb.connect(str(path), read_only=True) as con:
+        found = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+        if not found:
+            raise LookupError(
+                f"table {table} is not in the warehouse {path}: run the dbt build that creates it"
+            )
+        return con.execute(f'select * from "{schema}"."{name}"').fetchdf()
+
+
+def prepare_mart_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Put DuckDB's pandas output in the shape the rules compare.
+
+    Booleans become 0/1 (a label may be stored either way), time zones are dropped after
+    converting to UTC (so any date column compares with the as-of bound), dates held as Python
+    objects become timestamps, and money (``*_cny``) is rounded to the cent it is defined to, so a
+    sum computed in floating point still equals the amount it should.
+    """
+    import datetime as _dt
+
+    import pandas as pd
+    from pandas.api import types as ptypes
+
+    frame = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if ptypes.is_bool_dtype(column):
+            frame[name] = column.astype("int64")
+        elif isinstance(column.dtype, pd.DatetimeTZDtype):
+            frame[name] = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        elif ptypes.is_object_dtype(column):
+            sample = column.dropna()
+            if len(sample) and isinstance(sample.iloc[0], _dt.date):
+                frame[name] = pd.to_datetime(column)
+            elif name.endswith("_cny"):
+                frame[name] = pd.to_numeric(column).round(2)
+        elif name.endswith("_cny") and ptypes.is_numeric_dtype(column):
+            frame[name] = column.round(2)
+    return frame
+
+
+def validate_warehouse(
+    as_of_date: dt.date | str, settings: Settings | None = None
+) -> list[QualityResult]:
+    """Validate the training set and the loans mart; raise once if either fails critically.
+
+    Both suites run before the gate decides, so one run's summaries show every problem.
+    """
+    from expectations import suites
+
+    settings = settings or get_settings()
+    day = parse_date(as_of_date, "as_of_date")
+    parameters = {
+        suites.AS_OF_DATE_PARAMETER: dt.datetime.combine(day, dt.time()),
+        suites.AS_OF_END_PARAMETER: dt.datetime.combine(day + dt.timedelta(days=1), dt.time()),
+    }
+    results = []
+    for name, table, build in (
+        (suites.TRAINING_SET_SUITE, suites.TRAINING_SET_TABLE, suites.training_set_rules),
+        (suites.LOANS_SUITE, suites.LOANS_TABLE, suites.loans_rules),
+    ):
+        frame = prepare_mart_frame(read_mart(settings, table))
+        rules = build(list(frame.columns), settings)
+        results.append(
+            _run_suite(
+                settings,
+                suites.warehouse_suite(name, table, rules),
+                "pandas",
+                table.split(".", 1)[1],
+                frame,
+                day,
+                skipped=rules.skipped,
+                parameters=parameters,
+            )
+        )
+    failed = [r for r in results if not r.success]
+    if failed:
+        raise QualityGateError(failed)
+    return results

@@ -1,0 +1,35 @@
+# The dev root with dev.tfvars (run as `terraform test -var-file=dev.tfvars`), offline: the AWS
+# provider is mocked.
+mock_provider "aws" {
+  source = "../../tests/mocks"
+}
+
+run "outputs_map_onto_creditlake_settings" {
+  command = apply
+
+  assert {
+    condition     = output.CREDITLAKE_LANDING_URI == "s3://example-creditlake-dev-landing" && output.CREDITLAKE_LAKE_DIR == "s3a://example-creditlake-dev-lake"
+    error_message = "dev bucket URIs must follow bucket_prefix."
+  }
+
+  assert {
+    condition     = output.MLFLOW_TRACKING_URI == "https://mlflow.dev.creditlake.internal"
+    error_message = "MLFLOW_TRACKING_URI is ${output.MLFLOW_TRACKING_URI}."
+  }
+
+  assert {
+    condition     = output.creditlake_environment.CREDITLAKE_SPARK_MASTER == output.CREDITLAKE_SPARK_MASTER
+    error_message = "The startup environment and the outputs must agree."
+  }
+}
+
+run "rejects_bad_dev_values" {
+  command = plan
+
+  variables {
+    landing_retention_days = 0
+  }
+
+  # Each listed variable must reject its bad value; any other error fails the run.
+  expect_failures = [var.landing_retention_days]
+}

@@ -1,0 +1,70 @@
+# The prod root with prod.tfvars (run as `terraform test -var-file=prod.tfvars`), offline: the
+# AWS provider is mocked. The first run checks that the outputs are exactly creditlake's
+# settings; the others feed prod.tfvars with one bad value each and expect that variable's
+# validation to reject the plan. tests/bad_input/ shows the messages a user gets.
+mock_provider "aws" {
+  source = "../../tests/mocks"
+}
+
+run "outputs_map_onto_creditlake_settings" {
+  command = apply
+
+  assert {
+    condition     = output.CREDITLAKE_LANDING_URI == "s3://example-creditlake-prod-landing"
+    error_message = "CREDITLAKE_LANDING_URI is ${output.CREDITLAKE_LANDING_URI}."
+  }
+
+  assert {
+    condition     = output.CREDITLAKE_LAKE_DIR == "s3a://example-creditlake-prod-lake"
+    error_message = "CREDITLAKE_LAKE_DIR is ${output.CREDITLAKE_LAKE_DIR}."
+  }
+
+  assert {
+    condition     = output.MLFLOW_TRACKING_URI == "https://mlflow.creditlake.internal"
+    error_message = "MLFLOW_TRACKING_URI is ${output.MLFLOW_TRACKING_URI}."
+  }
+
+  assert {
+    condition     = output.CREDITLAKE_SPARK_MASTER == "sc://ip-10-40-0-10.ap-southeast-1.compute.internal:15002"
+    error_message = "CREDITLAKE_SPARK_MASTER is ${output.CREDITLAKE_SPARK_MASTER}."
+  }
+
+  assert {
+    condition     = toset(keys(output.creditlake_environment)) == toset(["CREDITLAKE_HOME", "CREDITLAKE_LANDING_URI", "CREDITLAKE_LAKE_DIR", "CREDITLAKE_SPARK_MASTER", "MLFLOW_TRACKING_URI", "CREDITLAKE_MLFLOW_ARTIFACT_ROOT"])
+    error_message = "creditlake_environment must hold exactly the settings the deployment provides."
+  }
+
+  assert {
+    condition     = !anytrue([for name, _ in output.creditlake_environment : strcontains(name, "PII_KEY") || strcontains(name, "PASSWORD")])
+    error_message = "No secret may travel as a plain setting."
+  }
+
+  assert {
+    condition     = toset(keys(output.role_arns)) == toset(["airflow", "spark", "mlflow", "governance"])
+    error_message = "The outputs must name one role per workload."
+  }
+
+  assert {
+    condition     = output.glue_databases == { bronze = "bronze", staging = "staging", intermediate = "intermediate", marts = "marts" }
+    error_message = "Glue databases must be the schemas dbt writes."
+  }
+
+  assert {
+    condition     = output.bucket_names.landing == "example-creditlake-prod-landing" && output.bucket_names.access_logs == "example-creditlake-prod-access-logs"
+    error_message = "Bucket names must follow bucket_prefix."
+  }
+}
+
+run "rejects_bad_prod_values" {
+  command = plan
+
+  variables {
+    landing_retention_days = 0
+    bucket_prefix          = "Example-CreditLake-Prod"
+    aws_account_id         = "1111-2222-3333"
+    availability_zones     = ["eu-west-1a", "eu-west-1b"]
+  }
+
+  # Each listed variable must reject its bad value; any other error fails the run.
+  expect_failures = [var.landing_retention_days, var.bucket_prefix, var.aws_account_id, var.availability_zones]
+}

@@ -1,0 +1,189 @@
+"""Daily batch scoring of applications with the champion model.
+
+For a logical date D, :func:`main` loads ``models:/credit_pd@champion``, reads the applications
+received on D from ``marts.fct_application_features`` and replaces the rows of D in
+``ml.application_scores`` in one DuckDB transaction (delete, then insert). Running a day twice
+gives the same table; a day without applications writes nothing.
+
+The model is loaded through MLflow's ``pyfunc`` interface, so whichever family is champion the
+output is the same (``pd`` and ``score`` on one points scale), and each row records the model
+version that produced it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+from mlflow.exceptions import MlflowException
+
+from creditlake.lake import parse_date
+from creditlake.settings import Settings, get_settings
+from ml.models import conform_to_schema
+from ml.tracking import configure_mlflow
+from ml.train import CHAMPION, FEATURES_TABLE, REGISTERED_MODEL
+
+#: Stored precision: what a decision or a monitoring report can use. More digits are model noise
+#: (and print as long digit runs that the PII scanner would mistake for card or ID numbers).
+PD_DECIMALS = 6
+SCORE_DECIMALS = 2
+SCORES_SCHEMA = "ml"
+SCORES_TABLE = f"{SCORES_SCHEMA}.application_scores"
+SCORES_DDL = f"""
+create table if not exists {SCORES_TABLE} (
+    application_id varchar not null,
+    score double not null,
+    pd double not null,
+    model_name varchar not null,
+    model_version integer not null,
+    scored_date date not null
+)
+"""
+
+
+class NoChampionError(RuntimeError):
+    """No model version holds the alias ``champion`` yet."""
+
+
+class ScoringDataError(ValueError):
+    """The features table cannot be scored; the message names the table and the problem."""
+
+
+@dataclass
+class ScoreResult:
+    scored_date: str
+    rows: int
+    model_name: str
+    model_version: str
+    table: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_champion(settings: Settings):
+    """The champion's pyfunc model and its version number, or a clear :class:`NoChampionError`."""
+    import mlflow
+
+    client = configure_mlflow(settings)
+    try:
+        version = client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION)
+    except MlflowException:
+        raise NoChampionError(
+            f"registered model {REGISTERED_MODEL!r} has no version with alias {CHAMPION!r} in "
+            f"{settings.mlflow_tracking_uri}: run the ml__train_credit_pd DAG first (a model "
+            "becomes champion only when it passes the gate in ml/train.py)"
+        ) from None
+    model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}@{CHAMPION}")
+    return model, str(version.version)
+
+
+def _application_date_expression(columns: list[str]) -> str:
+    if "applied_date" in columns:
+        return "applied_date"
+    if "applied_at" in columns:
+        return "cast(applied_at as date)"
+    raise ScoringDataError(f"{FEATURES_TABLE} has neither applied_date nor applied_at")
+
+
+def read_applications(warehouse_path: Path, day: dt.date) -> tuple[pd.DataFrame, bool]:
+    """The day's feature rows, and whether ``ml.application_scores`` already holds rows of ``day``.
+
+    Read-only: DuckDB allows one writer, and most days the write connection is then opened only
+    for the insert.
+    """
+    import duckdb
+
+    if not warehouse_path.is_file():
+        raise ScoringDataError(f"warehouse {warehouse_path} does not exist")
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        tables = {
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+        if FEATURES_TABLE not in tables:
+            raise ScoringDataError(f"table {FEATURES_TABLE} does not exist in {warehouse_path}")
+        columns = [row[0] for row in con.execute(f"describe {FEATURES_TABLE}").fetchall()]
+        if "application_id" not in columns:
+            raise ScoringDataError(f"{FEATURES_TABLE} has no application_id column")
+        day_expression = _application_date_expression(columns)
+        frame = con.execute(
+            f"select * from {FEATURES_TABLE} where {day_expression} = ? order by application_id",
+            [day],
+        ).df()
+        has_rows = SCORES_TABLE in tables and bool(
+            con.execute(
+                f"select count(*) from {SCORES_TABLE} where scored_date = ?", [day]
+            ).fetchall()[0][0]
+        )
+    finally:
+        con.close()
+    return frame, has_rows
+
+
+def write_scores(warehouse_path: Path, scores: pd.DataFrame, day: dt.date) -> None:
+    """Replace the rows of ``day`` in ``ml.application_scores`` with ``scores``, atomically."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse_path))
+    try:
+        con.execute("begin transaction")
+        con.execute(f"create schema if not exists {SCORES_SCHEMA}")
+        con.execute(SCORES_DDL)
+        con.execute(f"delete from {SCORES_TABLE} where scored_date = ?", [day])
+        con.register("new_scores", scores)
+        con.execute(
+            f"insert into {SCORES_TABLE} select application_id, score, pd, model_name, "
+            "model_version, scored_date from new_scores"
+        )
+        con.unregister("new_scores")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.close()
+
+
+def score_frame(model, version: str, applications: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The rows of ``ml.application_scores`` for one day's applications."""
+    if applications.empty:
+        return pd.DataFrame(
+            {
+                "application_id": pd.Series(dtype="str"),
+                "score": pd.Series(dtype="float64"),
+                "pd": pd.Series(dtype="float64"),
+                "model_name": pd.Series(dtype="str"),
+                "model_version": pd.Series(dtype="int64"),
+                "scored_date": pd.Series(dtype="datetime64[s]"),
+            }
+        )
+    inputs = conform_to_schema(applications, model.metadata.get_input_schema())
+    predictions = model.predict(inputs)
+    return pd.DataFrame(
+        {
+            "application_id": applications["application_id"].astype("str").to_numpy(),
+            "score": predictions["score"].to_numpy(dtype=float).round(SCORE_DECIMALS),
+            "pd": predictions["pd"].to_numpy(dtype=float).round(PD_DECIMALS),
+            "model_name": REGISTERED_MODEL,
+            "model_version": int(version),
+            "scored_date": day,
+        }
+    )
+
+
+def main(logical_date: str | dt.date, settings: Settings | None = None) -> ScoreResult:
+    """Score the applications of ``logical_date`` with the champion and replace that day's rows."""
+    settings = settings or get_settings()
+    day = parse_date(logical_date, "logical_date")
+    model, version = load_champion(settings)
+    applications, has_rows = read_applications(settings.warehouse_path, day)
+    scores = score_frame(model, version, applications, day)
+    if len(scores) or has_rows:
+        write_scores(settings.warehouse_path, scores, day)
+    return ScoreResult(day.isoformat(), len(scores), REGISTERED_MODEL, version, SCORES_TABLE)

@@ -1,0 +1,112 @@
+"""Governance rules of the dbt project, checked on the build's manifest and warehouse.
+
+Every model is documented with an owner and PII tags, personal columns carry their category,
+keys are tested, foreign keys in the marts have relationship tests, and the sources declare
+exactly the bronze schema of the source registry.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from creditlake.sources import PARTITION_COLUMN, SOURCES, bronze_columns
+
+PII_CATEGORIES = {"C2-token", "C3-derived", "C3-generalised", "C3-location", "C3-location-city"}
+FOREIGN_KEYS = {"customer_id", "application_id", "loan_id"}
+
+pytestmark = pytest.mark.slow
+
+
+def _models(manifest: dict) -> dict[str, dict]:
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+
+
+def _column_pii(column: dict) -> str | None:
+    return (column.get("config", {}).get("meta") or column.get("meta") or {}).get("pii")
+
+
+def _tests_by_model(manifest: dict) -> dict[str, set[tuple[str, str | None]]]:
+    """``model name -> {(test name, column)}`` for the generic tests attached to models."""
+    tests: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("test_metadata"):
+            continue
+        attached = node.get("attached_node") or ""
+        if attached.startswith("model."):
+            tests[attached.split(".")[-1]].add(
+                (node["test_metadata"]["name"], node.get("column_name"))
+            )
+    return tests
+
+
+def test_sources_declare_exactly_the_bronze_schema(built_warehouse) -> None:
+    declared = {
+        node["name"]: node
+        for node in built_warehouse.manifest["sources"].values()
+        if node["package_name"] == "creditlake"
+    }
+    assert set(declared) == set(SOURCES)
+    for name, source in SOURCES.items():
+        expected = [c.name for c in bronze_columns(source)] + [PARTITION_COLUMN]
+        columns = declared[name]["columns"]
+        assert list(columns) == expected, name
+        for column in bronze_columns(source):
+            if column.pii:
+                assert _column_pii(columns[column.name]) == column.pii, f"{name}.{column.name}"
+        location = declared[name]["meta"]["external_location"]
+        assert f"/bronze/{{name}}/{PARTITION_COLUMN}=*/" in location
+        assert "hive_partitioning = true" in location
+
+
+def test_every_model_is_documented_with_owner_and_pii_tags(built_warehouse) -> None:
+    for name, model in _models(built_warehouse.manifest).items():
+        meta = model["config"]["meta"]
+        assert model["description"].strip(), f"{name} has no description"
+        assert meta.get("owner"), f"{name} has no owner"
+        assert isinstance(meta.get("pii"), list), f"{name}: meta.pii must list its categories"
+        column_tags = {_column_pii(c) for c in model["columns"].values()} - {None}
+        assert column_tags <= PII_CATEGORIES, name
+        assert set(meta["pii"]) == column_tags, f"{name}: meta.pii does not match its columns"
+        for column_name, column in model["columns"].items():
+            assert column["description"].strip(), f"{name}.{column_name} is undocumented"
+            if column_name.endswith("_token"):
+                assert _column_pii(column) == "C2-token", f"{name}.{column_name}"
+            if column_name in {"city", "province"}:
+                assert _column_pii(column) == "C3-location-city", f"{name}.{column_name}"
+
+
+def test_every_model_tests_its_key_and_marts_test_their_foreign_keys(built_warehouse) -> None:
+    tests = _tests_by_model(built_warehouse.manifest)
+    for name, model in _models(built_warehouse.manifest).items():
+        key = next(iter(model["columns"]))
+        assert {("unique", key), ("not_null", key)} <= tests[name], f"{name}: key {key} untested"
+        if model["schema"] != "marts":
+            continue
+        for column in FOREIGN_KEYS & set(model["columns"]) - {key}:
+            assert ("relationships", column) in tests[name], f"{name}.{column} has no FK test"
+
+
+def test_marts_never_expose_full_birth_dates_or_coordinates(built_warehouse) -> None:
+    for name, model in _models(built_warehouse.manifest).items():
+        columns = set(model["columns"])
+        assert not columns & {"latitude", "longitude"}, name
+        if model["schema"] == "marts":
+            assert "birth_date" not in columns, name
+
+
+def test_yaml_documents_exactly_the_columns_each_relation_has(built_warehouse) -> None:
+    rows = built_warehouse.query(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "order by table_schema, table_name, ordinal_position"
+    )
+    actual: dict[str, list[str]] = defaultdict(list)
+    for _, table, column in rows:
+        actual[table].append(column)
+    for name, model in _models(built_warehouse.manifest).items():
+        assert actual[name] == list(model["columns"]), f"{name}: YAML and relation differ"

@@ -1,0 +1,131 @@
+"""creditlake.warehouse: dbt's environment and vars, parsing, and failures that name nodes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from dbt_fixture_lake import fresh_settings
+
+from creditlake.sources import SOURCES
+from creditlake.warehouse import (
+    PROFILES_DIR,
+    PROJECT_DIR,
+    DbtRunError,
+    dbt_env,
+    dbt_vars,
+    failure_message,
+    run_dbt,
+)
+
+MARTS = {
+    "dim_customers",
+    "fct_loans",
+    "fct_installments",
+    "fct_application_features",
+    "fct_application_training_set",
+}
+
+
+def test_dbt_env_points_dbt_at_the_settings_locations(tmp_path) -> None:
+    settings = fresh_settings(tmp_path / "home")
+    env = dbt_env(settings)
+    assert env["CREDITLAKE_WAREHOUSE_PATH"] == str(
+        tmp_path / "home" / "warehouse" / "creditlake.duckdb"
+    )
+    assert env["CREDITLAKE_LAKE_DIR"] == str(tmp_path / "home" / "lake")
+    assert env["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "false"
+    assert "DBT_PROJECT_DIR" not in env  # Cosmos runs dbt from a copy of the project
+    assert (PROJECT_DIR / "dbt_project.yml").is_file()
+    assert (PROFILES_DIR / "profiles.yml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-01-04", "2026-01-04"),
+        (dt.date(2025, 12, 31), "2025-12-31"),
+        (dt.datetime(2026, 1, 2, 23, 59), "2026-01-02"),
+        ("2026-01-04T00:00:00+00:00", "2026-01-04"),
+    ],
+)
+def test_dbt_vars_pin_the_as_of_date(value, expected: str) -> None:
+    assert dbt_vars(value) == {"as_of_date": expected}
+
+
+def test_dbt_vars_reject_a_malformed_date() -> None:
+    with pytest.raises(ValueError, match="as_of_date '04/01/2026'"):
+        dbt_vars("04/01/2026")
+
+
+@pytest.mark.slow
+def test_parse_needs_no_as_of_date_and_yields_every_layer(parsed_manifest) -> None:
+    models = {
+        node["name"]: node
+        for node in parsed_manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    schemas = {node["schema"] for node in models.values()}
+    assert schemas == {"staging", "intermediate", "marts"}
+    assert {name for name, node in models.items() if node["schema"] == "marts"} == MARTS
+    assert all(models[name]["contract"]["enforced"] for name in MARTS)
+    assert all(models[name]["config"]["materialized"] == "table" for name in MARTS)
+    staging = {name for name, node in models.items() if node["schema"] == "staging"}
+    assert len(staging) == len(SOURCES)
+    unit_tests = parsed_manifest["unit_tests"]
+    assert {test["model"] for test in unit_tests.values()} >= {
+        "int_installments_repaid",
+        "int_loans_performance_labelled",
+        "int_application_behaviour_features",
+        "int_application_bureau_features",
+        "fct_installments",
+        "fct_application_features",
+        "fct_application_training_set",
+    }
+
+
+@pytest.mark.slow
+def test_a_failed_run_names_the_failed_node_and_the_cause(dbt_settings, parsed_manifest) -> None:
+    with pytest.raises(DbtRunError) as raised:
+        run_dbt(["run", "--select", "stg_los__customers"], dbt_settings, as_of_date=None)
+    message = str(raised.value)
+    assert "model.creditlake.stg_los__customers" in message
+    assert "as_of_date` is required" in message
+    assert "\x1b[" not in message
+
+
+def _result(unique_id: str, status: str, message: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        node=SimpleNamespace(unique_id=unique_id),
+        status=SimpleNamespace(value=status),
+        message=message,
+    )
+
+
+def test_failure_message_lists_failures_not_passes_or_warnings() -> None:
+    run_result = SimpleNamespace(
+        results=[
+            _result("model.creditlake.ok", "success", "OK"),
+            _result("test.creditlake.soft", "warn", "Got 3 results"),
+            _result("test.creditlake.unique_key", "fail", "\x1b[31mGot 2 results\x1b[0m"),
+            _result("model.creditlake.broken", "error", "Binder Error:\n  column x"),
+        ]
+    )
+    message = failure_message(["build"], run_result, None)
+    lines = message.splitlines()
+    assert lines[0].startswith("dbt build failed")
+    assert lines[1:] == [
+        "  fail: test.creditlake.unique_key: Got 2 results",
+        "  error: model.creditlake.broken: Binder Error: column x",
+    ]
+
+
+def test_failure_message_caps_the_list_and_reports_exceptions() -> None:
+    run_result = SimpleNamespace(
+        results=[_result(f"test.creditlake.t{i}", "fail", "bad") for i in range(25)]
+    )
+    message = failure_message(["test"], run_result, RuntimeError("boom"))
+    assert message.count("  fail: ") == 20
+    assert "... and 5 more failed nodes" in message
+    assert message.splitlines()[-1] == "  RuntimeError: boom"

@@ -1,0 +1,158 @@
+"""ml.models: both builders on data with a known signal, the shared score scale, the wrapper."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from ml.models import (
+    LIGHTGBM,
+    LR_SCORECARD,
+    SCORE_SCALE,
+    CreditPDModel,
+    FeatureError,
+    FeatureSpec,
+    ScoreScale,
+    build_lightgbm,
+    build_model,
+    build_scorecard,
+    conform_to_schema,
+)
+
+FEATURES = [
+    "age_years",
+    "bureau_score",
+    "inquiries_6m_count",
+    "monthly_income_cny",
+    "channel",
+    "city",
+    "has_bureau_report",
+    "noise",
+]
+
+
+@pytest.fixture(scope="module")
+def split(
+    training_set: pd.DataFrame,
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray, FeatureSpec]:
+    training = training_set
+    frame = training[FEATURES]
+    y = training["is_bad"].to_numpy()
+    spec = FeatureSpec.infer(frame)
+    return frame.iloc[:1800], y[:1800], frame.iloc[1800:], y[1800:], spec
+
+
+@pytest.fixture(scope="module")
+def fitted(split) -> dict:
+    x_train, y_train, _, _, spec = split
+    return {
+        family: build_model(family, x_train, y_train, spec) for family in (LR_SCORECARD, LIGHTGBM)
+    }
+
+
+def test_feature_spec_types_columns_and_refuses_dates() -> None:
+    frame = pd.DataFrame(
+        {"n": [1, 2], "b": [True, False], "c": ["x", None], "t": pd.to_datetime(["2024-01-01"] * 2)}
+    )
+    spec = FeatureSpec.infer(frame, ["n", "b", "c"])
+    assert spec == FeatureSpec(numeric=("n", "b"), categorical=("c",))
+    prepared = spec.prepare(frame)
+    assert prepared["n"].dtype == "float64" and prepared["b"].tolist() == [1.0, 0.0]
+    assert prepared["c"].isna().tolist() == [False, True]
+    with pytest.raises(FeatureError, match=r"t \(datetime64"):
+        FeatureSpec.infer(frame)
+    with pytest.raises(FeatureError, match="lacks feature columns: c"):
+        spec.prepare(frame[["n", "b"]])
+
+
+def test_score_scale_anchors_600_at_50_to_1_and_20_points_per_doubling() -> None:
+    pd_at_50_to_1 = 1 / 51
+    assert SCORE_SCALE.score(np.array([pd_at_50_to_1]))[0] == pytest.approx(600.0)
+    pd_at_100_to_1 = 1 / 101
+    assert SCORE_SCALE.score(np.array([pd_at_100_to_1]))[0] == pytest.approx(620.0)
+    assert SCORE_SCALE.offset == pytest.approx(600 - 20 / math.log(2) * math.log(50))
+    assert np.isfinite(SCORE_SCALE.score(np.array([0.0, 1.0]))).all()
+    assert ScoreScale(pdo=40).score(np.array([1 / 101]))[0] == pytest.approx(640.0)
+
+
+@pytest.mark.parametrize("family", [LR_SCORECARD, LIGHTGBM])
+def test_builders_learn_the_known_signal(family, fitted, split, true_logit) -> None:
+    _, _, x_test, y_test, _ = split
+    model = fitted[family]
+    predicted = model.predict_pd(x_test)
+    achievable = roc_auc_score(y_test, true_logit(x_test))  # the data-generating model's AUC
+    assert roc_auc_score(y_test, predicted) > 0.7
+    assert roc_auc_score(y_test, predicted) > achievable - 0.08
+    assert ((predicted > 0) & (predicted < 1)).all()
+
+
+@pytest.mark.parametrize("family", [LR_SCORECARD, LIGHTGBM])
+def test_wrapper_returns_pd_and_a_score_monotone_in_pd(family, fitted, split) -> None:
+    _, _, x_test, _, _ = split
+    output = CreditPDModel(fitted[family]).predict(None, x_test)
+    assert list(output.columns) == ["pd", "score"]
+    assert output.index.equals(x_test.index)
+    ordered = output.sort_values("pd")
+    assert (np.diff(ordered["score"].to_numpy()) <= 1e-9).all()
+    expected = 487.1228762045055 + 28.85390081777927 * np.log((1 - output["pd"]) / output["pd"])
+    np.testing.assert_allclose(output["score"], expected, rtol=1e-12)
+
+
+def test_scorecard_points_add_up_to_the_served_score(fitted, split) -> None:
+    _, _, x_test, _, spec = split
+    model = fitted[LR_SCORECARD]
+    served = CreditPDModel(model).predict(None, x_test)["score"].to_numpy()
+    points = model.estimator.score(spec.prepare(x_test))  # optbinning's own points table
+    np.testing.assert_allclose(served, points, atol=1e-6)
+    table = model.points_table()
+    assert {"Variable", "Bin", "WoE", "IV", "Points"} <= set(table.columns)
+    assert "bureau_score" in model.details["selected_features"]
+
+
+def test_lightgbm_is_deterministic_and_copes_with_unseen_categories(fitted, split) -> None:
+    x_train, y_train, x_test, _, spec = split
+    again = build_lightgbm(x_train, y_train, spec)
+    np.testing.assert_array_equal(again.predict_pd(x_test), fitted[LIGHTGBM].predict_pd(x_test))
+    assert again.details["best_iteration"] >= 1
+    odd = x_test.head(3).assign(channel=["never-seen", None, "app"])
+    assert np.isfinite(again.predict_pd(odd)).all()
+
+
+def test_scorecard_on_pure_noise_keeps_all_variables_instead_of_failing() -> None:
+    rng = np.random.default_rng(0)
+    noise = pd.DataFrame({"a": rng.normal(size=600), "b": rng.choice(["x", "y"], size=600)})
+    labels = (rng.random(600) < 0.3).astype(int)
+    model = build_scorecard(noise, labels, FeatureSpec.infer(noise), min_iv=0.5)
+    assert model.details["iv_selection_fallback"] is True
+    assert sorted(model.details["selected_features"]) == ["a", "b"]
+
+
+def test_labels_must_have_both_classes(split) -> None:
+    x_train, _, _, _, spec = split
+    with pytest.raises(FeatureError, match="both values"):
+        build_lightgbm(x_train, np.zeros(len(x_train)), spec)
+
+
+def test_signature_and_conform_to_schema(split) -> None:
+    _, _, x_test, _, spec = split
+    schema = spec.signature().inputs
+    assert schema.input_names() == spec.columns
+    raw = x_test.assign(age_years=x_test["age_years"].astype("int64"))
+    conformed = conform_to_schema(raw.assign(extra=1), schema)
+    assert list(conformed.columns) == spec.columns
+    assert conformed["age_years"].dtype == "float64"
+    assert conformed["has_bureau_report"].dtype == "float64"
+    with pytest.raises(FeatureError, match="lacks: bureau_score"):
+        conform_to_schema(raw.drop(columns="bureau_score"), schema)
+
+
+def test_typical_row_is_synthetic(split) -> None:
+    x_train, _, _, _, spec = split
+    row = spec.typical_row(x_train)
+    assert len(row) == 1
+    assert row["bureau_score"].iloc[0] == pytest.approx(x_train["bureau_score"].median())
+    assert row["channel"].iloc[0] == x_train["channel"].mode().iloc[0]

@@ -1,0 +1,47 @@
+"""Fixtures for the Spark job tests: one SparkSession for the whole run, a fresh lake per test.
+
+Starting a JVM costs seconds, so every test shares one session (``getOrCreate`` hands the same
+session to the jobs). Each test gets its own ``CREDITLAKE_HOME`` and a known PII key, so expected
+tokens can be computed independently with Python's ``hmac``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from spark_job_helpers import PII_KEY
+
+from creditlake.settings import Settings, get_settings
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from spark_jobs.session import get_spark
+
+    session = get_spark("creditlake-tests")
+    # Tiny test data does not need four shuffle partitions; fewer tasks keep the tests fast.
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    return session
+
+
+def configure(monkeypatch: pytest.MonkeyPatch, home: Path) -> Settings:
+    monkeypatch.setenv("CREDITLAKE_HOME", str(home))
+    monkeypatch.setenv("CREDITLAKE_PII_KEY", PII_KEY)
+    for name in ("CREDITLAKE_LANDING_URI", "CREDITLAKE_LAKE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return get_settings()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings pointing at a fresh home under ``tmp_path``."""
+    return configure(monkeypatch, tmp_path / "home")
+
+
+@pytest.fixture(scope="module")
+def module_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings shared by the tests of one module (for data ingested once and checked often)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield configure(monkeypatch, tmp_path_factory.mktemp("home"))

@@ -1,0 +1,461 @@
+"""Integration tests of the ingestion job on tiny landing files (CSV and JSON Lines).
+
+The written tables are read back with pyarrow, not Spark, so the assertions do not share a reader
+with the job they check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from pyspark.sql import functions as F
+from spark_job_helpers import (
+    DAY,
+    PII_KEY,
+    app_event,
+    customer,
+    customer_line,
+    deliver,
+    json_line,
+    transaction,
+)
+
+from creditlake.lake import partition_dir
+from creditlake.landing import Landing, LandingError
+from creditlake.settings import PROJECT_ROOT, Settings, get_settings
+from creditlake.sources import bronze_columns, get_source
+from spark_jobs import ingest
+from spark_jobs import transforms as tr
+from spark_jobs.ingest import IngestError, ReconciliationError, main
+
+
+def configure_keeping_landing(monkeypatch: pytest.MonkeyPatch, home: Path) -> Settings:
+    """Settings for a fresh home that keep the landing URI the test has set."""
+    monkeypatch.setenv("CREDITLAKE_HOME", str(home))
+    monkeypatch.setenv("CREDITLAKE_PII_KEY", PII_KEY)
+    monkeypatch.delenv("CREDITLAKE_LAKE_DIR", raising=False)
+    return get_settings()
+
+
+def read_partition(table_dir: Path, day: dt.date = DAY) -> list[dict]:
+    folder = partition_dir(table_dir, day)
+    files = sorted(folder.glob("*.parquet"))
+    return [row for f in files for row in pq.read_table(f).to_pylist()]
+
+
+def location(settings: Settings, source: str, day: dt.date = DAY) -> str:
+    src = get_source(source)
+    return Landing.from_settings(settings).location(source, day, src.file_name)
+
+
+# One delivery per format, ingested once for the tests of this module ----------------------------
+CUSTOMERS = [customer(n) for n in range(1, 6)]
+_ID = CUSTOMERS[3]["national_id"]
+WRONG_CHECK = _ID[:-1] + ("1" if _ID[-1] == "0" else "0")
+CUSTOMER_LINES = [
+    customer_line(1),  # row 1 kept
+    customer_line(2),  # row 2 kept
+    customer_line(2),  # row 3 exact copy: dropped
+    customer_line(3, monthly_income_cny="-1"),  # row 4 negative income
+    customer_line(4, national_id=WRONG_CHECK),  # row 5 wrong check character
+    "",  # row 6 blank
+    customer_line(5, customer_id="C000001"),  # row 7 key clash with row 1
+    customer_line(5),  # row 8 kept
+]
+APP_EVENT_LINES = [
+    json_line(app_event(1)),  # row 1 kept
+    json_line(app_event(2, event_at="yesterday")),  # row 2 wrong type
+    "{not json",  # row 3 malformed
+    json_line(app_event(3)),  # row 4 kept
+    json_line(app_event(3)),  # row 5 exact copy: dropped
+    json_line(app_event(4, device_id=None)),  # row 6 missing device
+]
+TRANSACTION_LINES = [
+    json_line(transaction(1)),  # row 1 kept
+    json_line(transaction(2, amount_cny=0)),  # row 2 zero amount
+    json_line(transaction(3)),  # row 3 kept
+]
+
+
+@pytest.fixture(scope="module")
+def ingested(spark, module_settings: Settings) -> dict[str, ingest.IngestResult]:
+    deliver(module_settings, "customers", CUSTOMER_LINES)
+    deliver(module_settings, "app_events", APP_EVENT_LINES)
+    deliver(module_settings, "transactions", TRANSACTION_LINES)
+    return {
+        name: main(name, DAY.isoformat(), settings=module_settings, spark=spark)
+        for name in ("customers", "app_events", "transactions")
+    }
+
+
+def test_customers_result_accounts_for_every_line(ingested, module_settings):
+    result = ingested["customers"].to_dict()
+    assert result == {
+        "source": "customers",
+        "logical_date": "2026-01-01",
+        "landing_file": location(module_settings, "customers"),
+        "landing_rows": 8,
+        "bronze_rows": 3,
+        "quarantined_rows": 4,
+        "duplicates_dropped": 1,
+        "quarantined_by_reason": {
+            "duplicate_key": 1,
+            "invalid_national_id": 1,
+            "malformed_row": 1,
+            "negative_amount:monthly_income_cny": 1,
+        },
+        "bronze_path": str(partition_dir(module_settings.bronze_dir / "customers", DAY)),
+    }
+
+
+def test_customers_bronze_rows_are_typed_tokenised_and_traced(ingested, module_settings):
+    rows = sorted(
+        read_partition(module_settings.bronze_dir / "customers"), key=lambda r: r["_row_number"]
+    )
+    assert [(r["customer_id"], r["_row_number"]) for r in rows] == [
+        ("C000001", 1),
+        ("C000002", 2),
+        ("C000005", 8),
+    ]
+    first = rows[0]
+    assert list(first) == [c.name for c in bronze_columns(get_source("customers"))]
+    national_id = CUSTOMERS[0]["national_id"]
+    assert first["birth_date"] == dt.date(
+        int(national_id[6:10]), int(national_id[10:12]), int(national_id[12:14])
+    )
+    assert first["sex"] == ("M" if int(national_id[16]) % 2 else "F")
+    assert first["_source_file"] == location(module_settings, "customers")
+    assert first["_batch_id"].startswith("customers/2026-01-01/")
+    assert first["_ingested_at"].tzinfo is not None
+    assert first["registered_at"] == dt.datetime(2024, 7, 2, 9, 15, tzinfo=dt.UTC)
+
+
+def test_customers_quarantine_rows_and_reasons(ingested, module_settings):
+    rows = read_partition(module_settings.quarantine_dir / "customers")
+    assert sorted((r["row_number"], r["reason"]) for r in rows) == [
+        (4, "negative_amount:monthly_income_cny"),
+        (5, "invalid_national_id"),
+        (6, "malformed_row"),
+        (7, "duplicate_key"),
+    ]
+    assert all(r["source"] == "customers" for r in rows)
+    assert all(r["source_file"] == location(module_settings, "customers") for r in rows)
+    assert all(r["raw_line"] is None for r in rows)  # customers carry PII: no raw lines
+
+
+def test_app_events_from_json_lines(ingested, module_settings):
+    assert ingested["app_events"].quarantined_by_reason == {
+        "malformed_json": 1,
+        "missing_required:device_id": 1,
+        "wrong_type:event_at": 1,
+    }
+    assert ingested["app_events"].duplicates_dropped == 1
+    bronze = read_partition(module_settings.bronze_dir / "app_events")
+    assert sorted((r["event_id"], r["_row_number"]) for r in bronze) == [
+        ("E00000001", 1),
+        ("E00000003", 4),
+    ]
+    assert {r["latitude"] for r in bronze} == {22.5431}
+
+
+def test_raw_lines_are_quarantined_for_sources_without_pii(ingested, module_settings):
+    [row] = read_partition(module_settings.quarantine_dir / "transactions")
+    assert (row["row_number"], row["reason"]) == (2, "non_positive_amount:amount_cny")
+    assert row["raw_line"] == TRANSACTION_LINES[1]
+    assert json.loads(row["record_json"])["amount_cny"] == "0"
+
+
+def test_reconciliation_file(ingested, module_settings):
+    path = partition_dir(module_settings.reconciliation_dir / "app_events", DAY)
+    content = json.loads((path / "reconciliation.json").read_text(encoding="utf-8"))
+    assert content["balanced"] is True
+    assert {k: content[k] for k in ("landing_rows", "bronze_rows", "quarantined_rows")} == {
+        "landing_rows": 6,
+        "bronze_rows": 2,
+        "quarantined_rows": 3,
+    }
+    assert content["duplicates_dropped"] == 1
+    assert content["quarantined_by_reason"] == ingested["app_events"].quarantined_by_reason
+    assert content["source"] == "app_events"
+    assert content["logical_date"] == "2026-01-01"
+    assert content["landing_file"] == location(module_settings, "app_events")
+    assert content["batch_id"].startswith("app_events/2026-01-01/")
+
+
+def test_partition_column_is_the_folder_not_a_file_column(ingested, module_settings):
+    table = module_settings.bronze_dir / "transactions"
+    assert [p.name for p in table.iterdir()] == ["ingest_date=2026-01-01"]
+    for f in partition_dir(table, DAY).glob("*.parquet"):
+        assert "ingest_date" not in pq.read_schema(f).names
+
+
+def _raw_pii_values() -> set[str]:
+    values = set()
+    for row in CUSTOMERS:
+        values.update(row[name] for name in ("name", "national_id", "mobile", "bank_card_number"))
+    values.update(str(app_event(n)["device_id"]) for n in range(1, 5))
+    return values
+
+
+def test_no_raw_pii_anywhere_downstream_of_landing(ingested, module_settings, caplog):
+    raw = _raw_pii_values()
+    texts = []
+    for f in module_settings.lake_dir.rglob("*.parquet"):
+        texts.extend(
+            json.dumps(row, default=str, ensure_ascii=False) for row in pq.read_table(f).to_pylist()
+        )
+    texts.extend(p.read_text(encoding="utf-8") for p in module_settings.lake_dir.rglob("*.json"))
+    texts.extend(json.dumps(result.to_dict(), ensure_ascii=False) for result in ingested.values())
+    everything = "\n".join(texts)
+    assert len(texts) > 10  # the scan did read the tables
+    leaked = sorted(value for value in raw if value in everything)
+    assert leaked == []
+
+
+def test_job_logs_carry_no_pii(spark, settings, caplog):
+    deliver(settings, "customers", [customer_line(1), customer_line(2, monthly_income_cny="x")])
+    with caplog.at_level(logging.INFO, logger="spark_jobs"):
+        main("customers", DAY, settings=settings, spark=spark)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "customers 2026-01-01 ingested" in logged
+    assert not [value for value in _raw_pii_values() if value in logged]
+
+
+def test_timestamps_mean_utc_whatever_session_the_job_is_given(spark, settings):
+    deliver(
+        settings, "transactions", [json_line(transaction(1, transacted_at="2025-12-31 23:30:00"))]
+    )
+    zone = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "Asia/Shanghai")
+    try:
+        main("transactions", DAY, settings=settings, spark=spark)
+        assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"  # put back
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", zone)
+    [row] = read_partition(settings.bronze_dir / "transactions")
+    assert row["transacted_at"] == dt.datetime(2025, 12, 31, 23, 30, tzinfo=dt.UTC)
+
+
+# Re-runs and failures ---------------------------------------------------------------------------
+def test_rerun_replaces_the_partition_and_an_emptied_quarantine(spark, settings):
+    deliver(
+        settings,
+        "transactions",
+        [json_line(transaction(1)), json_line(transaction(2, amount_cny=-5))],
+    )
+    first = main("transactions", DAY, settings=settings, spark=spark)
+    assert (first.bronze_rows, first.quarantined_rows) == (1, 1)
+
+    deliver(settings, "transactions", [json_line(transaction(1)), json_line(transaction(2))])
+    second = main("transactions", DAY, settings=settings, spark=spark)
+    bronze = read_partition(settings.bronze_dir / "transactions")
+    assert sorted(r["transaction_id"] for r in bronze) == ["T00000001", "T00000002"]
+    assert len({r["_batch_id"] for r in bronze}) == 1  # only the second run's rows
+    assert read_partition(settings.quarantine_dir / "transactions") == []
+    assert (second.bronze_rows, second.quarantined_rows) == (2, 0)
+    leftovers = [p.name for p in (settings.bronze_dir / "transactions").iterdir()]
+    assert leftovers == ["ingest_date=2026-01-01"]  # no staging or retired folders remain
+
+
+def test_failed_reruns_leave_the_old_partition_intact(spark, settings, monkeypatch):
+    deliver(settings, "customers", [customer_line(1), customer_line(2)])
+    main("customers", DAY, settings=settings, spark=spark)
+    before = read_partition(settings.bronze_dir / "customers")
+
+    # A delivery with a renamed column fails before anything is written.
+    header = ",".join(get_source("customers").column_names).replace("mobile", "phone")
+    path = deliver(settings, "customers", [header, customer_line(3)], header=False)
+    with pytest.raises(IngestError) as error:
+        main("customers", DAY, settings=settings, spark=spark)
+    message = str(error.value)
+    assert location(settings, "customers") in message
+    assert "expected: " + ",".join(get_source("customers").column_names) in message
+    assert "found:    " + header in message
+
+    # A failure while Spark writes the new partition (mid-way through the job).
+    path.write_text(f"{','.join(get_source('customers').column_names)}\n{customer_line(3)}\n")
+    original = tr.transform_bronze
+
+    def failing_bronze(*args, **kwargs):
+        frame = original(*args, **kwargs)
+        return frame.withColumn(
+            "_row_number", F.raise_error(F.lit("disk full (simulated)")).cast("bigint")
+        )
+
+    monkeypatch.setattr(tr, "transform_bronze", failing_bronze)
+    with pytest.raises(Exception, match="disk full"):
+        main("customers", DAY, settings=settings, spark=spark)
+    assert read_partition(settings.bronze_dir / "customers") == before
+    assert spark.read.parquet(str(settings.bronze_dir / "customers")).count() == len(before)
+
+
+def test_reconciliation_failure_is_reported_and_recorded(spark, settings, monkeypatch):
+    deliver(settings, "transactions", [json_line(transaction(n)) for n in range(1, 4)])
+    original = tr.transform_bronze
+
+    def losing_a_row(*args, **kwargs):
+        return original(*args, **kwargs).where(F.col("_row_number") != 2)
+
+    monkeypatch.setattr(tr, "transform_bronze", losing_a_row)
+    with pytest.raises(ReconciliationError) as error:
+        main("transactions", DAY, settings=settings, spark=spark)
+    assert str(error.value) == (
+        "transactions 2026-01-01 does not reconcile: 3 landing rows != "
+        "2 bronze + 0 quarantined + 0 duplicates dropped"
+    )
+    folder = partition_dir(settings.reconciliation_dir / "transactions", DAY)
+    content = json.loads((folder / "reconciliation.json").read_text(encoding="utf-8"))
+    assert (content["landing_rows"], content["bronze_rows"], content["balanced"]) == (3, 2, False)
+
+
+def test_missing_delivery_names_the_landing_location(settings):
+    with pytest.raises(LandingError, match=re.escape(location(settings, "loans"))):
+        main("loans", DAY, settings=settings)
+
+
+def test_binary_file_is_refused_naming_it(settings):
+    path = deliver(settings, "bureau_reports", [])
+    path.write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(256)))
+    with pytest.raises(IngestError, match=re.escape(f"landing file {path} is binary")):
+        main("bureau_reports", DAY, settings=settings)
+
+
+def test_not_utf8_is_refused_naming_it(settings):
+    path = deliver(settings, "bureau_reports", [])
+    path.write_bytes('{"report_id": "\u5f20"}\n'.encode("gb18030"))
+    with pytest.raises(IngestError, match=re.escape(f"landing file {path} is not UTF-8 text")):
+        main("bureau_reports", DAY, settings=settings)
+
+
+def test_header_error_does_not_print_personal_data(settings):
+    deliver(settings, "customers", [customer_line(1)], header=False)
+    with pytest.raises(IngestError) as error:
+        main("customers", DAY, settings=settings)
+    message = str(error.value)
+    assert "has the wrong header line" in message
+    assert "characters not shown>" in message
+    assert not [value for value in _raw_pii_values() if value in message]
+
+
+def test_empty_csv_file_has_no_header(settings):
+    path = deliver(settings, "loans", [], header=False)
+    with pytest.raises(IngestError, match="empty file, no header line"):
+        main("loans", DAY, settings=settings)
+    assert path.exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "day", "message"),
+    [("nope", "2026-01-01", "unknown source 'nope'"), ("loans", "01/02/2026", "is not a date")],
+)
+def test_unknown_source_or_date_is_an_ingest_error(settings, source, day, message):
+    with pytest.raises(IngestError, match=message):
+        main(source, day, settings=settings)
+
+
+def test_ingests_from_an_s3_landing_zone(spark, tmp_path, monkeypatch):
+    boto3 = pytest.importorskip("boto3")
+    moto_server = pytest.importorskip("moto.server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "CREDITLAKE_S3_ENDPOINT_URL": endpoint,
+            "CREDITLAKE_LANDING_URI": "s3://landing-bucket/raw",
+        }.items():
+            monkeypatch.setenv(name, value)
+        s3_settings = configure_keeping_landing(monkeypatch, tmp_path / "home")
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="landing-bucket")
+        delivered = tmp_path / "transactions.jsonl"
+        delivered.write_text(json_line(transaction(1)) + "\n", encoding="utf-8")
+        uri = Landing.from_settings(s3_settings).put(delivered, "transactions", DAY)
+
+        result = main("transactions", DAY, settings=s3_settings, spark=spark)
+    finally:
+        server.stop()
+    assert uri == "s3://landing-bucket/raw/transactions/2026-01-01/transactions.jsonl"
+    assert (result.landing_file, result.bronze_rows) == (uri, 1)
+    [row] = read_partition(s3_settings.bronze_dir / "transactions")
+    assert row["_source_file"] == uri
+
+
+# Line counting (the independent side of reconciliation) -----------------------------------------
+@pytest.mark.parametrize(
+    ("content", "lines"),
+    [
+        (b"", 0),
+        (b"a", 1),
+        (b"a\n", 1),
+        (b"a\nb", 2),
+        (b"a\r\nb\r\n", 2),
+        (b"a\rb\r", 2),
+        (b"\n\n", 2),
+        (b"a\n\nb\n", 3),
+    ],
+)
+def test_count_lines(tmp_path, monkeypatch, content, lines):
+    path = tmp_path / "f.txt"
+    path.write_bytes(content)
+    assert ingest.count_lines(path) == lines
+    monkeypatch.setattr(ingest, "COUNT_CHUNK_BYTES", 1)  # every \r\n split across chunks
+    assert ingest.count_lines(path) == lines
+
+
+def test_count_lines_agrees_with_spark(spark, tmp_path):
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"a\r\nb\rc\n\n d\r\n\r\ne")
+    assert ingest.count_lines(path) == spark.read.text(str(path)).count() == 7
+
+
+# Command line -----------------------------------------------------------------------------------
+class _KeepAlive:
+    """The shared test session, with ``stop`` made harmless for the CLI under test."""
+
+    def __init__(self, session):
+        self._session = session
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
+
+    def stop(self) -> None:
+        pass
+
+
+def test_cli_runs_the_job_and_prints_the_result(spark, settings, monkeypatch, capsys):
+    deliver(settings, "bureau_reports", [json.dumps({"report_id": "R1"})])
+    monkeypatch.setattr("spark_jobs.session.get_spark", lambda *a, **k: _KeepAlive(spark))
+    assert ingest.cli(["--source", "bureau_reports", "--date", "2026-01-01"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["quarantined_by_reason"] == {"missing_required:customer_id": 1}
+
+    assert ingest.cli(["--source", "loans", "--date", "2026-01-01"]) == 1
+    assert "has not been delivered" in capsys.readouterr().err
+
+
+def test_module_entry_point_for_spark_submit():
+    completed = subprocess.run(
+        [sys.executable, "-m", "spark_jobs.ingest", "--help"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0
+    assert "--source" in completed.stdout
+    assert "--date" in completed.stdout

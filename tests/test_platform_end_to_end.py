@@ -1,0 +1,202 @@
+"""The whole platform at tiny scale, through Airflow, as `make demo` runs it.
+
+One module-scoped run of the demo (generate → ingest → dbt → GX → train → score for the initial
+extract and three daily dates, with defects and a late file); the tests then check the promises the
+platform makes: nothing lost, nothing duplicated, nothing leaked, defects quarantined with their
+reason, policy breaches reported, the late file in its own date, a champion model, scores per day.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from creditlake.settings import Settings, get_settings
+from creditlake.sources import SOURCES
+
+pytestmark = pytest.mark.slow
+
+EXTRACT = dt.date(2026, 1, 1)
+DAYS = 3
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory):
+    from creditlake.demo import run_demo
+    from creditlake.generator import GeneratorConfig
+    from creditlake.summary import build_summary, print_summary
+
+    home = tmp_path_factory.mktemp("platform")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CREDITLAKE_HOME", str(home))
+    patch.setenv("CREDITLAKE_SENSOR_TIMEOUT_SECONDS", "3")
+    patch.setenv("CREDITLAKE_SENSOR_POKE_SECONDS", "1")
+    patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    settings = get_settings()
+    config = GeneratorConfig(
+        customers=600,
+        behaviour_events=60_000,
+        extract_date=EXTRACT,
+        days=DAYS,
+        seed=7,
+        defect_rate=0.01,
+        late_source="transactions",
+    )
+    demo = run_demo(config, settings)
+    summary = build_summary(settings, demo)
+    print_summary(summary)
+    yield settings, demo, summary
+    patch.undo()
+
+
+def _dates() -> list[str]:
+    return [(EXTRACT + dt.timedelta(days=i)).isoformat() for i in range(DAYS + 1)]
+
+
+def _reconciliation(settings: Settings, source: str, day: str) -> dict:
+    path = settings.reconciliation_dir / source / f"ingest_date={day}" / "reconciliation.json"
+    return json.loads(path.read_text())
+
+
+def _landing_lines(settings: Settings, source: str, day: str) -> int:
+    path = Path(settings.landing_uri) / source / day / SOURCES[source].file_name
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return len(lines) - (1 if SOURCES[source].format == "csv" else 0)
+
+
+def test_every_dag_run_succeeded_except_the_late_file_wait(platform) -> None:
+    _, demo, _ = platform
+    failed = [r for r in demo.runs if r.state != "success"]
+    assert [(r.dag_id, r.logical_date) for r in failed] == [
+        ("ingest__customer_behaviour", _dates()[-1])
+    ]
+    assert len(demo.late_deliveries) == 1 and "transactions" in demo.late_deliveries[0]
+
+
+def test_reconciliation_holds_for_every_source_and_date(platform) -> None:
+    settings, _, _ = platform
+    con = duckdb.connect()
+    for source in SOURCES:
+        for day in _dates():
+            record = _reconciliation(settings, source, day)
+            landing = _landing_lines(settings, source, day)
+            bronze = con.execute(
+                "select count(*) from read_parquet(?)",
+                [str(settings.bronze_dir / source / f"ingest_date={day}" / "*.parquet")],
+            ).fetchone()[0]
+            assert record["landing_rows"] == landing, (source, day)
+            assert record["bronze_rows"] == bronze, (source, day)
+            assert landing == bronze + record["quarantined_rows"] + record["duplicates_dropped"]
+
+
+def test_every_injected_defect_is_accounted_for(platform) -> None:
+    settings, _, _ = platform
+    defects = json.loads((settings.oracle_dir / "defects.json").read_text())
+    con = duckdb.connect()
+    structural = {"malformed_json", "missing_required", "wrong_type", "negative_amount"}
+    seen_kinds = set()
+    for source, by_date in defects.items():
+        if source not in SOURCES:
+            continue
+        for day, entries in by_date.items():
+            quarantine = settings.quarantine_dir / source / f"ingest_date={day}" / "*.parquet"
+            rows = dict(
+                con.execute(
+                    "select row_number, reason from read_parquet(?)", [str(quarantine)]
+                ).fetchall()
+            )
+            record = _reconciliation(settings, source, day)
+            for defect in entries if isinstance(entries, list) else entries.get("defects", []):
+                kind = defect["kind"]
+                if kind in structural:
+                    seen_kinds.add(kind)
+                    reason = rows.get(defect["line_number"])
+                    assert reason is not None, (source, day, defect)
+                    assert reason.split(":")[0].startswith(kind.split("_")[0]), (reason, kind)
+                if kind == "duplicate_row":
+                    assert record["duplicates_dropped"] >= 1
+    assert seen_kinds == structural
+
+
+def test_apr_cap_breaches_are_reported_as_warnings(platform) -> None:
+    _, _, summary = platform
+    warnings = summary["quality"]["failures"].get("warning", {})
+    assert any("apr" in label for label in warnings), warnings
+    assert summary["quality"]["totals"].get("failed_critical", 0) == 0
+
+
+def test_late_file_landed_in_its_own_date(platform) -> None:
+    settings, _, _ = platform
+    last = _dates()[-1]
+    record = _reconciliation(settings, "transactions", last)
+    assert record["bronze_rows"] > 0
+    con = duckdb.connect()
+    dates = con.execute(
+        "select distinct cast(transacted_at as date) from read_parquet(?)",
+        [str(settings.bronze_dir / "transactions" / f"ingest_date={last}" / "*.parquet")],
+    ).fetchall()
+    assert dates == [(dt.date.fromisoformat(last),)]
+
+
+def test_rerunning_a_date_does_not_duplicate(platform) -> None:
+    settings, _, _ = platform
+    from spark_jobs.ingest import main
+
+    day = _dates()[1]
+    before = _reconciliation(settings, "repayments", day)
+    again = main("repayments", day, settings)
+    assert again.bronze_rows == before["bronze_rows"]
+    con = duckdb.connect()
+    total = con.execute(
+        "select count(*), count(distinct repayment_id) from read_parquet(?, hive_partitioning=1)",
+        [str(settings.bronze_dir / "repayments" / "*" / "*.parquet")],
+    ).fetchone()
+    assert total[0] == total[1]
+
+
+def test_no_raw_identifier_downstream_of_landing(platform) -> None:
+    settings, _, _ = platform
+    from creditlake.pii_scan import scan_platform
+
+    known = set()
+    for day in _dates():
+        path = Path(settings.landing_uri) / "customers" / day / "customers.csv"
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                known |= {row.get("national_id"), row.get("mobile"), row.get("bank_card_number")}
+                if row.get("name") and len(row["name"]) >= 3:
+                    known.add(row["name"])
+    known.discard(None)
+    assert len(known) > 500
+    findings = scan_platform(settings, known=known)
+    assert findings == []
+
+
+def test_champion_model_scores_every_day(platform) -> None:
+    settings, _, summary = platform
+    assert summary["model"]["champion"]["version"] >= 1
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        scored = dict(
+            con.execute(
+                "select cast(scored_date as varchar), count(*) "
+                "from ml.application_scores group by 1"
+            ).fetchall()
+        )
+        applications = dict(
+            con.execute(
+                "select cast(cast(applied_at as date) as varchar), count(*) "
+                "from marts.fct_application_features group by 1"
+            ).fetchall()
+        )
+    for day in _dates()[1:]:
+        assert scored.get(day) == applications.get(day), day
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        bad = con.execute(
+            "select count(*) from ml.application_scores where pd < 0 or pd > 1 or score is null"
+        ).fetchone()[0]
+    assert bad == 0
