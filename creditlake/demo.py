@@ -152,11 +152,28 @@ def _run_dag(
     return state
 
 
+def _demo_timings(settings: Settings) -> None:
+    """Short waits for the demo: a late file should fail in seconds, not after six hours.
+
+    Values a user set explicitly win; settings read at DAG-parse time pick these up.
+    """
+    import os
+
+    for name, value in (
+        ("CREDITLAKE_SENSOR_TIMEOUT_SECONDS", "10"),
+        ("CREDITLAKE_SENSOR_POKE_SECONDS", "2"),
+        ("CREDITLAKE_RETRY_DELAY_SECONDS", "2"),
+        ("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
+    ):
+        os.environ.setdefault(name, value)
+
+
 def run_demo(config: Any, settings: Settings, out: Callable[[str], None] = print) -> DemoRun:
     """Run the whole platform end to end; returns what ran, for the summary."""
     start = time.monotonic()
     demo = DemoRun()
     apply_runtime_env(settings)
+    _demo_timings(settings)
     if ensure_pii_key(settings):
         out(f"created a random local PII key at {settings.pii_key_file}")
 

@@ -24,7 +24,8 @@ from pathlib import Path
 from creditlake.pii import is_valid_national_id, luhn_valid
 from creditlake.settings import Settings
 
-_EDGE_L = r"(?:^|[^0-9A-Za-z])"
+# A "." on the left means decimals of a float, not a standalone number.
+_EDGE_L = r"(?:^|[^0-9A-Za-z.])"
 _EDGE_R = r"(?:[^0-9A-Za-z]|$)"
 PATTERNS: dict[str, str] = {
     "national_id": _EDGE_L + r"([0-9]{17}[0-9Xx])" + _EDGE_R,
@@ -37,7 +38,7 @@ _VALIDATORS = {
     "bank_card": luhn_valid,
 }
 _COMPILED = {
-    kind: re.compile(p.replace(_EDGE_L, r"(?<![0-9A-Za-z])").replace(_EDGE_R, r"(?![0-9A-Za-z])"))
+    kind: re.compile(p.replace(_EDGE_L, r"(?<![0-9A-Za-z.])").replace(_EDGE_R, r"(?![0-9A-Za-z])"))
     for kind, p in PATTERNS.items()
 }
 TEXT_SUFFIXES = {

@@ -61,6 +61,7 @@ class Settings:
     credit_limit_cny: float
     sensor_timeout_seconds: int
     sensor_poke_seconds: int
+    retry_delay_seconds: int
     psi_watch: float
     psi_act: float
     champion_min_auc: float
@@ -154,6 +155,7 @@ def get_settings() -> Settings:
         credit_limit_cny=_float("CREDITLAKE_CREDIT_LIMIT_CNY", 200_000.0),
         sensor_timeout_seconds=_int("CREDITLAKE_SENSOR_TIMEOUT_SECONDS", 6 * 3600),
         sensor_poke_seconds=_int("CREDITLAKE_SENSOR_POKE_SECONDS", 60),
+        retry_delay_seconds=_int("CREDITLAKE_RETRY_DELAY_SECONDS", 300),
         psi_watch=_float("CREDITLAKE_PSI_WATCH", 0.10),
         psi_act=_float("CREDITLAKE_PSI_ACT", 0.25),
         champion_min_auc=_float("CREDITLAKE_CHAMPION_MIN_AUC", 0.65),

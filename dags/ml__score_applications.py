@@ -7,6 +7,9 @@ replacing that day's rows in `ml.application_scores` (application id, score, PD,
 scored date), so a re-run never duplicates scores.
 
 `wait_for_warehouse` → `score_applications` (announces `ml.application_scores`).
+
+The DAG is built by a factory in `creditlake.orchestration` (Airflow needs the words "airflow" and
+"dag" in a file to parse it in safe mode).
 """
 
 from creditlake.orchestration.ml import build_score_dag

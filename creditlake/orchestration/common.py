@@ -18,7 +18,7 @@ START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "data-engineering",
     "retries": 2,
-    "retry_delay": dt.timedelta(minutes=5),
+    "retry_delay": dt.timedelta(seconds=get_settings().retry_delay_seconds),
     "retry_exponential_backoff": True,
 }
 

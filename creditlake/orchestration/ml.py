@@ -46,8 +46,10 @@ def build_train_dag(doc_md: str | None) -> DAG:
         @task(outlets=[model_asset()])
         def train_and_register(**context: Any) -> dict:
             """Train the scorecard and LightGBM out of time, register both, gate the champion."""
+            from creditlake.warehouse import release_warehouse
             from ml.train import main
 
+            release_warehouse()
             return main(logical_date_of(context)).to_dict()
 
         wait >> train_and_register()
@@ -76,8 +78,10 @@ def build_score_dag(doc_md: str | None) -> DAG:
         @task(outlets=[scores_asset()], pool="warehouse_writer")
         def score_applications(**context: Any) -> dict:
             """Batch-score the day's applications with ``models:/credit_pd@champion``."""
+            from creditlake.warehouse import release_warehouse
             from ml.score import NoChampionError, main
 
+            release_warehouse()
             return fail_on(NoChampionError)(main)(logical_date_of(context)).to_dict()
 
         wait >> score_applications()

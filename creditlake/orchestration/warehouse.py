@@ -63,6 +63,8 @@ def _dbt_task_group():
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,
             emit_datasets=False,
+            # A relationships test reads two models: run it once both exist, as its own task.
+            should_detach_multiple_parents_tests=True,
         ),
         operator_args={
             "vars": {"as_of_date": "{{ ds }}"},
@@ -95,8 +97,10 @@ def build_warehouse_dag(doc_md: str | None) -> DAG:
         @task(outlets=[marts_asset()], pool=WAREHOUSE_POOL)
         def validate_warehouse(**context: Any) -> list[dict]:
             """Great Expectations on the training set and loans; critical failures stop here."""
+            from creditlake.warehouse import release_warehouse
             from expectations.validate import QualityGateError, validate_warehouse
 
+            release_warehouse()  # dbt-duckdb keeps the file open in this process after Cosmos
             run = fail_on(QualityGateError)(validate_warehouse)
             return [result.to_dict() for result in run(logical_date_of(context))]
 
