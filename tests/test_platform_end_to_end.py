@@ -39,8 +39,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
     patch.delenv("MLFLOW_TRACKING_URI", raising=False)
     settings = get_settings()
     config = GeneratorConfig(
-        customers=600,
-        behaviour_events=60_000,
+        customers=2_500,
+        behaviour_events=150_000,
         extract_date=EXTRACT,
         days=DAYS,
         seed=7,
