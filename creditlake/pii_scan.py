@@ -93,23 +93,30 @@ def _duckdb_relation_findings(
         return []
     row_text = "concat_ws(' | ', " + ", ".join(f'cast("{c}" as varchar)' for c in columns) + ")"
     findings: list[Finding] = []
+    digit_candidates: set[str] = set()
     for kind, pattern in PATTERNS.items():
         candidates = con.execute(
             f"select distinct unnest(regexp_extract_all({row_text}, ?, 1)) from {relation} "
             f"where regexp_matches({row_text}, ?)",
             [pattern, pattern],
         ).fetchall()
+        digit_candidates.update(v for (v,) in candidates)
         findings.extend(
             Finding(where, kind, _mask(v)) for (v,) in candidates if _VALIDATORS[kind](v)
         )
     if known:
-        con.execute("create or replace temp table _pii_known(v varchar)")
-        con.executemany("insert into _pii_known values (?)", [(v,) for v in known])
-        hits = con.execute(
-            f"select distinct k.v from (select {row_text} as t from {relation}) r "
-            "join _pii_known k on contains(r.t, k.v)"
-        ).fetchall()
-        findings.extend(Finding(where, "known_value", _mask(v)) for (v,) in hits)
+        # Known numbers are among the digit candidates; names are inside runs of non-ASCII text
+        # (few distinct ones: cities, merchants), so both checks stay cheap on big tables.
+        runs = [
+            v
+            for (v,) in con.execute(
+                f"select distinct unnest(regexp_extract_all({row_text}, '[^\\x01-\\x7f]+')) "
+                f"from {relation}"
+            ).fetchall()
+        ]
+        hits = {v for v in known if v in digit_candidates}
+        hits |= {v for v in known if not v.isascii() and any(v in run for run in runs)}
+        findings.extend(Finding(where, "known_value", _mask(v)) for v in sorted(hits))
     return findings
 
 
