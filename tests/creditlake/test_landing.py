@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,8 +39,10 @@ def s3_landing(creditlake_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
             monkeypatch.setenv(name, value)
         endpoint = f"http://127.0.0.1:{port}"
         monkeypatch.setenv("CREDITLAKE_S3_ENDPOINT_URL", endpoint)
-        monkeypatch.setenv("CREDITLAKE_LANDING_URI", "s3://landing-bucket/raw")
-        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="landing-bucket")
+        # moto keeps buckets per process, and other tests use S3 too: a bucket of our own.
+        bucket = f"landing-{uuid.uuid4().hex[:12]}"
+        monkeypatch.setenv("CREDITLAKE_LANDING_URI", f"s3://{bucket}/raw")
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
         yield Landing.from_settings(get_settings())
     finally:
         server.stop()
@@ -75,8 +78,6 @@ def test_s3_objects_live_under_the_prefix(s3_landing: Landing, tmp_path: Path) -
     delivered.write_text("loan_id\n")
     s3_landing.put(delivered, "loans", DAY)
     client = boto3.client("s3", endpoint_url=s3_landing.settings.s3_endpoint_url)
-    keys = [
-        o["Key"]
-        for o in client.list_objects_v2(Bucket="landing-bucket", Prefix="raw/loans")["Contents"]
-    ]
+    bucket = s3_landing.uri.removeprefix("s3://").split("/")[0]
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]]
     assert keys == ["raw/loans/2026-01-02/loans.csv"]
