@@ -7,6 +7,7 @@ sees the same SQL semantics: UTC session time, quiet logs, no UI on a shared lap
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from creditlake.settings import Settings, get_settings
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 #: Spark Connect master URLs (``sc://host:port``) are reached with ``builder.remote``.
 SPARK_CONNECT_SCHEME = "sc://"
 MAX_SPLIT_BYTES = "32m"
+#: Console logging for a driver this process starts: Spark's defaults minus deliberate warnings.
+LOG4J2_PROPERTIES = Path(__file__).with_name("log4j2.properties")
 
 
 def session_configs(settings: Settings) -> dict[str, str]:
@@ -39,6 +42,7 @@ def session_configs(settings: Settings) -> dict[str, str]:
 def launch_configs(settings: Settings) -> dict[str, str]:
     """Settings that only take effect when this process starts the Spark driver."""
     return {
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J2_PROPERTIES.as_uri()}",
         "spark.driver.memory": settings.spark_driver_memory,
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
