@@ -95,26 +95,21 @@ def prepare_airflow(settings: Settings, out: Callable[[str], None]) -> None:
 
     out("preparing Airflow metadata DB and dbt manifest")
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        check=True,
-        capture_output=True,
-        text=True,
+    migrate = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True
     )
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "airflow",
-            "pools",
-            "set",
-            "warehouse_writer",
-            "1",
-            "DuckDB takes one writer at a time",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
+    if migrate.returncode != 0:
+        tail = "\n".join((migrate.stderr or migrate.stdout).strip().splitlines()[-15:])
+        raise DemoError(
+            f"`airflow db migrate` failed for AIRFLOW_HOME={settings.airflow_home}:\n{tail}"
+        )
+    # In-process rather than `airflow pools set`: the CLI would spend ~9 s importing Airflow again.
+    from airflow.models.pool import Pool
+
+    from creditlake.orchestration.warehouse import WAREHOUSE_POOL
+
+    Pool.create_or_update_pool(
+        WAREHOUSE_POOL, 1, "DuckDB takes one writer at a time", include_deferred=False
     )
     run_dbt(["parse"], settings, as_of_date=None)
 
