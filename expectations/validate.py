@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 __all__ = [
+    "MissingDataError",
     "QualityGateError",
     "QualityResult",
     "data_docs_index",
@@ -103,6 +104,14 @@ class QualityResult:
         data = asdict(self)
         data["success"] = self.success
         return data
+
+
+class MissingDataError(FileNotFoundError):
+    """What a gate should validate does not exist (a bronze partition, the warehouse).
+
+    Its own type so the Airflow tasks fail at once instead of retrying: the data will not appear
+    by itself; the run that should have written it has to run (again) first.
+    """
 
 
 class QualityGateError(RuntimeError):
@@ -258,7 +267,7 @@ def read_bronze_partition(spark: SparkSession, settings: Settings, source: str, 
     """The partition as Spark sees it: its own columns, without the ``ingest_date`` column."""
     path = partition_dir(settings.bronze_dir / source, day)
     if not path.is_dir():
-        raise FileNotFoundError(
+        raise MissingDataError(
             f"bronze partition {path} does not exist: run the ingestion of {source!r} for "
             f"{day.isoformat()} first (bronze lives under settings.bronze_dir = "
             f"{settings.bronze_dir})"
@@ -301,7 +310,7 @@ def read_mart(settings: Settings, table: str) -> pd.DataFrame:
 
     path = settings.warehouse_path
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingDataError(
             f"warehouse {path} does not exist (settings.warehouse_path, "
             "CREDITLAKE_WAREHOUSE_PATH): build it with dbt before validating it"
         )

@@ -54,9 +54,9 @@ def _validate_bronze(source_name: str):
     @task(task_id="validate_bronze", outlets=[bronze_asset(source_name)])
     def validate_bronze(**context: Any) -> dict:
         """Run the source's Great Expectations suite on the partition just written."""
-        from expectations.validate import QualityGateError, validate_bronze
+        from expectations.validate import MissingDataError, QualityGateError, validate_bronze
 
-        run = fail_on(QualityGateError)(validate_bronze)
+        run = fail_on(QualityGateError, MissingDataError)(validate_bronze)
         return run(source_name, logical_date_of(context)).to_dict()
 
     return validate_bronze

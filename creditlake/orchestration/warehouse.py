@@ -100,10 +100,14 @@ def build_warehouse_dag(doc_md: str | None) -> DAG:
         def validate_warehouse(**context: Any) -> list[dict]:
             """Great Expectations on the training set and loans; critical failures stop here."""
             from creditlake.warehouse import release_warehouse
-            from expectations.validate import QualityGateError, validate_warehouse
+            from expectations.validate import (
+                MissingDataError,
+                QualityGateError,
+                validate_warehouse,
+            )
 
             release_warehouse()  # dbt-duckdb keeps the file open in this process after Cosmos
-            run = fail_on(QualityGateError)(validate_warehouse)
+            run = fail_on(QualityGateError, MissingDataError)(validate_warehouse)
             return [result.to_dict() for result in run(logical_date_of(context))]
 
         wait >> _dbt_task_group() >> validate_warehouse()

@@ -12,7 +12,12 @@ from quality_fixtures import DAY, TEST_TOKEN_KEY, valid_row, write_bronze
 
 from creditlake.pii import tokenise
 from creditlake.settings import Settings
-from expectations.validate import QualityGateError, data_docs_index, validate_bronze
+from expectations.validate import (
+    MissingDataError,
+    QualityGateError,
+    data_docs_index,
+    validate_bronze,
+)
 
 #: Real Spark and a real GX project: about a minute and a half for this module on 2 cores.
 pytestmark = pytest.mark.slow
@@ -198,8 +203,22 @@ def test_failures_on_personal_columns_leave_no_values_behind(spark, settings: Se
 
 def test_missing_partition_names_the_path(spark, settings: Settings) -> None:
     expected = settings.bronze_dir / "loans" / "ingest_date=2026-01-02"
-    with pytest.raises(FileNotFoundError, match=f"{expected}.*does not exist"):
+    with pytest.raises(MissingDataError, match=f"{expected}.*does not exist"):
         validate_bronze("loans", DAY, settings=settings, spark=spark)
+
+
+def test_missing_partition_fails_the_airflow_task_without_retries(spark, settings) -> None:
+    """Retrying cannot make a partition appear: the task fails at once, naming the partition."""
+    import pendulum
+    from airflow.exceptions import AirflowFailException
+
+    from creditlake.orchestration.ingest import build_ingest_dag
+
+    task = build_ingest_dag("loan_origination", None).get_task("loans.validate_bronze")
+    interval_start = pendulum.datetime(DAY.year, DAY.month, DAY.day, tz="UTC")
+
+    with pytest.raises(AirflowFailException, match=r"ingest_date=2026-01-02.*does not exist"):
+        task.python_callable(data_interval_start=interval_start)
 
 
 def test_unknown_source_is_a_clear_error(settings: Settings) -> None:

@@ -13,6 +13,7 @@ from quality_fixtures import AS_OF, loan_row, training_row, write_mart, write_ma
 
 from creditlake.settings import Settings
 from expectations.validate import (
+    MissingDataError,
     QualityGateError,
     data_docs_index,
     prepare_mart_frame,
@@ -207,7 +208,7 @@ def test_boolean_label_is_read_as_zero_or_one(settings: Settings) -> None:
 
 
 def test_missing_warehouse_names_the_setting(settings: Settings) -> None:
-    with pytest.raises(FileNotFoundError, match="CREDITLAKE_WAREHOUSE_PATH"):
+    with pytest.raises(MissingDataError, match="CREDITLAKE_WAREHOUSE_PATH"):
         validate_warehouse(AS_OF, settings=settings)
 
 
