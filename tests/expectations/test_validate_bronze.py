@@ -210,7 +210,7 @@ def test_missing_partition_names_the_path(spark, settings: Settings) -> None:
 def test_missing_partition_fails_the_airflow_task_without_retries(spark, settings) -> None:
     """Retrying cannot make a partition appear: the task fails at once, naming the partition."""
     import pendulum
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from creditlake.orchestration.ingest import build_ingest_dag
 
