@@ -8,6 +8,8 @@ the Luhn check behind a real UnionPay BIN, mobile numbers use real carrier prefi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from faker import Faker
 
@@ -68,18 +70,28 @@ def national_ids(
     Duplicates are redrawn, since two people never share a number.
     """
     births = np.strings.replace(format_dates(birth_days), "-", "")
-    out = np.empty(len(area_codes), dtype="<U18")
-    todo = np.arange(len(area_codes))
-    seen: set[str] = set()
-    while len(todo):
+
+    def draw(todo: np.ndarray) -> np.ndarray:
         sequence = rng.integers(0, 500, len(todo)) * 2 + is_male[todo].astype("int64")
         first17 = np.strings.add(
             np.strings.add(area_codes[todo], births[todo]),
             np.strings.zfill(sequence.astype(str), 3),
         )
+        return np.array([body + national_id_check_char(body) for body in first17.tolist()])
+
+    return _unique(len(area_codes), "<U18", draw)
+
+
+def _unique(n: int, dtype: str, draw: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``n`` distinct values: ``draw(positions)`` proposes one value per position, and positions
+    whose value was already taken are drawn again, since two people never share an identifier.
+    """
+    out = np.empty(n, dtype=dtype)
+    todo = np.arange(n)
+    seen: set[str] = set()
+    while len(todo):
         retry = []
-        for position, body in zip(todo.tolist(), first17.tolist(), strict=True):
-            value = body + national_id_check_char(body)
+        for position, value in zip(todo.tolist(), draw(todo).tolist(), strict=True):
             if value in seen:
                 retry.append(position)
             else:
@@ -99,28 +111,22 @@ def luhn_check_digits(bodies: np.ndarray) -> np.ndarray:
 
 def bank_cards(n: int, rng: np.random.Generator) -> np.ndarray:
     """Unique Luhn-valid UnionPay debit card numbers (16 or 19 digits) behind real BINs."""
-    out = np.empty(n, dtype="<U19")
-    todo = np.arange(n)
-    seen: set[str] = set()
-    while len(todo):
+
+    def draw(todo: np.ndarray) -> np.ndarray:
+        cards = np.empty(len(todo), dtype="<U19")
         bins = rng.integers(0, len(UNIONPAY_BINS), len(todo))
         for b, (prefix, length) in enumerate(UNIONPAY_BINS):
-            rows = todo[bins == b]
-            body = rng.integers(0, 10, (len(rows), length - len(prefix) - 1))
-            full = np.column_stack(
-                [np.tile([int(c) for c in prefix], (len(rows), 1)), body]
-            ).astype("int64")
-            check = luhn_check_digits(full)
-            matrix = np.column_stack([full, check]).astype(str)
-            out[rows] = np.array(["".join(r) for r in matrix.tolist()], dtype="<U19")
-        retry = []
-        for position in todo.tolist():
-            if out[position] in seen:
-                retry.append(position)
-            else:
-                seen.add(str(out[position]))
-        todo = np.array(retry, dtype="int64")
-    return out
+            rows = bins == b
+            count = int(rows.sum())
+            body = rng.integers(0, 10, (count, length - len(prefix) - 1))
+            full = np.column_stack([np.tile([int(c) for c in prefix], (count, 1)), body]).astype(
+                "int64"
+            )
+            matrix = np.column_stack([full, luhn_check_digits(full)]).astype(str)
+            cards[rows] = np.array(["".join(r) for r in matrix.tolist()], dtype="<U19")
+        return cards
+
+    return _unique(n, "<U19", draw)
 
 
 def mobiles(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -128,20 +134,12 @@ def mobiles(n: int, rng: np.random.Generator) -> np.ndarray:
     from faker.providers.phone_number.zh_CN import Provider
 
     prefixes = np.array([str(p) for p in Provider.phonenumber_prefixes])
-    out = np.empty(n, dtype="<U11")
-    todo = np.arange(n)
-    seen: set[str] = set()
-    while len(todo):
+
+    def draw(todo: np.ndarray) -> np.ndarray:
         tail = np.strings.zfill(rng.integers(0, 10**8, len(todo)).astype(str), 8)
-        out[todo] = np.strings.add(prefixes[rng.integers(0, len(prefixes), len(todo))], tail)
-        retry = []
-        for position in todo.tolist():
-            if out[position] in seen:
-                retry.append(position)
-            else:
-                seen.add(str(out[position]))
-        todo = np.array(retry, dtype="int64")
-    return out
+        return np.strings.add(prefixes[rng.integers(0, len(prefixes), len(todo))], tail)
+
+    return _unique(n, "<U11", draw)
 
 
 def names(is_male: np.ndarray, rng: np.random.Generator) -> np.ndarray:
