@@ -14,6 +14,10 @@ from functools import cached_property
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The dbt project; its ``target/manifest.json`` (written by ``dbt parse``) is what Cosmos renders
+#: the warehouse DAG from and where training reads column metadata.
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DBT_MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
 class SettingsError(ValueError):
