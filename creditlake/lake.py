@@ -21,18 +21,18 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 
-def partition_dir(table_dir: Path, logical_date: dt.date) -> Path:
-    return table_dir / f"{PARTITION_COLUMN}={logical_date.isoformat()}"
+def partition_dir(table_dir: Path, as_of_date: dt.date) -> Path:
+    return table_dir / f"{PARTITION_COLUMN}={as_of_date.isoformat()}"
 
 
-def replace_partition(df: DataFrame, table_dir: Path, logical_date: dt.date) -> Path:
-    """Write ``df`` as the ``logical_date`` partition of ``table_dir``, atomically per partition.
+def replace_partition(df: DataFrame, table_dir: Path, as_of_date: dt.date) -> Path:
+    """Write ``df`` as the ``as_of_date`` partition of ``table_dir``, atomically per partition.
 
     The new data is written to a hidden sibling folder (Spark and DuckDB skip names starting with
     ``_`` or ``.``), then the old partition is renamed away and the new one renamed in. Renames
     within one file system are atomic, so readers see the old partition or the new one.
     """
-    target = partition_dir(table_dir, logical_date)
+    target = partition_dir(table_dir, as_of_date)
     table_dir.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex[:12]
     staging = table_dir / f"_staging_{target.name}_{token}"

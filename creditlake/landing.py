@@ -20,8 +20,8 @@ class LandingError(RuntimeError):
     """A delivery is missing or unreadable; the message names the file or folder."""
 
 
-def delivery_key(source: str, logical_date: dt.date, file_name: str = "") -> str:
-    return f"{source}/{logical_date.isoformat()}/{file_name}".rstrip("/")
+def delivery_key(source: str, as_of_date: dt.date, file_name: str = "") -> str:
+    return f"{source}/{as_of_date.isoformat()}/{file_name}".rstrip("/")
 
 
 @dataclass
@@ -54,23 +54,23 @@ class Landing:
         return f"{prefix}/{key}" if prefix else key
 
     # Public API ---------------------------------------------------------------------------------
-    def location(self, source: str, logical_date: dt.date, file_name: str = "") -> str:
-        return f"{self.uri}/{delivery_key(source, logical_date, file_name)}"
+    def location(self, source: str, as_of_date: dt.date, file_name: str = "") -> str:
+        return f"{self.uri}/{delivery_key(source, as_of_date, file_name)}"
 
-    def exists(self, source: str, logical_date: dt.date, file_name: str) -> bool:
-        key = delivery_key(source, logical_date, file_name)
+    def exists(self, source: str, as_of_date: dt.date, file_name: str) -> bool:
+        key = delivery_key(source, as_of_date, file_name)
         if not self.is_s3:
             return (Path(self.uri) / key).is_file()
         bucket, _ = self._bucket_prefix()
         response = self._s3().list_objects_v2(Bucket=bucket, Prefix=self._s3_key(key), MaxKeys=1)
         return response.get("KeyCount", 0) > 0
 
-    def fetch(self, source: str, logical_date: dt.date, file_name: str) -> Path:
+    def fetch(self, source: str, as_of_date: dt.date, file_name: str) -> Path:
         """A local path to the delivered file (downloaded first when the landing zone is S3)."""
-        key = delivery_key(source, logical_date, file_name)
-        if not self.exists(source, logical_date, file_name):
+        key = delivery_key(source, as_of_date, file_name)
+        if not self.exists(source, as_of_date, file_name):
             raise LandingError(
-                f"landing file {self.location(source, logical_date, file_name)} "
+                f"landing file {self.location(source, as_of_date, file_name)} "
                 "has not been delivered"
             )
         if not self.is_s3:
@@ -81,9 +81,9 @@ class Landing:
         self._s3().download_file(bucket, self._s3_key(key), str(local))
         return local
 
-    def put(self, local_file: Path, source: str, logical_date: dt.date) -> str:
+    def put(self, local_file: Path, source: str, as_of_date: dt.date) -> str:
         """Deliver a file (used by the generator and by tests); returns its landing location."""
-        key = delivery_key(source, logical_date, local_file.name)
+        key = delivery_key(source, as_of_date, local_file.name)
         if self.is_s3:
             bucket, _ = self._bucket_prefix()
             self._s3().upload_file(str(local_file), bucket, self._s3_key(key))
@@ -92,4 +92,4 @@ class Landing:
             target.parent.mkdir(parents=True, exist_ok=True)
             if local_file.resolve() != target.resolve():
                 shutil.copyfile(local_file, target)
-        return self.location(source, logical_date, local_file.name)
+        return self.location(source, as_of_date, local_file.name)

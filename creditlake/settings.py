@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from creditlake.policy import DEFAULT_POLICY, Policy
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The dbt project; its ``target/manifest.json`` (written by ``dbt parse``) is what Cosmos renders
 #: the warehouse DAG from and where training reads column metadata.
@@ -61,8 +63,8 @@ class Settings:
     s3_endpoint_url: str | None
     pii_key_env: str | None = field(repr=False)
     pii_key_file: Path
-    apr_cap: float
-    credit_limit_cny: float
+    #: The lending policy in force (caps overridable per deployment; see creditlake.policy).
+    policy: Policy
     sensor_timeout_seconds: int
     sensor_poke_seconds: int
     retry_delay_seconds: int
@@ -155,8 +157,10 @@ def get_settings() -> Settings:
         s3_endpoint_url=_env("CREDITLAKE_S3_ENDPOINT_URL"),
         pii_key_env=_env("CREDITLAKE_PII_KEY"),
         pii_key_file=Path(_env("CREDITLAKE_PII_KEY_FILE", str(home / "secrets" / "pii_key"))),
-        apr_cap=_float("CREDITLAKE_APR_CAP", 0.24),
-        credit_limit_cny=_float("CREDITLAKE_CREDIT_LIMIT_CNY", 200_000.0),
+        policy=Policy(
+            apr_cap=_float("CREDITLAKE_APR_CAP", DEFAULT_POLICY.apr_cap),
+            credit_limit_cny=_float("CREDITLAKE_CREDIT_LIMIT_CNY", DEFAULT_POLICY.credit_limit_cny),
+        ),
         sensor_timeout_seconds=_int("CREDITLAKE_SENSOR_TIMEOUT_SECONDS", 6 * 3600),
         sensor_poke_seconds=_int("CREDITLAKE_SENSOR_POKE_SECONDS", 60),
         retry_delay_seconds=_int("CREDITLAKE_RETRY_DELAY_SECONDS", 300),

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from creditlake.policy import (
+    PII_DERIVED,
+    PII_IDENTIFIER,
+    PII_LOCATION,
+    PII_TOKEN,
+)
+
 
 @dataclass(frozen=True)
 class Column:
     name: str
     type: str
     required: bool = False
-    #: PII category per JR/T 0171-2020: "C2" identifiers are tokenised at bronze.
+    #: PII category per JR/T 0171-2020 (creditlake.policy): C2 identifiers are tokenised at bronze.
     pii: str | None = None
     #: True when the value must be > 0 (money that cannot be negative or zero).
     positive: bool = False
@@ -28,7 +35,7 @@ class Column:
 
     @property
     def tokenised(self) -> bool:
-        return self.pii == "C2"
+        return self.pii == PII_IDENTIFIER
 
     @property
     def bronze_name(self) -> str:
@@ -91,16 +98,16 @@ SOURCES: dict[str, Source] = {
             description="Customer master from the loan origination system (LOS).",
             columns=(
                 C("customer_id", "string", required=True),
-                C("name", "string", required=True, pii="C2"),
+                C("name", "string", required=True, pii=PII_IDENTIFIER),
                 C(
                     "national_id",
                     "string",
                     required=True,
-                    pii="C2",
+                    pii=PII_IDENTIFIER,
                     description="18-digit resident ID; birth date and sex are derived at bronze",
                 ),
-                C("mobile", "string", required=True, pii="C2"),
-                C("bank_card_number", "string", required=True, pii="C2"),
+                C("mobile", "string", required=True, pii=PII_IDENTIFIER),
+                C("bank_card_number", "string", required=True, pii=PII_IDENTIFIER),
                 C("province", "string", required=True),
                 C("city", "string", required=True),
                 C("residence_type", "string", required=True, description="urban or rural"),
@@ -126,8 +133,8 @@ SOURCES: dict[str, Source] = {
                 C("requested_amount_cny", "decimal(12,2)", required=True, positive=True),
                 C("term_months", "int", required=True, positive=True),
                 C("purpose", "string", required=True),
-                C("device_id", "string", required=True, pii="C2"),
-                C("ip_address", "string", required=True, pii="C2"),
+                C("device_id", "string", required=True, pii=PII_IDENTIFIER),
+                C("ip_address", "string", required=True, pii=PII_IDENTIFIER),
                 C("decision", "string", required=True, description="approved or rejected"),
                 C("decided_at", "timestamp", required=True),
                 C("approved_amount_cny", "decimal(12,2)", positive=True),
@@ -194,11 +201,11 @@ SOURCES: dict[str, Source] = {
                 C("event_at", "timestamp", required=True),
                 C("event_type", "string", required=True),
                 C("page", "string"),
-                C("device_id", "string", required=True, pii="C2"),
+                C("device_id", "string", required=True, pii=PII_IDENTIFIER),
                 C("os", "string"),
                 C("city", "string"),
-                C("latitude", "double", pii="C3-location"),
-                C("longitude", "double", pii="C3-location"),
+                C("latitude", "double", pii=PII_LOCATION),
+                C("longitude", "double", pii=PII_LOCATION),
             ),
         ),
         Source(
@@ -241,7 +248,7 @@ SOURCES: dict[str, Source] = {
 
 #: Columns bronze adds to customers, derived from the national ID before it is tokenised.
 CUSTOMER_DERIVED_COLUMNS: tuple[Column, ...] = (
-    C("birth_date", "date", pii="C3-derived", description="from national ID digits 7-14"),
+    C("birth_date", "date", pii=PII_DERIVED, description="from national ID digits 7-14"),
     C("sex", "string", description="M or F, from national ID digit 17"),
 )
 
@@ -264,7 +271,7 @@ def bronze_columns(source: Source) -> list[Column]:
             c.bronze_name,
             "string" if c.tokenised else c.type,
             c.required,
-            "C2-token" if c.tokenised else c.pii,
+            PII_TOKEN if c.tokenised else c.pii,
             c.positive,
             c.non_negative,
             c.description,

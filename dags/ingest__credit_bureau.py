@@ -7,11 +7,11 @@ Thin-file customers have no report; that absence is information, not an error.
 
 Per source: `wait_for_landing` → `load_bronze` → `validate_bronze` (announces `bronze.<source>`).
 
-The DAG is built by a factory in `creditlake.orchestration` (Airflow needs the words "airflow" and
+The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).
 """
 
-from creditlake.orchestration.ingest import build_ingest_dag
 from creditlake.sources import DOMAIN_CREDIT_BUREAU
+from orchestration.ingest import build_ingest_dag
 
 build_ingest_dag(DOMAIN_CREDIT_BUREAU, __doc__)

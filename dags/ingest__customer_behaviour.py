@@ -8,11 +8,11 @@ Great Expectations. These feeds drive the behaviour features of thin-file applic
 
 Per source: `wait_for_landing` → `load_bronze` → `validate_bronze` (announces `bronze.<source>`).
 
-The DAG is built by a factory in `creditlake.orchestration` (Airflow needs the words "airflow" and
+The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).
 """
 
-from creditlake.orchestration.ingest import build_ingest_dag
 from creditlake.sources import DOMAIN_CUSTOMER_BEHAVIOUR
+from orchestration.ingest import build_ingest_dag
 
 build_ingest_dag(DOMAIN_CUSTOMER_BEHAVIOUR, __doc__)

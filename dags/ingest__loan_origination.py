@@ -9,11 +9,11 @@ Expectations. Re-running a date replaces that date's partitions.
 
 Per source: `wait_for_landing` → `load_bronze` → `validate_bronze` (announces `bronze.<source>`).
 
-The DAG is built by a factory in `creditlake.orchestration` (Airflow needs the words "airflow" and
+The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).
 """
 
-from creditlake.orchestration.ingest import build_ingest_dag
 from creditlake.sources import DOMAIN_LOAN_ORIGINATION
+from orchestration.ingest import build_ingest_dag
 
 build_ingest_dag(DOMAIN_LOAN_ORIGINATION, __doc__)

@@ -8,10 +8,10 @@ scored date), so a re-run never duplicates scores.
 
 `wait_for_warehouse` → `score_applications` (announces `ml.application_scores`).
 
-The DAG is built by a factory in `creditlake.orchestration` (Airflow needs the words "airflow" and
+The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).
 """
 
-from creditlake.orchestration.ml import build_score_dag
+from orchestration.ml import build_score_dag
 
 build_score_dag(__doc__)

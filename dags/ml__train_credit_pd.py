@@ -10,10 +10,10 @@ the current champion on the same out-of-time window); otherwise it becomes `chal
 
 `wait_for_warehouse` → `train_and_register` (announces `model.credit_pd`).
 
-The DAG is built by a factory in `creditlake.orchestration` (Airflow needs the words "airflow" and
+The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).
 """
 
-from creditlake.orchestration.ml import build_train_dag
+from orchestration.ml import build_train_dag
 
 build_train_dag(__doc__)

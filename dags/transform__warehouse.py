@@ -10,10 +10,10 @@ critical expectation fails the run so neither training nor scoring consumes bad 
 
 `wait_for_bronze` → `dbt` (task group) → `validate_warehouse` (announces `warehouse.marts`).
 
-The DAG is built by a factory in `creditlake.orchestration` (Airflow needs the words "airflow" and
+The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).
 """
 
-from creditlake.orchestration.warehouse import build_warehouse_dag
+from orchestration.warehouse import build_warehouse_dag
 
 build_warehouse_dag(__doc__)

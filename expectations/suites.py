@@ -1,41 +1,63 @@
-"""Expectation suites, built in code from the source registry and settings.
+"""Expectation suites, built in code from the source registry and the lending policy.
 
 Suites are generated, never hand-edited JSON, so they cannot drift from the schema: a column added
 to ``creditlake/sources.py`` is checked at bronze the next time a partition is validated, and a
-policy threshold changed in settings (``CREDITLAKE_APR_CAP``, ``CREDITLAKE_CREDIT_LIMIT_CNY``)
-changes the rule everywhere at once.
+policy value changed in settings (``CREDITLAKE_APR_CAP``, ``CREDITLAKE_CREDIT_LIMIT_CNY``) changes
+the rule everywhere at once.
+
+What lives here, and what does not
+----------------------------------
+Every rule has one home (``docs/quality.md`` lists each table's rules and where they live):
+
+* the **source registry + Spark ingest job** admit rows: required values, types, amount signs,
+  national-ID validity and one row per key within a delivery. A row that breaks one is
+  quarantined with its reason, so these are never checked again downstream;
+* **dbt** holds the structural rules of the warehouse: keys (contracts and key tests), accepted
+  values, relationships, row arithmetic;
+* **Great Expectations** (this module) keeps what neither can express: the bronze partition's
+  write contract (columns and types as the registry declares them, identifiers that are tokens),
+  distributions (row count, bad rate), point-in-time rules against the date being validated,
+  cross-table rules (a schedule repays its loan), and policy rules with their severities.
 
 Severities
 ----------
-* **critical** — structural rules (schema, keys, required values, amount signs, token shape, closed
-  value sets, schedule arithmetic) and the warehouse rules a model depends on (label values, bad
-  rate, borrower age, no future data). A failure means the data cannot be trusted, so the quality
-  gate stops the pipeline.
+* **critical** — the bronze write contract, the rules a model depends on (bad rate, borrower
+  age, no future data, a schedule that repays its principal). A failure means the data cannot be
+  trusted, so the quality gate stops the pipeline.
 * **warning** — lending-policy rules on individual records: APR above the policy cap, an amount
   above the per-borrower credit limit. Such a record is real and structurally valid: the source
   system did grant or request it. Dropping it would hide it, and stopping the pipeline would block
   every other record of the day, so it flows on and the breach is recorded in the quality summary
-  and Data Docs for the governance team to follow up. That is the choice documented in
-  ``docs/quality.md``. A loan whose schedule misses an instalment (quarantined at bronze, so
-  already reported) is a warning too; the critical schedule-sum rule covers complete schedules.
+  and Data Docs for the governance team to follow up. A loan whose schedule misses an instalment
+  (quarantined at bronze, so already reported) is a warning too; the critical schedule rule
+  covers complete schedules.
 
-Warehouse suites are built from the columns the mart actually has: the dbt models evolve in
-parallel, so a missing *optional* column skips only the rule that needs it (logged, and listed in
-the quality summary as skipped), while a missing key or label column fails the suite.
+Warehouse suites are built from the columns the mart actually has: a missing *optional* column
+skips only the rule that needs it (logged, and listed in the quality summary as skipped).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import great_expectations as gx
 from great_expectations import expectations as gxe
 from great_expectations.expectations.expectation import Expectation
 
+from creditlake.policy import PII_TOKEN, TOKEN_REGEX, Policy
 from creditlake.settings import Settings
 from creditlake.sources import Column, Source, bronze_columns
+from expectations.names import (
+    AS_OF_DATE_PARAMETER,
+    AS_OF_END_PARAMETER,
+    BRONZE_SUITE_PREFIX,
+    LOANS_SUITE,
+    LOANS_TABLE,
+    TRAINING_SET_SUITE,
+    TRAINING_SET_TABLE,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,28 +65,6 @@ CRITICAL = "critical"
 WARNING = "warning"
 INFO = "info"
 SEVERITIES = (CRITICAL, WARNING, INFO)
-
-#: A keyed HMAC-SHA256 token (creditlake.pii.tokenise): 64 lower-case hex characters.
-TOKEN_REGEX = r"^[0-9a-f]{64}$"
-#: The PII category bronze gives a tokenised column (creditlake.sources.bronze_columns).
-TOKEN_PII_CATEGORY = "C2-token"
-
-#: Closed value domains, by (source, bronze column). The registry describes these domains in its
-#: column descriptions; the sets live here, next to the rule that enforces them, until the registry
-#: carries value sets itself. ``tests/expectations`` checks every entry names a registry column.
-CLOSED_DOMAINS: dict[tuple[str, str], tuple[str | int, ...]] = {
-    ("customers", "residence_type"): ("urban", "rural"),
-    ("customers", "is_new_citizen"): (0, 1),
-    ("customers", "sex"): ("M", "F"),
-    ("applications", "decision"): ("approved", "rejected"),
-    ("app_events", "event_type"): (
-        "login",
-        "page_view",
-        "click",
-        "device_change",
-        "location_change",
-    ),
-}
 
 #: Registry (Spark SQL) type → the pyspark.sql.types class GX compares the column type with.
 SPARK_TYPE_CLASSES: dict[str, str] = {
@@ -77,51 +77,48 @@ SPARK_TYPE_CLASSES: dict[str, str] = {
     "timestamp": "TimestampType",
 }
 
-BRONZE_SUITE_PREFIX = "bronze_"
-TRAINING_SET_SUITE = "warehouse_training_set"
-LOANS_SUITE = "warehouse_loans"
-TRAINING_SET_TABLE = "marts.fct_application_training_set"
-LOANS_TABLE = "marts.fct_loans"
-
-#: Suite parameters: the as-of date (midnight), and the first instant after it (rows dated on the
-#: as-of date, at any time of day, are strictly before it).
-AS_OF_DATE_PARAMETER = "as_of_date"
-AS_OF_END_PARAMETER = "as_of_end"
 
 BAD_RATE_MIN = 0.01
 BAD_RATE_MAX = 0.5
-MIN_BORROWER_AGE_YEARS = 18
 
 
 @dataclass(frozen=True)
 class PolicyCap:
     """A lending-policy ceiling on one column of one table (a source or a mart).
 
-    ``setting`` names the :class:`~creditlake.settings.Settings` attribute holding the ceiling,
-    so the rule follows configuration rather than a number copied into code.
+    ``limit`` reads the ceiling from the :class:`~creditlake.policy.Policy` in force, so the rule
+    follows configuration rather than a number copied into code.
     """
 
     table: str
     column: str
-    setting: str
+    limit: Callable[[Policy], float]
     rule: str
 
 
-_APR_RULE = "APR within the policy cap (settings.apr_cap, CREDITLAKE_APR_CAP)"
+def _apr_cap(policy: Policy) -> float:
+    return policy.apr_cap
+
+
+def _credit_limit(policy: Policy) -> float:
+    return policy.credit_limit_cny
+
+
+_APR_RULE = "APR within the policy cap (Policy.apr_cap, CREDITLAKE_APR_CAP)"
 _LIMIT_RULE = (
     "amount within the per-borrower unsecured credit limit "
-    "(settings.credit_limit_cny, CREDITLAKE_CREDIT_LIMIT_CNY)"
+    "(Policy.credit_limit_cny, CREDITLAKE_CREDIT_LIMIT_CNY)"
 )
 
 POLICY_CAPS: tuple[PolicyCap, ...] = (
-    PolicyCap("applications", "apr", "apr_cap", _APR_RULE),
-    PolicyCap("applications", "requested_amount_cny", "credit_limit_cny", _LIMIT_RULE),
-    PolicyCap("applications", "approved_amount_cny", "credit_limit_cny", _LIMIT_RULE),
-    PolicyCap("loans", "apr", "apr_cap", _APR_RULE),
-    PolicyCap("loans", "principal_cny", "credit_limit_cny", _LIMIT_RULE),
-    PolicyCap(TRAINING_SET_TABLE, "apr", "apr_cap", _APR_RULE),
-    PolicyCap(LOANS_TABLE, "apr", "apr_cap", _APR_RULE),
-    PolicyCap(LOANS_TABLE, "principal_cny", "credit_limit_cny", _LIMIT_RULE),
+    PolicyCap("applications", "apr", _apr_cap, _APR_RULE),
+    PolicyCap("applications", "requested_amount_cny", _credit_limit, _LIMIT_RULE),
+    PolicyCap("applications", "approved_amount_cny", _credit_limit, _LIMIT_RULE),
+    PolicyCap("loans", "apr", _apr_cap, _APR_RULE),
+    PolicyCap("loans", "principal_cny", _credit_limit, _LIMIT_RULE),
+    PolicyCap(TRAINING_SET_TABLE, "apr", _apr_cap, _APR_RULE),
+    PolicyCap(LOANS_TABLE, "apr", _apr_cap, _APR_RULE),
+    PolicyCap(LOANS_TABLE, "principal_cny", _credit_limit, _LIMIT_RULE),
 )
 
 _POLICY_NOTE = (
@@ -152,13 +149,9 @@ def policy_caps(table: str) -> list[PolicyCap]:
     return [cap for cap in POLICY_CAPS if cap.table == table]
 
 
-def _cap_value(cap: PolicyCap, settings: Settings) -> float:
-    return float(getattr(settings, cap.setting))
-
-
 def policy_cap_expectation(cap: PolicyCap, settings: Settings) -> Expectation:
     """A warning-level ceiling, labelled so Data Docs show the severity next to the rule."""
-    limit = _cap_value(cap, settings)
+    limit = float(cap.limit(settings.policy))
     return gxe.ExpectColumnValuesToBeBetween(
         column=cap.column,
         max_value=limit,
@@ -169,63 +162,28 @@ def policy_cap_expectation(cap: PolicyCap, settings: Settings) -> Expectation:
 
 
 # Bronze -------------------------------------------------------------------------------------------
-def _column_expectations(source: Source, column: Column) -> list[Expectation]:
-    """The structural rules one bronze column carries, all critical."""
-    name = column.name
+def _column_expectations(column: Column) -> list[Expectation]:
+    """The write contract of one bronze column: its registry type, and a token if it was PII.
+
+    Required values, amount signs and keys are not repeated here: the ingest job quarantines
+    every row that breaks one, with its reason, so a bronze row has passed them by construction.
+    """
     rules: list[Expectation] = [
         gxe.ExpectColumnValuesToBeOfType(
-            column=name,
+            column=column.name,
             type_=spark_type_class(column.type),
             notes=f"bronze is typed to the registry: {column.type}",
         )
     ]
-    if column.required and name != source.key:
-        rules.append(gxe.ExpectColumnValuesToNotBeNull(column=name, notes="required column"))
-    if column.positive:
-        rules.append(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=name, min_value=0, strict_min=True, notes="must be positive"
-            )
-        )
-    elif column.non_negative:
-        rules.append(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=name, min_value=0, notes="must not be negative"
-            )
-        )
-    if column.pii == TOKEN_PII_CATEGORY:
+    if column.pii == PII_TOKEN:
         rules.append(
             gxe.ExpectColumnValuesToMatchRegex(
-                column=name,
+                column=column.name,
                 regex=TOKEN_REGEX,
                 notes="personal identifier replaced by its keyed HMAC-SHA256 token",
             )
         )
-    domain = CLOSED_DOMAINS.get((source.name, name))
-    if domain is not None:
-        rules.append(
-            gxe.ExpectColumnValuesToBeInSet(
-                column=name, value_set=list(domain), notes="closed value domain"
-            )
-        )
     return rules
-
-
-def schedule_sum_expectation() -> Expectation:
-    """Each instalment's total is its principal plus its interest, to the cent.
-
-    A query expectation keeps the batch exactly the bronze columns (no helper column that would
-    spoil the schema check) and shows the rule as readable SQL in Data Docs. It selects only the
-    instalment key, so even GX's in-memory sample of failing rows holds no personal data.
-    """
-    return gxe.UnexpectedRowsExpectation(
-        unexpected_rows_query=(
-            "select installment_id from {batch} "
-            "where not (total_due_cny <=> principal_due_cny + interest_due_cny)"
-        ),
-        description=("Every schedule row has total_due_cny = principal_due_cny + interest_due_cny"),
-        notes="schedule arithmetic: a broken schedule misstates what the borrower owes",
-    )
 
 
 def bronze_expectations(source: Source, settings: Settings) -> list[Expectation]:
@@ -236,13 +194,9 @@ def bronze_expectations(source: Source, settings: Settings) -> list[Expectation]
             column_list=[c.name for c in columns],
             notes="bronze schema = creditlake.sources.bronze_columns(source), in order",
         ),
-        gxe.ExpectColumnValuesToNotBeNull(column=source.key, notes="business key"),
-        gxe.ExpectColumnValuesToBeUnique(column=source.key, notes="business key"),
     ]
     for column in columns:
-        rules.extend(_column_expectations(source, column))
-    if source.name == "repayment_schedules":
-        rules.append(schedule_sum_expectation())
+        rules.extend(_column_expectations(column))
     rules.extend(policy_cap_expectation(cap, settings) for cap in policy_caps(source.name))
     return rules
 
@@ -251,7 +205,7 @@ def bronze_suite(source: Source, settings: Settings) -> gx.ExpectationSuite:
     return gx.ExpectationSuite(
         name=bronze_suite_name(source.name),
         expectations=bronze_expectations(source, settings),
-        meta={"layer": "bronze", "source": source.name, "key": source.key},
+        meta={"layer": "bronze", "source": source.name},
     )
 
 
@@ -274,14 +228,6 @@ def _optional(
     logger.warning("%s: %s", suite, message)
     skipped.append(message)
     return False
-
-
-def _key_rules(key: str) -> list[Expectation]:
-    return [
-        gxe.ExpectColumnToExist(column=key, notes="key column"),
-        gxe.ExpectColumnValuesToNotBeNull(column=key, notes="one row per key"),
-        gxe.ExpectColumnValuesToBeUnique(column=key, notes="one row per key"),
-    ]
 
 
 def _mart_policy_rules(
@@ -325,14 +271,10 @@ def training_set_rules(columns: Sequence[str], settings: Settings) -> MartRules:
     """Rules for ``marts.fct_application_training_set`` given the columns it has."""
     suite = TRAINING_SET_SUITE
     skipped: list[str] = []
+    # Key, label values and label completeness are the model's contract in dbt (primary key,
+    # not_null, accepted_values); here: what a row-by-row rule cannot see.
     rules: list[Expectation] = [
         gxe.ExpectTableRowCountToBeBetween(min_value=1, notes="a training set cannot be empty"),
-        *_key_rules("application_id"),
-        gxe.ExpectColumnToExist(column="is_bad", notes="the label"),
-        gxe.ExpectColumnValuesToNotBeNull(
-            column="is_bad", notes="matured loans only: no label gaps"
-        ),
-        gxe.ExpectColumnValuesToBeInSet(column="is_bad", value_set=[0, 1], notes="binary label"),
         gxe.ExpectColumnMeanToBeBetween(
             column="is_bad",
             min_value=BAD_RATE_MIN,
@@ -346,7 +288,7 @@ def training_set_rules(columns: Sequence[str], settings: Settings) -> MartRules:
         rules.append(
             gxe.ExpectColumnValuesToBeBetween(
                 column="age_at_application_years",
-                min_value=MIN_BORROWER_AGE_YEARS,
+                min_value=settings.policy.min_borrower_age_years,
                 notes="policy: borrowers are adults at the application date (critical)",
             )
         )
@@ -394,7 +336,7 @@ def loans_rules(columns: Sequence[str], settings: Settings) -> MartRules:
     """Rules for ``marts.fct_loans`` given the columns it has."""
     suite = LOANS_SUITE
     skipped: list[str] = []
-    rules: list[Expectation] = [*_key_rules("loan_id")]
+    rules: list[Expectation] = []  # the key is the model's dbt contract (primary key)
     complete = _optional(
         "installments_count", columns, suite, "schedule completeness", skipped
     ) and _optional("term_months", columns, suite, "schedule completeness", skipped)

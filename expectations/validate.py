@@ -6,9 +6,9 @@
 1. run the suite's GX checkpoint, which stores the validation result and updates Data Docs
    (``settings.gx_dir``), keeping counts but never unexpected values (see
    :data:`expectations.context.RESULT_FORMAT`);
-2. write ``settings.reports_dir/quality/<suite>/<date>.json``: what was evaluated, what passed, and
-   each failed expectation with its type, column, severity and unexpected count. No values: they
-   could be personal data. Re-running a date replaces its summary;
+2. write ``settings.reports_dir/quality/<suite>/<as_of_date>.json``: what was evaluated, what
+   passed, and each failed expectation with its type, column, severity and unexpected count. No
+   values: they could be personal data. Re-running a date replaces its summary;
 3. raise :class:`QualityGateError` naming the suite, the date and the failed critical
    expectations when any critical one failed. Warning failures (policy breaches on real records)
    are recorded in the summary and Data Docs and do not stop the pipeline.
@@ -81,7 +81,7 @@ class QualityResult:
     """The outcome of one suite on one date; ``to_dict`` is the JSON summary."""
 
     suite: str
-    date: str
+    as_of_date: str
     evaluated: int
     passed: int
     failed: dict[str, int]
@@ -127,7 +127,7 @@ def gate_message(results: list[QualityResult]) -> str:
     for result in results:
         failures = "; ".join(f.label() for f in result.critical_failures)
         parts.append(
-            f"quality gate {result.suite} failed for {result.date}: "
+            f"quality gate {result.suite} failed for {result.as_of_date}: "
             f"{len(result.critical_failures)} critical expectation(s) failed: {failures}. "
             f"Summary: {result.summary_path}; Data Docs: {result.data_docs}"
         )
@@ -174,7 +174,7 @@ def failed_expectation(expectation_result: Any) -> FailedExpectation:
 def summarise(
     validation: ExpectationSuiteValidationResult,
     suite: str,
-    date: dt.date,
+    as_of_date: dt.date,
     skipped: list[str] | None = None,
 ) -> QualityResult:
     """Count what GX evaluated, what passed and what failed by severity; keep no values."""
@@ -190,7 +190,7 @@ def summarise(
     evaluated = len(validation.results)
     return QualityResult(
         suite=suite,
-        date=date.isoformat(),
+        as_of_date=as_of_date.isoformat(),
         evaluated=evaluated,
         passed=evaluated - len(failed),
         failed=by_severity,
@@ -201,8 +201,14 @@ def summarise(
 
 
 # Writing the summary ---------------------------------------------------------------------------
-def summary_path(settings: Settings, suite: str, date: dt.date) -> Path:
-    return settings.reports_dir / "quality" / suite / f"{date.isoformat()}.json"
+def quality_summaries_dir(settings: Settings) -> Path:
+    """The folder of every gate summary, ``<suite>/<as_of_date>.json``."""
+    return settings.reports_dir / "quality"
+
+
+def summary_path(settings: Settings, suite: str, as_of_date: dt.date) -> Path:
+    """Where the gate writes its summary of ``suite`` for ``as_of_date``; readers ask here."""
+    return quality_summaries_dir(settings) / suite / f"{as_of_date.isoformat()}.json"
 
 
 def write_summary(result: QualityResult, path: Path) -> None:
@@ -220,7 +226,7 @@ def _run_suite(
     engine: str,
     asset: str,
     dataframe: Any,
-    date: dt.date,
+    as_of_date: dt.date,
     skipped: list[str] | None = None,
     parameters: dict[str, Any] | None = None,
 ) -> QualityResult:
@@ -241,13 +247,15 @@ def _run_suite(
         run = checkpoint.run(
             batch_parameters={"dataframe": dataframe},
             expectation_parameters=parameters or {},
-            run_id=gx.RunIdentifier(run_name=date.isoformat(), run_time=dt.datetime.now(dt.UTC)),
+            run_id=gx.RunIdentifier(
+                run_name=as_of_date.isoformat(), run_time=dt.datetime.now(dt.UTC)
+            ),
         )
         remember_project_state(settings)
     (validation,) = run.run_results.values()
-    path = summary_path(settings, suite.name, date)
+    path = summary_path(settings, suite.name, as_of_date)
     result = replace(
-        summarise(validation, suite.name, date, skipped),
+        summarise(validation, suite.name, as_of_date, skipped),
         summary_path=str(path),
         data_docs=str(data_docs_index(settings)),
     )
@@ -255,7 +263,7 @@ def _run_suite(
     logger.info(
         "%s %s: %d evaluated, %d passed, failed by severity %s",
         result.suite,
-        result.date,
+        result.as_of_date,
         result.evaluated,
         result.passed,
         result.failed,
@@ -263,13 +271,15 @@ def _run_suite(
     return result
 
 
-def read_bronze_partition(spark: SparkSession, settings: Settings, source: str, day: dt.date):
+def read_bronze_partition(
+    spark: SparkSession, settings: Settings, source: str, as_of_date: dt.date
+):
     """The partition as Spark sees it: its own columns, without the ``ingest_date`` column."""
-    path = partition_dir(settings.bronze_dir / source, day)
+    path = partition_dir(settings.bronze_dir / source, as_of_date)
     if not path.is_dir():
         raise MissingDataError(
             f"bronze partition {path} does not exist: run the ingestion of {source!r} for "
-            f"{day.isoformat()} first (bronze lives under settings.bronze_dir = "
+            f"{as_of_date.isoformat()} first (bronze lives under settings.bronze_dir = "
             f"{settings.bronze_dir})"
         )
     return spark.read.parquet(str(path))
@@ -277,24 +287,29 @@ def read_bronze_partition(spark: SparkSession, settings: Settings, source: str, 
 
 def validate_bronze(
     source: str,
-    logical_date: dt.date | str,
+    as_of_date: dt.date | str,
+    spark: SparkSession,
     settings: Settings | None = None,
-    spark: SparkSession | None = None,
 ) -> QualityResult:
-    """Validate the ``logical_date`` partition of ``source``'s bronze table with its suite."""
+    """Validate the ``as_of_date`` partition of ``source``'s bronze table with its suite.
+
+    The caller brings the Spark session (the orchestration asks ``spark_jobs.session`` for it),
+    so the quality layer reads bronze with whatever engine the deployment runs.
+    """
     from expectations.suites import bronze_suite
 
     settings = settings or get_settings()
-    day = parse_date(logical_date, "logical_date")
+    as_of_date = parse_date(as_of_date, "as_of_date")
     registered = get_source(source)
-    if spark is None:
-        from spark_jobs.session import get_spark
-
-        spark = get_spark("creditlake-quality", settings)
-    frame = read_bronze_partition(spark, settings, registered.name, day)
+    frame = read_bronze_partition(spark, settings, registered.name, as_of_date)
     try:
         result = _run_suite(
-            settings, bronze_suite(registered, settings), "spark", registered.name, frame, day
+            settings,
+            bronze_suite(registered, settings),
+            "spark",
+            registered.name,
+            frame,
+            as_of_date,
         )
     finally:
         frame.unpersist()  # GX persists the batch; free it for the next partition
@@ -369,10 +384,12 @@ def validate_warehouse(
     from expectations import suites
 
     settings = settings or get_settings()
-    day = parse_date(as_of_date, "as_of_date")
+    as_of_date = parse_date(as_of_date, "as_of_date")
     parameters = {
-        suites.AS_OF_DATE_PARAMETER: dt.datetime.combine(day, dt.time()),
-        suites.AS_OF_END_PARAMETER: dt.datetime.combine(day + dt.timedelta(days=1), dt.time()),
+        suites.AS_OF_DATE_PARAMETER: dt.datetime.combine(as_of_date, dt.time()),
+        suites.AS_OF_END_PARAMETER: dt.datetime.combine(
+            as_of_date + dt.timedelta(days=1), dt.time()
+        ),
     }
     results = []
     for name, table, build in (
@@ -388,7 +405,7 @@ def validate_warehouse(
                 "pandas",
                 table.split(".", 1)[1],
                 frame,
-                day,
+                as_of_date,
                 skipped=rules.skipped,
                 parameters=parameters,
             )

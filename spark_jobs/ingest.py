@@ -9,7 +9,7 @@ Re-running a date replaces that date's partitions, and a failed run leaves them 
 because every table write goes through :func:`creditlake.lake.replace_partition`.
 
 Run it from Python (``main("customers", "2026-01-01")``, as the Airflow DAGs do) or as a job:
-``python -m spark_jobs.ingest --source customers --date 2026-01-01`` (also via ``spark-submit``).
+``python -m spark_jobs.ingest --source customers --as-of-date 2026-01-01`` (or ``spark-submit``).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class IngestResult:
     """What one ingest did; the Airflow task returns :meth:`to_dict` as its XCom."""
 
     source: str
-    logical_date: dt.date
+    as_of_date: dt.date
     landing_file: str
     landing_rows: int
     bronze_rows: int
@@ -81,7 +81,7 @@ class IngestResult:
 
     def to_dict(self) -> dict[str, Any]:
         result = asdict(self)
-        result["logical_date"] = self.logical_date.isoformat()
+        result["as_of_date"] = self.as_of_date.isoformat()
         return result
 
 
@@ -247,8 +247,18 @@ def _parquet_files(folder: Path) -> list[Path]:
     return sorted(f for f in folder.glob("*.parquet") if not f.name.startswith(("_", ".")))
 
 
-def write_reconciliation(report: Reconciliation, target: Path, identity: dict[str, Any]) -> Path:
+def reconciliation_path(settings: Settings, source: str, as_of_date: dt.date) -> Path:
+    """Where the job records how ``source``'s delivery for ``as_of_date`` reconciled.
+
+    Readers (the warehouse DAG's readiness check, the summary) ask here rather than rebuilding the
+    path, so the layout has one owner.
+    """
+    return partition_dir(settings.reconciliation_dir / source, as_of_date) / RECONCILIATION_FILE
+
+
+def write_reconciliation(report: Reconciliation, path: Path, identity: dict[str, Any]) -> Path:
     """Write ``reconciliation.json`` atomically (write aside, then rename over the old one)."""
+    target = path.parent
     target.mkdir(parents=True, exist_ok=True)
     content = {
         **identity,
@@ -259,8 +269,7 @@ def write_reconciliation(report: Reconciliation, target: Path, identity: dict[st
         "quarantined_by_reason": report.quarantined_by_reason,
         "balanced": report.balanced,
     }
-    path = target / RECONCILIATION_FILE
-    scratch = target / f".{RECONCILIATION_FILE}.{os.getpid()}.tmp"
+    scratch = target / f".{path.name}.{os.getpid()}.tmp"
     scratch.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
     scratch.replace(path)
     return path
@@ -284,20 +293,20 @@ def _session_confs(spark: SparkSession, confs: dict[str, str]) -> Iterator[None]
             spark.conf.set(key, value)
 
 
-def _resolve(source: str, logical_date: dt.date | str) -> tuple[Source, dt.date]:
+def _resolve(source: str, as_of_date: dt.date | str) -> tuple[Source, dt.date]:
     try:
-        return get_source(source), parse_date(logical_date, "logical date")
+        return get_source(source), parse_date(as_of_date, "as_of_date")
     except (KeyError, ValueError) as error:
         raise IngestError(str(error.args[0])) from None
 
 
 def main(
     source: str,
-    logical_date: dt.date | str,
+    as_of_date: dt.date | str,
     settings: Settings | None = None,
     spark: SparkSession | None = None,
 ) -> IngestResult:
-    """Ingest ``source`` for ``logical_date``; raise if the delivery is bad or does not reconcile.
+    """Ingest ``source`` for ``as_of_date``; raise if the delivery is bad or does not reconcile.
 
     Raises :class:`creditlake.landing.LandingError` when the file was not delivered,
     :class:`IngestError` when it cannot be ingested (nothing is written then) and
@@ -317,10 +326,10 @@ def main(
 
     started = time.monotonic()
     settings = settings or get_settings()
-    src, day = _resolve(source, logical_date)
+    src, as_of_date = _resolve(source, as_of_date)
     landing = Landing.from_settings(settings)
-    location = landing.location(src.name, day, src.file_name)
-    path = landing.fetch(src.name, day, src.file_name)
+    location = landing.location(src.name, as_of_date, src.file_name)
+    path = landing.fetch(src.name, as_of_date, src.file_name)
     check_landing_file(path, src, location)
     pii_key = settings.pii_key
     spark = spark or get_spark(f"creditlake-ingest-{src.name}", settings)
@@ -328,7 +337,7 @@ def main(
     ingested_at = dt.datetime.now(dt.UTC)
     batch = Batch(
         source_file=location,
-        batch_id=f"{src.name}/{day.isoformat()}/{ingested_at.strftime('%Y%m%dT%H%M%S.%fZ')}",
+        batch_id=f"{src.name}/{as_of_date.isoformat()}/{ingested_at.strftime('%Y%m%dT%H%M%S.%fZ')}",
         ingested_at=ingested_at,
     )
     # Inside the block: Spark fixes an expression's time zone when the DataFrame is built.
@@ -337,24 +346,28 @@ def main(
         parsed = transform_parse(numbered, src)
         # Parsed once and kept (PII already tokenised): finding duplicates and both writes read
         # the cache instead of parsing the landing file again.
-        validated = transform_validate(parsed, src, day, pii_key).persist()
+        validated = transform_validate(parsed, src, as_of_date, pii_key).persist()
         duplicates = transform_find_duplicates(validated).persist()
         try:
             copies, clashes = duplicate_counts(duplicates)
-            log.info("%s %s: parsed and validated (%.1f s)", src.name, day, _since(started))
+            log.info("%s %s: parsed and validated (%.1f s)", src.name, as_of_date, _since(started))
             deduplicated = transform_deduplicate(
                 validated, duplicates if copies + clashes else None, src
             )
             bronze_path = replace_partition(
-                transform_bronze(deduplicated, src, batch), settings.bronze_dir / src.name, day
+                transform_bronze(deduplicated, src, batch),
+                settings.bronze_dir / src.name,
+                as_of_date,
             )
-            log.info("%s %s: wrote %s (%.1f s)", src.name, day, bronze_path, _since(started))
+            log.info("%s %s: wrote %s (%.1f s)", src.name, as_of_date, bronze_path, _since(started))
             quarantine_path = replace_partition(
                 transform_quarantine(deduplicated, src, location).coalesce(1),
                 settings.quarantine_dir / src.name,
-                day,
+                as_of_date,
             )
-            log.info("%s %s: wrote %s (%.1f s)", src.name, day, quarantine_path, _since(started))
+            log.info(
+                "%s %s: wrote %s (%.1f s)", src.name, as_of_date, quarantine_path, _since(started)
+            )
         finally:
             duplicates.unpersist()
             validated.unpersist()
@@ -362,23 +375,21 @@ def main(
     report = reconcile(src, path, bronze_path, quarantine_path, duplicates_dropped=copies)
     identity = {
         "source": src.name,
-        "logical_date": day.isoformat(),
+        "as_of_date": as_of_date.isoformat(),
         "landing_file": location,
         "batch_id": batch.batch_id,
     }
-    write_reconciliation(
-        report, partition_dir(settings.reconciliation_dir / src.name, day), identity
-    )
+    write_reconciliation(report, reconciliation_path(settings, src.name, as_of_date), identity)
     if not report.balanced:
         raise ReconciliationError(
-            f"{src.name} {day} does not reconcile: {report.landing_rows} landing rows != "
+            f"{src.name} {as_of_date} does not reconcile: {report.landing_rows} landing rows != "
             f"{report.bronze_rows} bronze + {report.quarantined_rows} quarantined + "
             f"{report.duplicates_dropped} duplicates dropped"
         )
     log.info(
         "%s %s ingested in %.1f s: %d landing rows = %d bronze + %d quarantined + %d duplicates",
         src.name,
-        day,
+        as_of_date,
         _since(started),
         report.landing_rows,
         report.bronze_rows,
@@ -387,7 +398,7 @@ def main(
     )
     return IngestResult(
         source=src.name,
-        logical_date=day,
+        as_of_date=as_of_date,
         landing_file=location,
         landing_rows=report.landing_rows,
         bronze_rows=report.bronze_rows,
@@ -399,13 +410,15 @@ def main(
 
 
 def cli(argv: list[str] | None = None) -> int:
-    """``python -m spark_jobs.ingest --source X --date D``: the job outside Airflow."""
+    """``python -m spark_jobs.ingest --source X --as-of-date D``: the job outside Airflow."""
     parser = argparse.ArgumentParser(
         prog="python -m spark_jobs.ingest",
         description="Ingest one source's landing file for one logical date into bronze.",
     )
     parser.add_argument("--source", required=True, choices=sorted(SOURCES))
-    parser.add_argument("--date", required=True, help="logical date, yyyy-mm-dd")
+    parser.add_argument(
+        "--as-of-date", required=True, help="the delivery date to ingest, yyyy-mm-dd"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from spark_jobs.session import get_spark
@@ -417,7 +430,7 @@ def cli(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        result = main(args.source, args.date, settings=settings, spark=spark)
+        result = main(args.source, args.as_of_date, settings=settings, spark=spark)
     except (IngestError, LandingError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

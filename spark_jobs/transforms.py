@@ -222,7 +222,7 @@ def _quoted(value: Column) -> Column:
     return F.concat(F.lit("'"), F.substring(value, 1, DETAIL_VALUE_CHARS), F.lit("'"))
 
 
-def typed_columns(source: Source, logical_date: dt.date) -> list[Column]:
+def typed_columns(source: Source, as_of_date: dt.date) -> list[Column]:
     """Each non-tokenised field cast to its registry type (null when it does not cast), plus,
     for customers, the national-ID facts the checks and derived columns need.
 
@@ -242,7 +242,7 @@ def typed_columns(source: Source, logical_date: dt.date) -> list[Column]:
     check_ok = F.coalesce(national_id_check_column(F.when(well_formed, national_id)), F.lit(False))
     birth_date = F.try_to_date(F.substring(national_id, 7, 8), "yyyyMMdd")
     birth_possible = F.coalesce(
-        birth_date.between(F.lit(EARLIEST_BIRTH_DATE), F.lit(logical_date)), F.lit(False)
+        birth_date.between(F.lit(EARLIEST_BIRTH_DATE), F.lit(as_of_date)), F.lit(False)
     )
     return [
         *typed,
@@ -253,7 +253,7 @@ def typed_columns(source: Source, logical_date: dt.date) -> list[Column]:
     ]
 
 
-def validation_checks(source: Source, logical_date: dt.date) -> list[Check]:
+def validation_checks(source: Source, as_of_date: dt.date) -> list[Check]:
     """The row checks in the order their reasons are reported; the first failing one wins.
 
     They read ``_fields`` (the text) and the columns of :func:`typed_columns`.
@@ -306,11 +306,11 @@ def validation_checks(source: Source, logical_date: dt.date) -> list[Check]:
                     )
                 )
     if source.name == "customers":
-        checks.append(_national_id_check(logical_date))
+        checks.append(_national_id_check(as_of_date))
     return checks
 
 
-def _national_id_check(logical_date: dt.date) -> Check:
+def _national_id_check(as_of_date: dt.date) -> Check:
     well_formed = F.col("_id_well_formed")
     check_ok = F.col("_id_check_ok")
     detail = (
@@ -319,7 +319,7 @@ def _national_id_check(logical_date: dt.date) -> Check:
         .otherwise(
             F.lit(
                 "national_id birth date (digits 7-14) is not a date between "
-                f"{EARLIEST_BIRTH_DATE} and {logical_date}"
+                f"{EARLIEST_BIRTH_DATE} and {as_of_date}"
             )
         )
     )
@@ -360,7 +360,7 @@ def _source_value_columns(source: Source) -> list[str]:
 
 
 def transform_validate(
-    parsed: DataFrame, source: Source, logical_date: dt.date, pii_key: bytes
+    parsed: DataFrame, source: Source, as_of_date: dt.date, pii_key: bytes
 ) -> DataFrame:
     """Type every field, run the row checks and replace personal identifiers by their tokens.
 
@@ -382,7 +382,7 @@ def transform_validate(
         "_fields",
         "_malformed_reason",
         "_malformed_detail",
-        *typed_columns(source, logical_date),
+        *typed_columns(source, as_of_date),
     )
     tokens = [
         hmac_sha256_column(_field(c.name), pii_key).alias(c.bronze_name) for c in source.pii_columns
@@ -396,7 +396,7 @@ def transform_validate(
         F.xxhash64("_raw_line").alias("_line_hash_1"),
         F.xxhash64(F.lit(LINE_HASH_SALT), "_raw_line").alias("_line_hash_2"),
         F.col("_malformed_reason").isNull().alias("_is_record"),
-        _first_failure(validation_checks(source, logical_date)).alias("_failure"),
+        _first_failure(validation_checks(source, as_of_date)).alias("_failure"),
         *value_columns,
         *tokens,
         *_derived_columns(source),

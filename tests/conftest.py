@@ -22,8 +22,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["CREDITLAKE_HOME"] = str(session_home)
     os.environ["CREDITLAKE_PII_KEY"] = TEST_PII_KEY
     os.environ.setdefault("CREDITLAKE_SPARK_DRIVER_MEMORY", "1g")
-    from creditlake.runtime import apply_runtime_env
     from creditlake.settings import get_settings
+    from orchestration.runtime import apply_runtime_env
 
     apply_runtime_env(get_settings(), overwrite=True)
     # Settings derive the MLflow store from CREDITLAKE_HOME; a fixed URI defeats per-test homes.

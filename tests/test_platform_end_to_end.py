@@ -18,6 +18,7 @@ import pytest
 
 from creditlake.settings import Settings, get_settings
 from creditlake.sources import SOURCES
+from spark_jobs.ingest import reconciliation_path
 
 pytestmark = pytest.mark.slow
 
@@ -27,9 +28,9 @@ DAYS = 3
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory):
-    from creditlake.demo import run_demo
-    from creditlake.generator import GeneratorConfig
-    from creditlake.summary import build_summary, print_summary
+    from generator import GeneratorConfig
+    from orchestration.demo import run_demo
+    from orchestration.summary import build_summary, print_summary
 
     home = tmp_path_factory.mktemp("platform")
     patch = pytest.MonkeyPatch()
@@ -59,7 +60,7 @@ def _dates() -> list[str]:
 
 
 def _reconciliation(settings: Settings, source: str, day: str) -> dict:
-    path = settings.reconciliation_dir / source / f"ingest_date={day}" / "reconciliation.json"
+    path = reconciliation_path(settings, source, dt.date.fromisoformat(day))
     return json.loads(path.read_text())
 
 
@@ -72,7 +73,7 @@ def _landing_lines(settings: Settings, source: str, day: str) -> int:
 def test_every_dag_run_succeeded_except_the_late_file_wait(platform) -> None:
     _, demo, _ = platform
     failed = [r for r in demo.runs if r.state != "success"]
-    assert [(r.dag_id, r.logical_date) for r in failed] == [
+    assert [(r.dag_id, r.as_of_date) for r in failed] == [
         ("ingest__customer_behaviour", _dates()[-1])
     ]
     assert len(demo.late_deliveries) == 1 and "transactions" in demo.late_deliveries[0]
@@ -161,7 +162,7 @@ def test_rerunning_a_date_does_not_duplicate(platform) -> None:
 
 def test_no_raw_identifier_downstream_of_landing(platform) -> None:
     settings, _, _ = platform
-    from creditlake.pii_scan import scan_platform
+    from orchestration.pii_scan import scan_platform
 
     known = set()
     for day in _dates():

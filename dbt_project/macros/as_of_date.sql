@@ -11,7 +11,7 @@
         {%- if execute -%}
             {{ exceptions.raise_compiler_error(
                 "dbt var `as_of_date` is required (yyyy-mm-dd, the logical date of the build): "
-                ~ "pass --vars '{as_of_date: 2026-01-04}' or use creditlake.warehouse.run_dbt"
+                ~ "pass --vars '{as_of_date: 2026-01-04}' or use orchestration.dbt.run_dbt"
             ) }}
         {%- endif -%}
         {%- set raw = '1970-01-01' -%}

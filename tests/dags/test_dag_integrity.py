@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from creditlake.runtime import DAGS_FOLDER
 from creditlake.sources import DOMAINS
+from orchestration.runtime import DAGS_FOLDER
 
 DAG_FILES = sorted(p for p in DAGS_FOLDER.glob("*.py") if not p.name.startswith("_"))
 HEAVY_MODULES = (
@@ -26,7 +26,7 @@ HEAVY_MODULES = (
 @pytest.fixture(scope="module")
 def dagbag():
     from creditlake.settings import get_settings
-    from creditlake.warehouse import run_dbt
+    from orchestration.dbt import run_dbt
 
     run_dbt(["parse"], get_settings(), as_of_date=None)  # Cosmos renders from the manifest
     # DagBag records DAGs in the metadata DB; the session's throw-away AIRFLOW_HOME needs one.

@@ -54,7 +54,7 @@ def dbt_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def built_warehouse(dbt_settings: Settings) -> Iterator[BuiltWarehouse]:
     """The scenario's bronze lake, built by ``dbt build`` (models, tests and unit tests)."""
-    from creditlake.warehouse import PROJECT_DIR, run_dbt
+    from orchestration.dbt import PROJECT_DIR, run_dbt
 
     write_scenario(dbt_settings.lake_dir)
     run_dbt(["build"], dbt_settings, as_of_date=AS_OF_DATE)
@@ -73,7 +73,7 @@ def parsed_manifest(built_warehouse: BuiltWarehouse, dbt_settings: Settings) -> 
     It runs after the build, on purpose: parse must not need the date, and it must not disturb
     the warehouse the build left behind.
     """
-    from creditlake.warehouse import PROJECT_DIR, run_dbt
+    from orchestration.dbt import PROJECT_DIR, run_dbt
 
     run_dbt(["parse"], dbt_settings, as_of_date=None)
     return json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())

@@ -11,9 +11,10 @@ from collections import defaultdict
 
 import pytest
 
+from creditlake import policy
 from creditlake.sources import PARTITION_COLUMN, SOURCES, bronze_columns
 
-PII_CATEGORIES = {"C2-token", "C3-derived", "C3-generalised", "C3-location", "C3-location-city"}
+PII_CATEGORIES = set(policy.PII_CATEGORIES) - {policy.PII_IDENTIFIER}  # C2 never passes bronze
 FOREIGN_KEYS = {"customer_id", "application_id", "loan_id"}
 
 pytestmark = pytest.mark.slow
@@ -76,16 +77,52 @@ def test_every_model_is_documented_with_owner_and_pii_tags(built_warehouse) -> N
         for column_name, column in model["columns"].items():
             assert column["description"].strip(), f"{name}.{column_name} is undocumented"
             if column_name.endswith("_token"):
-                assert _column_pii(column) == "C2-token", f"{name}.{column_name}"
+                assert _column_pii(column) == policy.PII_TOKEN, f"{name}.{column_name}"
             if column_name in {"city", "province"}:
-                assert _column_pii(column) == "C3-location-city", f"{name}.{column_name}"
+                assert _column_pii(column) == policy.PII_LOCATION_CITY, f"{name}.{column_name}"
 
 
-def test_every_model_tests_its_key_and_marts_test_their_foreign_keys(built_warehouse) -> None:
+def _constraints(column: dict) -> set[str]:
+    return {constraint["type"] for constraint in column.get("constraints") or []}
+
+
+def test_every_model_guards_its_key_once(built_warehouse) -> None:
+    """Marts enforce their key as a contract primary key; other models test it. Never both."""
     tests = _tests_by_model(built_warehouse.manifest)
     for name, model in _models(built_warehouse.manifest).items():
         key = next(iter(model["columns"]))
-        assert {("unique", key), ("not_null", key)} <= tests[name], f"{name}: key {key} untested"
+        key_tests = {("unique", key), ("not_null", key)} & tests[name]
+        if model["schema"] == "marts":
+            assert _constraints(model["columns"][key]) == {"primary_key"}, name
+            assert not key_tests, f"{name}: key {key} is tested and also a primary key"
+        else:
+            assert len(key_tests) == 2, f"{name}: key {key} untested"
+
+
+def test_no_contract_constraint_is_tested_again(built_warehouse) -> None:
+    tests = _tests_by_model(built_warehouse.manifest)
+    for name, model in _models(built_warehouse.manifest).items():
+        for column_name, column in model["columns"].items():
+            if "not_null" in _constraints(column):
+                assert ("not_null", column_name) not in tests[name], f"{name}.{column_name}"
+
+
+def test_marts_keys_are_enforced_by_the_warehouse(built_warehouse) -> None:
+    """DuckDB holds each mart's primary key, so a duplicated key cannot be written at all."""
+    rows = built_warehouse.query(
+        "select table_name, constraint_column_names from duckdb_constraints() "
+        "where schema_name = 'marts' and constraint_type = 'PRIMARY KEY'"
+    )
+    enforced = {table: list(columns) for table, columns in rows}
+    for name, model in _models(built_warehouse.manifest).items():
+        if model["schema"] == "marts":
+            assert enforced.get(name) == [next(iter(model["columns"]))], name
+
+
+def test_marts_test_their_foreign_keys(built_warehouse) -> None:
+    tests = _tests_by_model(built_warehouse.manifest)
+    for name, model in _models(built_warehouse.manifest).items():
+        key = next(iter(model["columns"]))
         if model["schema"] != "marts":
             continue
         for column in FOREIGN_KEYS & set(model["columns"]) - {key}:

@@ -1,4 +1,4 @@
-"""creditlake.warehouse: dbt's environment and vars, parsing, and failures that name nodes."""
+"""orchestration.dbt: dbt's environment and vars, parsing, and failures that name nodes."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 from dbt_fixture_lake import fresh_settings
 
 from creditlake.sources import SOURCES
-from creditlake.warehouse import (
+from orchestration.dbt import (
     PROFILES_DIR,
     PROJECT_DIR,
     DbtRunError,
     dbt_env,
     dbt_vars,
     failure_message,
+    pinned_as_of_date,
     run_dbt,
 )
 
@@ -50,13 +51,23 @@ def test_dbt_env_points_dbt_at_the_settings_locations(tmp_path) -> None:
         ("2026-01-04T00:00:00+00:00", "2026-01-04"),
     ],
 )
-def test_dbt_vars_pin_the_as_of_date(value, expected: str) -> None:
-    assert dbt_vars(value) == {"as_of_date": expected}
+def test_builds_are_pinned_to_a_plain_as_of_date(value, expected: str) -> None:
+    assert pinned_as_of_date(value) == expected
 
 
-def test_dbt_vars_reject_a_malformed_date() -> None:
+def test_a_malformed_as_of_date_is_refused() -> None:
     with pytest.raises(ValueError, match="as_of_date '04/01/2026'"):
-        dbt_vars("04/01/2026")
+        pinned_as_of_date("04/01/2026")
+
+
+def test_dbt_vars_carry_the_date_and_the_label_policy(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CREDITLAKE_APR_CAP", "0.2")  # a cap is not a dbt var: GX checks it
+    settings = fresh_settings(tmp_path / "home")
+    assert dbt_vars("2026-01-04", settings) == {
+        "as_of_date": "2026-01-04",
+        "performance_window_months": 6,
+        "bad_days_past_due": 30,
+    }
 
 
 @pytest.mark.slow

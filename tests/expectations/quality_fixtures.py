@@ -13,9 +13,9 @@ from typing import Any
 
 from creditlake.lake import replace_partition
 from creditlake.pii import tokenise
+from creditlake.policy import PII_TOKEN
 from creditlake.settings import Settings
 from creditlake.sources import Column, Source, bronze_columns, get_source
-from expectations.suites import CLOSED_DOMAINS, TOKEN_PII_CATEGORY
 
 DAY = dt.date(2026, 1, 2)
 AS_OF = dt.date(2026, 1, 4)
@@ -29,16 +29,18 @@ VALID_VALUES: dict[str, Any] = {
     "total_due_cny": Decimal("100.00"),
     "installment_number": 1,
     "term_months": 12,
+    "residence_type": "urban",
+    "is_new_citizen": 0,
+    "sex": "F",
+    "decision": "approved",
+    "event_type": "login",
 }
 
 
 def _value(source: Source, column: Column, n: int) -> Any:
     if column.name in VALID_VALUES:
         return VALID_VALUES[column.name]
-    domain = CLOSED_DOMAINS.get((source.name, column.name))
-    if domain is not None:
-        return domain[n % len(domain)]
-    if column.pii == TOKEN_PII_CATEGORY:
+    if column.pii == PII_TOKEN:
         return tokenise(f"{column.name}-{n}", TEST_TOKEN_KEY)
     if column.name == source.key:
         return f"{source.key.upper()}-{n}"
@@ -75,17 +77,21 @@ def write_bronze(
     settings: Settings,
     source_name: str,
     rows: list[dict[str, Any]],
-    day: dt.date = DAY,
+    as_of_date: dt.date = DAY,
     drop: tuple[str, ...] = (),
+    retype: dict[str, str] | None = None,
 ) -> Path:
-    """Write ``rows`` as the ``day`` partition of the source's bronze table, as ingestion does."""
+    """Write ``rows`` as the ``as_of_date`` partition of the source's bronze table, as ingestion
+    does; ``drop`` and ``retype`` (column -> Spark type) break its schema on purpose."""
     names = [c.name for c in bronze_columns(get_source(source_name))]
     frame = spark.createDataFrame(
         [tuple(r[n] for n in names) for r in rows], bronze_ddl(source_name)
     )
     if drop:
         frame = frame.drop(*drop)
-    return replace_partition(frame, settings.bronze_dir / source_name, day)
+    for column, spark_type in (retype or {}).items():
+        frame = frame.withColumn(column, frame[column].cast(spark_type))
+    return replace_partition(frame, settings.bronze_dir / source_name, as_of_date)
 
 
 # Warehouse marts ---------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Suites are generated from the registry and settings: their shape, severities and thresholds."""
+"""Suites are generated from the registry and the policy: their shape, severities and thresholds.
+
+They hold only what Great Expectations is the home of (docs/quality.md): the bronze write contract,
+distributions, point-in-time and cross-table rules, and policy with its severities. Keys, required
+values, accepted values and row arithmetic live in the ingest job or in dbt, never here as well.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections import Counter
 import pytest
 
 from creditlake.settings import Settings, get_settings
-from creditlake.sources import SOURCES, bronze_columns, get_source
+from creditlake.sources import SOURCES, get_source
 from expectations import suites
 
 
@@ -44,15 +49,12 @@ def test_bronze_loans_suite_checks_the_registry_schema_in_order(settings: Settin
         "_batch_id",
         "_ingested_at",
     ]
-    # 1 schema + 2 key + 12 column types + 7 required non-key columns + 2 positive (principal,
-    # term) + 1 non-negative (apr) + 2 policy caps (apr, principal).
-    assert len(rules) == 27
+    # 1 schema + 12 column types + 2 policy caps (apr, principal).
+    assert len(rules) == 15
     assert _by_type(rules) == {
         "expect_table_columns_to_match_ordered_list": 1,
         "expect_column_values_to_be_of_type": 12,
-        "expect_column_values_to_not_be_null": 8,
-        "expect_column_values_to_be_unique": 1,
-        "expect_column_values_to_be_between": 5,
+        "expect_column_values_to_be_between": 2,
     }
 
 
@@ -79,18 +81,6 @@ def test_every_token_column_must_look_like_a_token(
     assert all(e.regex == r"^[0-9a-f]{64}$" for e in regex_rules)
 
 
-def test_schedule_suite_checks_instalment_arithmetic(settings: Settings) -> None:
-    rules = suites.bronze_expectations(get_source("repayment_schedules"), settings)
-    query_rules = [e for e in rules if e.expectation_type == "unexpected_rows_expectation"]
-
-    assert len(query_rules) == 1
-    query = query_rules[0].unexpected_rows_query
-    assert "{batch}" in query
-    assert "total_due_cny <=> principal_due_cny + interest_due_cny" in query
-    assert query.startswith("select installment_id ")  # the key only: no personal data sampled
-    assert query_rules[0].severity == "critical"
-
-
 def test_policy_caps_are_warnings_that_follow_settings(
     creditlake_home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,33 +100,27 @@ def test_policy_caps_are_warnings_that_follow_settings(
     assert {e.severity for e in rules} == {"critical", "warning"}
 
 
-def test_every_source_has_a_suite_with_key_rules(settings: Settings) -> None:
+#: What a bronze suite may hold: the write contract (schema, types, tokens) and policy caps.
+BRONZE_RULE_TYPES = {
+    "expect_table_columns_to_match_ordered_list",
+    "expect_column_values_to_be_of_type",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_be_between",
+}
+
+
+def test_bronze_suites_repeat_no_rule_the_ingest_job_or_dbt_owns(settings: Settings) -> None:
     for name, source in SOURCES.items():
         suite = suites.bronze_suite(source, settings)
         assert suite.name == f"bronze_{name}"
-        rules = suite.expectations
-        assert _find(rules, "expect_column_values_to_be_unique", source.key).severity == "critical"
-        assert _find(rules, "expect_column_values_to_not_be_null", source.key)
-
-
-def test_closed_domains_name_real_bronze_columns() -> None:
-    for (source, column), values in suites.CLOSED_DOMAINS.items():
-        assert column in [c.name for c in bronze_columns(get_source(source))], (source, column)
-        assert len(values) == len(set(values)) >= 2
-
-
-def test_closed_domains_become_value_set_rules(settings: Settings) -> None:
-    customers = suites.bronze_expectations(get_source("customers"), settings)
-    in_set = {
-        e.column: list(e.value_set)
-        for e in customers
-        if e.expectation_type == "expect_column_values_to_be_in_set"
-    }
-    assert in_set == {
-        "residence_type": ["urban", "rural"],
-        "is_new_citizen": [0, 1],
-        "sex": ["M", "F"],
-    }
+        types = {e.expectation_type for e in suite.expectations}
+        assert types <= BRONZE_RULE_TYPES, name
+        ranges = [
+            e
+            for e in suite.expectations
+            if e.expectation_type == "expect_column_values_to_be_between"
+        ]
+        assert all(e.severity == "warning" for e in ranges), f"{name}: only policy caps"
 
 
 @pytest.mark.parametrize(
@@ -180,8 +164,8 @@ def test_training_set_rules_with_every_column(settings: Settings) -> None:
     rules = suites.training_set_rules(TRAINING_COLUMNS, settings)
 
     assert rules.skipped == []
-    # row count, 3 key, 4 label (exists, not null, in {0,1}, mean), age, 5 dates, build date, apr
-    assert len(rules.expectations) == 16
+    # row count, bad rate, age, 5 dates, build date, apr
+    assert len(rules.expectations) == 10
     age = _find(
         rules.expectations, "expect_column_values_to_be_between", "age_at_application_years"
     )
@@ -189,7 +173,7 @@ def test_training_set_rules_with_every_column(settings: Settings) -> None:
     bad_rate = _find(rules.expectations, "expect_column_mean_to_be_between", "is_bad")
     assert (bad_rate.min_value, bad_rate.max_value, bad_rate.severity) == (0.01, 0.5, "critical")
     apr = _find(rules.expectations, "expect_column_values_to_be_between", "apr")
-    assert (apr.max_value, apr.severity) == (settings.apr_cap, "warning")
+    assert (apr.max_value, apr.severity) == (settings.policy.apr_cap, "warning")
     applied = _find(rules.expectations, "expect_column_values_to_be_between", "applied_at")
     assert applied.max_value == {"$PARAMETER": "as_of_end"}
     assert applied.strict_max is True
@@ -200,16 +184,10 @@ def test_missing_optional_mart_columns_skip_only_their_rule(settings: Settings) 
     rules = suites.training_set_rules(columns, settings)
 
     rule_columns = {getattr(e, "column", None) for e in rules.expectations}
-    assert rule_columns == {None, "application_id", "is_bad", "applied_date"}
+    assert rule_columns == {None, "is_bad", "applied_date"}
     assert len(rules.skipped) == 7  # age, 4 other date columns, build date, apr cap
     assert any("'age_at_application_years'" in s for s in rules.skipped)
     assert any("'apr'" in s and "policy cap" in s for s in rules.skipped)
-
-
-def test_missing_key_is_not_skipped_but_checked(settings: Settings) -> None:
-    rules = suites.training_set_rules(["is_bad"], settings)
-    exists = [e for e in rules.expectations if e.expectation_type == "expect_column_to_exist"]
-    assert {e.column for e in exists} == {"application_id", "is_bad"}
 
 
 LOANS_COLUMNS = [
@@ -223,12 +201,29 @@ LOANS_COLUMNS = [
 ]
 
 
+#: Structural rules are dbt's (the marts' contracts and tests): never repeated by a warehouse suite.
+STRUCTURAL_TYPES = {
+    "expect_column_to_exist",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+    "expect_column_values_to_be_in_set",
+}
+
+
+def test_warehouse_suites_leave_keys_and_label_values_to_dbt(settings: Settings) -> None:
+    for rules in (
+        suites.training_set_rules(TRAINING_COLUMNS, settings),
+        suites.loans_rules(LOANS_COLUMNS, settings),
+    ):
+        assert not {e.expectation_type for e in rules.expectations} & STRUCTURAL_TYPES
+
+
 def test_loans_rules(settings: Settings) -> None:
     full = suites.loans_rules(LOANS_COLUMNS, settings)
 
     assert full.skipped == []
-    # 3 key, completeness, schedule = principal, build date, apr cap, principal cap
-    assert len(full.expectations) == 8
+    # completeness, schedule = principal, build date, apr cap, principal cap
+    assert len(full.expectations) == 5
     pairs = {
         (e.column_A, e.column_B): e
         for e in full.expectations
@@ -245,8 +240,8 @@ def test_loans_rules(settings: Settings) -> None:
     }
     assert warnings == {
         (None, None),  # completeness is a column pair
-        ("apr", settings.apr_cap),
-        ("principal_cny", settings.credit_limit_cny),
+        ("apr", settings.policy.apr_cap),
+        ("principal_cny", settings.policy.credit_limit_cny),
     }
 
 

@@ -97,7 +97,7 @@ def test_scores_and_mlflow_records_pass_the_pii_scanner(ml_platform, training_ru
     floats (``0.0381771366224885``) the scanner currently reads as card/ID numbers; the fix
     belongs in the scanner (ignore digits right after a decimal point).
     """
-    from creditlake.pii_scan import scan_files, scan_text
+    from orchestration.pii_scan import scan_files, scan_text
 
     score.main(dt.date(2026, 1, 2), ml_platform)
     with duckdb.connect(str(ml_platform.warehouse_path), read_only=True) as con:

@@ -101,7 +101,7 @@ def test_customers_result_accounts_for_every_line(ingested, module_settings):
     result = ingested["customers"].to_dict()
     assert result == {
         "source": "customers",
-        "logical_date": "2026-01-01",
+        "as_of_date": "2026-01-01",
         "landing_file": location(module_settings, "customers"),
         "landing_rows": 8,
         "bronze_rows": 3,
@@ -186,7 +186,7 @@ def test_reconciliation_file(ingested, module_settings):
     assert content["duplicates_dropped"] == 1
     assert content["quarantined_by_reason"] == ingested["app_events"].quarantined_by_reason
     assert content["source"] == "app_events"
-    assert content["logical_date"] == "2026-01-01"
+    assert content["as_of_date"] == "2026-01-01"
     assert content["landing_file"] == location(module_settings, "app_events")
     assert content["batch_id"].startswith("app_events/2026-01-01/")
 
@@ -440,11 +440,11 @@ class _KeepAlive:
 def test_cli_runs_the_job_and_prints_the_result(spark, settings, monkeypatch, capsys):
     deliver(settings, "bureau_reports", [json.dumps({"report_id": "R1"})])
     monkeypatch.setattr("spark_jobs.session.get_spark", lambda *a, **k: _KeepAlive(spark))
-    assert ingest.cli(["--source", "bureau_reports", "--date", "2026-01-01"]) == 0
+    assert ingest.cli(["--source", "bureau_reports", "--as-of-date", "2026-01-01"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["quarantined_by_reason"] == {"missing_required:customer_id": 1}
 
-    assert ingest.cli(["--source", "loans", "--date", "2026-01-01"]) == 1
+    assert ingest.cli(["--source", "loans", "--as-of-date", "2026-01-01"]) == 1
     assert "has not been delivered" in capsys.readouterr().err
 
 
@@ -458,4 +458,4 @@ def test_module_entry_point_for_spark_submit():
     )
     assert completed.returncode == 0
     assert "--source" in completed.stdout
-    assert "--date" in completed.stdout
+    assert "--as-of-date" in completed.stdout

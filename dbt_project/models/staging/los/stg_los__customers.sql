@@ -22,7 +22,11 @@ renamed as (
         cast(city as varchar) as city,
         lower(cast(residence_type as varchar)) as residence_type,
         lower(cast(residence_type as varchar)) = 'urban' as is_urban,
-        cast(is_new_citizen as integer) = 1 as is_new_citizen,
+        -- the source codes 1/0; any other code becomes null and fails the not_null test
+        case cast(is_new_citizen as integer)
+            when 1 then true
+            when 0 then false
+        end as is_new_citizen,
         cast(education as varchar) as education,
         cast(occupation as varchar) as occupation,
         cast(monthly_income_cny as decimal(12, 2)) as monthly_income_cny,

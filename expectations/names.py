@@ -1,0 +1,16 @@
+"""The names of the quality gates' suites, the tables they guard and their parameters.
+
+Kept apart from :mod:`expectations.suites` (which imports Great Expectations) so that a reader
+that only needs a name or a summary path, such as a DAG's readiness check, stays cheap to import.
+"""
+
+BRONZE_SUITE_PREFIX = "bronze_"
+TRAINING_SET_SUITE = "warehouse_training_set"
+LOANS_SUITE = "warehouse_loans"
+TRAINING_SET_TABLE = "marts.fct_application_training_set"
+LOANS_TABLE = "marts.fct_loans"
+
+#: Suite parameters: the as-of date (midnight), and the first instant after it (rows dated on the
+#: as-of date, at any time of day, are strictly before it).
+AS_OF_DATE_PARAMETER = "as_of_date"
+AS_OF_END_PARAMETER = "as_of_end"

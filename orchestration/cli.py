@@ -1,0 +1,192 @@
+"""``creditlake``: the command line of the platform.
+
+Sub-commands import their heavy dependencies lazily, so ``creditlake --help`` is instant and a
+missing optional piece (say, Java for Spark) is reported by the command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+
+from creditlake.settings import SettingsError, get_settings
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date in yyyy-mm-dd form") from None
+
+
+def _generator_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument(
+        "--behaviour-events",
+        type=int,
+        default=2_000_000,
+        help="app events + transactions over the whole timeline (approximate)",
+    )
+    parser.add_argument(
+        "--extract-date",
+        type=_date,
+        default=dt.date(2026, 1, 1),
+        help="logical date of the initial full extract",
+    )
+    parser.add_argument("--days", type=int, default=3, help="daily incremental deliveries")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--defect-rate",
+        type=float,
+        default=0.002,
+        help="share of rows given a realistic defect (0 for clean data)",
+    )
+    parser.add_argument(
+        "--late-source",
+        default="transactions",
+        help="source whose last daily file is delivered late ('' for none)",
+    )
+
+
+def _generator_config(args: argparse.Namespace):
+    from generator import GeneratorConfig
+
+    return GeneratorConfig(
+        customers=args.customers,
+        behaviour_events=args.behaviour_events,
+        extract_date=args.extract_date,
+        days=args.days,
+        seed=args.seed,
+        defect_rate=args.defect_rate,
+        late_source=args.late_source or None,
+    )
+
+
+def check_java() -> None:
+    """Spark needs Java 17 or 21; say how to get it rather than fail deep inside PySpark."""
+    if shutil.which("java") is None:
+        raise SystemExit(
+            "Java 17 is required for Spark and was not found: install it with "
+            "`sudo apt-get install -y openjdk-17-jre-headless` (or set JAVA_HOME)."
+        )
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    from generator import generate
+
+    report = generate(_generator_config(args), get_settings())
+    print(json.dumps(report.to_dict(), indent=2, default=str))
+
+
+def cmd_deliver_late(args: argparse.Namespace) -> None:
+    from generator import deliver_late
+
+    for location in deliver_late(get_settings()):
+        print(f"delivered {location}")
+
+
+def cmd_init_secrets(args: argparse.Namespace) -> None:
+    from creditlake.secrets import ensure_pii_key
+
+    settings = get_settings()
+    created = ensure_pii_key(settings)
+    print(f"{'created' if created else 'kept existing'} PII key file {settings.pii_key_file}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    check_java()
+    from orchestration.demo import run_demo
+    from orchestration.summary import build_summary, print_summary
+
+    settings = get_settings()
+    demo = run_demo(_generator_config(args), settings)
+    print_summary(build_summary(settings, demo))
+
+
+def cmd_summary(args: argparse.Namespace) -> None:
+    from orchestration.summary import build_summary, print_summary
+
+    print_summary(build_summary(get_settings(), None))
+
+
+def cmd_german_credit(args: argparse.Namespace) -> None:
+    from ml.german_credit import main
+
+    print(
+        json.dumps(
+            main(get_settings(), repeats=args.repeats, folds=args.folds), indent=2, default=str
+        )
+    )
+
+
+def cmd_pii_scan(args: argparse.Namespace) -> None:
+    from orchestration.pii_scan import scan_platform
+
+    findings = scan_platform(get_settings())
+    for finding in findings:
+        print(finding)
+    print(f"{len(findings)} raw identifiers found downstream of landing")
+    if findings:
+        raise SystemExit(1)
+
+
+def cmd_env(args: argparse.Namespace) -> None:
+    """Print ``export`` lines so a user can run the ``airflow``/``dbt`` CLIs against this setup."""
+    import shlex
+
+    from orchestration.runtime import runtime_env
+
+    for name, value in runtime_env(get_settings()).items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="creditlake", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("generate", help="write seeded source files into the landing zone")
+    _generator_args(p)
+    p.set_defaults(func=cmd_generate)
+
+    p = commands.add_parser("deliver-late", help="deliver the files the generator held back")
+    p.set_defaults(func=cmd_deliver_late)
+
+    p = commands.add_parser("init-secrets", help="create a random local PII key if none is set")
+    p.set_defaults(func=cmd_init_secrets)
+
+    p = commands.add_parser("demo", help="generate data and run every DAG through Airflow")
+    _generator_args(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = commands.add_parser("summary", help="print the platform summary of the last run")
+    p.set_defaults(func=cmd_summary)
+
+    p = commands.add_parser(
+        "german-credit", help="repeated cross-validation of both models on German Credit"
+    )
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--folds", type=int, default=5)
+    p.set_defaults(func=cmd_german_credit)
+
+    p = commands.add_parser("pii-scan", help="scan lake, warehouse and MLflow for raw identifiers")
+    p.set_defaults(func=cmd_pii_scan)
+
+    p = commands.add_parser("env", help="print export lines for the airflow/dbt CLIs")
+    p.set_defaults(func=cmd_env)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except SettingsError as error:
+        print(f"creditlake: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

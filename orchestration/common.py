@@ -1,0 +1,115 @@
+"""Defaults, assets and sensors every creditlake DAG shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pendulum
+from airflow.sdk import Asset, BaseSensorOperator
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+
+from creditlake.settings import get_settings
+
+#: The first logical date the platform knows: the initial full extract.
+START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "data-engineering",
+    "retries": 2,
+    "retry_delay": dt.timedelta(seconds=get_settings().retry_delay_seconds),
+    "retry_exponential_backoff": True,
+}
+
+
+def bronze_asset(source: str) -> Asset:
+    """The bronze table of one source, as Airflow lineage sees it."""
+    return Asset(name=f"bronze.{source}", uri=f"creditlake://bronze/{source}", group="bronze")
+
+
+def marts_asset() -> Asset:
+    return Asset(name="warehouse.marts", uri="creditlake://warehouse/marts", group="warehouse")
+
+
+def model_asset() -> Asset:
+    return Asset(name="model.credit_pd", uri="creditlake://mlflow/credit_pd", group="ml")
+
+
+def scores_asset() -> Asset:
+    return Asset(
+        name="ml.application_scores", uri="creditlake://warehouse/ml/application_scores", group="ml"
+    )
+
+
+def as_of_date_of_interval(data_interval_start: dt.datetime) -> dt.date:
+    """The one rule for a run's date: the day its data interval starts, never ``now()``.
+
+    Every task hands this date, under the name ``as_of_date``, to the layer it drives: the Spark
+    job, the dbt vars, the Great Expectations gate and training or scoring.
+    """
+    return data_interval_start.date()
+
+
+def as_of_date_of(context: dict[str, Any]) -> dt.date:
+    """The as-of date of the running task, from its Airflow context."""
+    return as_of_date_of_interval(context["data_interval_start"])
+
+
+#: The same date inside templated operator arguments (the dbt vars Cosmos renders): DAGs that use
+#: it register :data:`AS_OF_DATE_MACROS` so the template calls the function above.
+AS_OF_DATE_MACROS: dict[str, Callable] = {"as_of_date_of_interval": as_of_date_of_interval}
+AS_OF_DATE_TEMPLATE = "{{ as_of_date_of_interval(data_interval_start).isoformat() }}"
+
+
+def fail_on(*errors: type[BaseException]) -> Callable:
+    """Turn expected data errors into a failure without retries.
+
+    A bad file or a failed quality gate will not fix itself in five minutes, so retrying only
+    delays the alert; infrastructure errors (anything else) keep the normal retries.
+    """
+
+    def decorate(function: Callable) -> Callable:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except errors as error:
+                raise AirflowFailException(str(error)) from error
+
+        wrapper.__name__ = function.__name__
+        wrapper.__doc__ = function.__doc__
+        return wrapper
+
+    return decorate
+
+
+class WaitSensor(BaseSensorOperator):
+    """Poke a check until it passes; on timeout fail with a message that says what was missing.
+
+    Airflow's own timeout message only gives durations; whoever is on call needs to know which
+    file or partition never arrived.
+    """
+
+    def __init__(self, *, check: Callable[[dict[str, Any]], str | None], **kwargs: Any) -> None:
+        settings = get_settings()
+        kwargs.setdefault("poke_interval", settings.sensor_poke_seconds)
+        kwargs.setdefault("timeout", settings.sensor_timeout_seconds)
+        kwargs.setdefault("mode", "poke")
+        super().__init__(**kwargs)
+        self._check = check
+        self._missing: str | None = None
+
+    def poke(self, context: Any) -> bool:
+        self._missing = self._check(context)
+        if self._missing:
+            self.log.info("waiting for %s", self._missing)
+        return self._missing is None
+
+    def execute(self, context: Any) -> Any:
+        try:
+            return super().execute(context)
+        except AirflowSensorTimeout as error:
+            raise AirflowSensorTimeout(
+                f"{self._missing} did not arrive within {self.timeout:.0f} s "
+                f"(logical date {as_of_date_of(context)})"
+            ) from error

@@ -1,0 +1,148 @@
+"""Run the dbt project (``dbt_project/``) against the warehouse that settings point at.
+
+dbt reads its configuration from environment variables and ``--vars``; this module derives both
+from :class:`~creditlake.settings.Settings` and the logical date, so Airflow (through Cosmos),
+the demo and the tests all build the same warehouse the same way. :func:`run_dbt` runs dbt
+in-process with ``dbtRunner`` and turns a failed invocation into one error that names the failed
+nodes, instead of leaving the reader to dig through dbt's log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from creditlake.lake import parse_date
+from creditlake.settings import DBT_PROJECT_DIR, Settings
+
+PROJECT_DIR: Path = DBT_PROJECT_DIR
+PROFILES_DIR: Path = PROJECT_DIR
+
+#: Node statuses that make an invocation a failure (``warn`` does not).
+_FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+#: At most this many failed nodes are listed in an error message.
+_MAX_LISTED = 20
+#: dbt colours its messages for terminals; error messages also end up in Airflow logs.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class DbtRunError(RuntimeError):
+    """A dbt invocation failed; the message lists the failed nodes and their messages."""
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """The environment variables ``dbt_project/`` reads, derived from settings.
+
+    ``profiles.yml`` takes the DuckDB file from ``CREDITLAKE_WAREHOUSE_PATH`` and the sources take
+    the lake from ``CREDITLAKE_LAKE_DIR``. No ``DBT_PROJECT_DIR`` on purpose: Cosmos runs dbt from a
+    temporary copy of the project (its working directory), which that variable would override.
+    """
+    return {
+        "CREDITLAKE_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "CREDITLAKE_LAKE_DIR": str(settings.lake_dir),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def pinned_as_of_date(value: str | dt.date) -> str:
+    """The as-of date as dbt receives it (``yyyy-mm-dd``), or an error naming the var."""
+    return parse_date(value, "as_of_date").isoformat()
+
+
+def dbt_vars(as_of_date: str, settings: Settings) -> dict[str, Any]:
+    """The ``--vars`` of a build: its as-of date and the policy values the models read.
+
+    Pinning every build to a date is what makes a backfill reproducible: staging sees only the
+    bronze partitions delivered by that date and loan performance is observed only up to it. The
+    label's definition is lending policy (:class:`creditlake.policy.Policy`), so it comes from
+    settings too rather than from a second copy in ``dbt_project.yml``. ``as_of_date`` is text:
+    a ``yyyy-mm-dd`` date, or the template the warehouse DAG renders into one.
+    """
+    return {"as_of_date": as_of_date, **settings.policy.dbt_vars()}
+
+
+def run_dbt(args: list[str], settings: Settings, as_of_date: str | dt.date | None) -> None:
+    """Run ``dbt <args>`` on this project in-process; raise :class:`DbtRunError` if it fails.
+
+    ``as_of_date`` is required by anything that executes models (``build``, ``run``, ``test``,
+    ``compile``); ``parse`` and ``ls`` can pass ``None``. The environment is set for the call only
+    and restored afterwards, so settings derived later in the same process are not affected.
+    """
+    from dbt.cli.main import dbtRunner
+
+    cli_args = [
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROFILES_DIR),
+    ]
+    if as_of_date is not None:
+        cli_args += ["--vars", json.dumps(dbt_vars(pinned_as_of_date(as_of_date), settings))]
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    # dbt reads env_var() from os.environ; patch.dict restores the previous environment after.
+    with mock.patch.dict(os.environ, dbt_env(settings)):
+        try:
+            result = dbtRunner().invoke(cli_args)
+        finally:
+            release_warehouse()
+    if not result.success:
+        raise DbtRunError(failure_message(args, result.result, result.exception))
+
+
+def release_warehouse() -> None:
+    """Close the DuckDB database that dbt-duckdb keeps open in this process after a dbt call.
+
+    dbt-duckdb caches one open database per process and does not close it when ``dbtRunner``
+    returns. While it stays open, the warehouse file is locked against every other process and
+    no other connection in this process can open it differently (read-only, as Great Expectations,
+    training and scoring do). Anything that runs dbt in-process (Cosmos in ``dbt_runner`` mode
+    under ``airflow dags test``) should call this after dbt finishes; :func:`run_dbt` does.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a core dependency
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None:
+            environment.close()
+            DuckDBConnectionManager._ENV = None
+
+
+def failed_nodes(run_result: Any) -> list[tuple[str, str, str]]:
+    """``(unique_id, status, message)`` of every failed node in a dbt execution result."""
+    failures = []
+    for node_result in getattr(run_result, "results", None) or []:
+        status = str(getattr(node_result.status, "value", node_result.status))
+        if status in _FAILED_STATUSES:
+            node = getattr(node_result, "node", None)
+            unique_id = getattr(node, "unique_id", "<unknown node>")
+            message = _plain(str(node_result.message or ""))
+            failures.append((unique_id, status, message))
+    return failures
+
+
+def failure_message(args: list[str], run_result: Any, exception: BaseException | None) -> str:
+    """One readable message for a failed invocation: the command, failed nodes, or the error."""
+    lines = [f"dbt {' '.join(args)} failed (project {PROJECT_DIR})"]
+    failures = failed_nodes(run_result)
+    for unique_id, status, message in failures[:_MAX_LISTED]:
+        lines.append(f"  {status}: {unique_id}: {message[:500]}")
+    if len(failures) > _MAX_LISTED:
+        lines.append(f"  ... and {len(failures) - _MAX_LISTED} more failed nodes")
+    if exception is not None:
+        lines.append(f"  {type(exception).__name__}: {_plain(str(exception))[:2000]}")
+    if not failures and exception is None:
+        lines.append("  no node failed; see dbt_project/logs/dbt.log")
+    return "\n".join(lines)
+
+
+def _plain(text: str) -> str:
+    """One line of text without terminal colour codes."""
+    return " ".join(_ANSI_ESCAPE.sub("", text).split())

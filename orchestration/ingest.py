@@ -1,0 +1,88 @@
+"""Factory for the ingestion DAGs: one DAG per source system, one task group per source.
+
+Each source follows the same three steps for the run's logical date:
+``wait_for_landing`` (sensor on the landing file) → ``load_bronze`` (the Spark job: typed, PII
+tokenised, bad rows quarantined, reconciled) → ``validate_bronze`` (Great Expectations; a failed
+critical expectation fails the task, so the bronze asset is only announced for good data).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, TaskGroup, dag, task
+
+from creditlake.sources import DOMAINS, get_source
+from orchestration.common import (
+    DEFAULT_ARGS,
+    START_DATE,
+    WaitSensor,
+    as_of_date_of,
+    bronze_asset,
+    fail_on,
+)
+
+
+def _landing_check(source_name: str):
+    def check(context: dict[str, Any]) -> str | None:
+        from creditlake.landing import Landing
+
+        source = get_source(source_name)
+        landing = Landing.from_settings()
+        as_of_date = as_of_date_of(context)
+        if landing.exists(source.name, as_of_date, source.file_name):
+            return None
+        return f"landing file {landing.location(source.name, as_of_date, source.file_name)}"
+
+    return check
+
+
+def _load_bronze(source_name: str):
+    @task(task_id="load_bronze")
+    def load_bronze(**context: Any) -> dict:
+        """Run the Spark ingestion job for this source and date; fails if it does not reconcile."""
+        from creditlake.landing import LandingError
+        from spark_jobs.ingest import IngestError, ReconciliationError, main
+
+        run = fail_on(IngestError, ReconciliationError, LandingError)(main)
+        return run(source_name, as_of_date_of(context)).to_dict()
+
+    return load_bronze
+
+
+def _validate_bronze(source_name: str):
+    @task(task_id="validate_bronze", outlets=[bronze_asset(source_name)])
+    def validate_bronze(**context: Any) -> dict:
+        """Run the source's Great Expectations suite on the partition just written."""
+        from expectations.validate import MissingDataError, QualityGateError, validate_bronze
+        from spark_jobs.session import get_spark
+
+        run = fail_on(QualityGateError, MissingDataError)(validate_bronze)
+        spark = get_spark("creditlake-quality")
+        return run(source_name, as_of_date_of(context), spark).to_dict()
+
+    return validate_bronze
+
+
+def build_ingest_dag(domain: str, doc_md: str | None) -> DAG:
+    """The ``ingest__<domain>`` DAG for every source the registry puts in ``domain``."""
+
+    @dag(
+        dag_id=f"ingest__{domain}",
+        schedule="@daily",
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=["ingest", "bronze", domain],
+        doc_md=doc_md,
+        default_args=DEFAULT_ARGS,
+    )
+    def ingest() -> None:
+        for source_name in DOMAINS[domain]:
+            with TaskGroup(group_id=source_name):
+                wait = WaitSensor(task_id="wait_for_landing", check=_landing_check(source_name))
+                loaded = _load_bronze(source_name)()
+                validated = _validate_bronze(source_name)()
+                wait >> loaded >> validated
+
+    return ingest()

@@ -1,0 +1,275 @@
+"""The platform summary: what data engineers, ML engineers and governance reviewers look at first.
+
+Built only from what the platform wrote (reconciliation records, the warehouse, quality reports,
+the MLflow registry), so it can be printed again at any time with ``creditlake summary``. The one
+exception is the oracle AUC: the generator's true PD, kept apart from landing, is read here (and
+only here) to show how close the champion gets to the best possible model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from creditlake.settings import Settings
+from creditlake.sources import PARTITION_COLUMN, SOURCES
+from expectations.validate import data_docs_index, quality_summaries_dir
+from spark_jobs.ingest import RECONCILIATION_FILE
+
+
+def _json_files(root: Path, pattern: str) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted(root.glob(pattern)) if p.is_file()]
+
+
+def reconciliation_summary(settings: Settings) -> dict[str, Any]:
+    """Rows per source through landing → bronze / quarantine / duplicates, summed over dates."""
+    per_source: dict[str, Counter] = {name: Counter() for name in SOURCES}
+    reasons: Counter = Counter()
+    unbalanced = []
+    dates = set()
+    pattern = f"*/{PARTITION_COLUMN}=*/{RECONCILIATION_FILE}"
+    for record in _json_files(settings.reconciliation_dir, pattern):
+        source = record["source"]
+        dates.add(str(record["as_of_date"]))
+        for field in ("landing_rows", "bronze_rows", "quarantined_rows", "duplicates_dropped"):
+            per_source[source][field] += int(record[field])
+        for reason, count in record.get("quarantined_by_reason", {}).items():
+            reasons[(source, reason)] += int(count)
+        if not record.get("balanced", False):
+            unbalanced.append(f"{source}/{record['as_of_date']}")
+    return {
+        "dates": sorted(dates),
+        "sources": {name: dict(counts) for name, counts in per_source.items()},
+        "quarantined_by_reason": [
+            {"source": source, "reason": reason, "rows": rows}
+            for (source, reason), rows in sorted(reasons.items())
+        ],
+        "unbalanced": unbalanced,
+    }
+
+
+def warehouse_summary(settings: Settings) -> dict[str, int]:
+    """Row counts of every table and view the warehouse holds, by ``schema.name``."""
+    if not settings.warehouse_path.is_file():
+        return {}
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        relations = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('staging', 'intermediate', 'marts', 'ml') "
+            "order by table_schema, table_name"
+        ).fetchall()
+        return {
+            f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[
+                0
+            ]
+            for schema, name in relations
+        }
+
+
+def quality_summary(settings: Settings) -> dict[str, Any]:
+    """Expectations evaluated, passed and failed (by severity), latest date per suite and date."""
+    totals: Counter = Counter()
+    failures: dict[str, Counter] = defaultdict(Counter)
+    for report in _json_files(quality_summaries_dir(settings), "*/*.json"):
+        totals["suites_run"] += 1
+        totals["evaluated"] += int(report.get("evaluated", 0))
+        totals["passed"] += int(report.get("passed", 0))
+        for failed in report.get("failed_expectations", []):
+            severity = str(failed.get("severity", "critical"))
+            totals[f"failed_{severity}"] += 1
+            label = f"{report.get('suite')}: {failed.get('type')}({failed.get('column') or ''})"
+            failures[severity][label] += int(failed.get("unexpected_count") or 0)
+    return {
+        "totals": dict(totals),
+        "failures": {sev: dict(items) for sev, items in failures.items()},
+    }
+
+
+def model_summary(settings: Settings) -> dict[str, Any]:
+    """Champion and challenger of ``credit_pd``, their out-of-time metrics, and the oracle AUC."""
+    try:
+        import mlflow
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+    except ImportError:  # pragma: no cover - mlflow is a core dependency
+        return {}
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    client = MlflowClient()
+    result: dict[str, Any] = {"registered_model": "credit_pd"}
+    try:
+        versions = client.search_model_versions("name='credit_pd'")
+    except MlflowException:
+        return {}
+    result["versions"] = len(versions)
+    for alias in ("champion", "challenger"):
+        try:
+            version = client.get_model_version_by_alias("credit_pd", alias)
+        except MlflowException:
+            continue
+        result[alias] = {"version": int(version.version), **dict(version.tags)}
+    champion = result.get("champion")
+    if champion:
+        result["oracle"] = oracle_auc(settings, champion)
+    return result
+
+
+def oracle_auc(settings: Settings, champion: dict[str, Any]) -> dict[str, Any]:
+    """AUC of the generator's true PD on the champion's own out-of-time loans."""
+    truth_file = settings.oracle_dir / "loan_truth.parquet"
+    months = champion.get("oot_months")
+    if not truth_file.is_file() or not months or not settings.warehouse_path.is_file():
+        return {}
+    import duckdb
+
+    from ml.metrics import auc as auc_of
+
+    month_list = [m.strip() for m in str(months).strip("[]").replace("'", "").split(",")]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        frame = con.execute(
+            "select t.is_bad, truth.true_pd "
+            "from marts.fct_application_training_set t "
+            "join read_parquet(?) truth using (loan_id) "
+            "where strftime(t.application_month, '%Y-%m') in (select unnest(?))",
+            [str(truth_file), [m[:7] for m in month_list]],
+        ).fetchdf()
+    if frame["is_bad"].nunique() < 2:
+        return {}
+    auc = auc_of(frame["is_bad"].astype(float), frame["true_pd"])
+    champion_auc = float(champion.get("oot_auc", "nan"))
+    return {
+        "oot_loans": len(frame),
+        "oracle_auc": round(auc, 4),
+        "champion_auc": round(champion_auc, 4),
+        "ratio": round(champion_auc / auc, 3) if auc else None,
+    }
+
+
+def build_summary(settings: Settings, demo: Any | None) -> dict[str, Any]:
+
+    summary = {
+        "layers": reconciliation_summary(settings),
+        "warehouse": warehouse_summary(settings),
+        "quality": quality_summary(settings),
+        "model": model_summary(settings),
+        "locations": {
+            "landing": settings.landing_uri,
+            "lake": str(settings.lake_dir),
+            "warehouse": str(settings.warehouse_path),
+            "data_docs": str(data_docs_index(settings)),
+            "quality_reports": str(quality_summaries_dir(settings)),
+            "mlflow_tracking_uri": settings.mlflow_tracking_uri,
+            "mlflow_artifacts": settings.mlflow_artifact_root,
+            "airflow_home": str(settings.airflow_home),
+        },
+    }
+    if demo is not None:
+        states = Counter(run.state for run in demo.runs)
+        summary["dag_runs"] = {
+            "by_state": dict(states),
+            "late_deliveries": demo.late_deliveries,
+            "seconds": demo.seconds,
+            "runs": [vars(run) for run in demo.runs],
+        }
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    (settings.reports_dir / "platform_summary.json").write_text(
+        json.dumps(summary, indent=2, default=str)
+    )
+    return summary
+
+
+def _table(rows: list[list[Any]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=False)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [
+        "  ".join(
+            str(c).rjust(w) if isinstance(c, int | float) else str(c).ljust(w)
+            for c, w in zip(row, widths, strict=True)
+        )
+        for row in rows
+    ]
+    return "\n".join(lines)
+
+
+def print_summary(summary: dict[str, Any], out=print) -> None:
+    layers = summary["layers"]
+    out("\n=== creditlake summary ===")
+    if "dag_runs" in summary:
+        runs = summary["dag_runs"]
+        out(
+            f"DAG runs: {runs['by_state']} in {runs['seconds']} s; late files re-delivered: "
+            f"{len(runs['late_deliveries'])}"
+        )
+    out(f"\nRows per source, logical dates {', '.join(layers['dates'])}:")
+    rows = [
+        [
+            name,
+            c.get("landing_rows", 0),
+            c.get("bronze_rows", 0),
+            c.get("quarantined_rows", 0),
+            c.get("duplicates_dropped", 0),
+        ]
+        for name, c in layers["sources"].items()
+    ]
+    out(_table(rows, ["source", "landing", "bronze", "quarantined", "duplicates"]))
+    out(
+        "reconciliation: "
+        + (
+            "every source and date balances"
+            if not layers["unbalanced"]
+            else f"UNBALANCED: {', '.join(layers['unbalanced'])}"
+        )
+    )
+    if layers["quarantined_by_reason"]:
+        out("\nQuarantined rows by reason:")
+        out(
+            _table(
+                [[r["source"], r["reason"], r["rows"]] for r in layers["quarantined_by_reason"]],
+                ["source", "reason", "rows"],
+            )
+        )
+    if summary["warehouse"]:
+        out("\nWarehouse rows:")
+        out(
+            _table(
+                [[name, count] for name, count in summary["warehouse"].items()], ["model", "rows"]
+            )
+        )
+    quality = summary["quality"]
+    totals = quality.get("totals", {})
+    out(
+        f"\nGreat Expectations: {totals.get('suites_run', 0)} suite runs, "
+        f"{totals.get('evaluated', 0)} expectations evaluated, {totals.get('passed', 0)} passed, "
+        f"{totals.get('failed_critical', 0)} critical and {totals.get('failed_warning', 0)} "
+        "warning failures"
+    )
+    for severity, items in quality.get("failures", {}).items():
+        for label, count in items.items():
+            out(f"  [{severity}] {label}: {count} unexpected rows")
+    model = summary["model"]
+    if model.get("champion"):
+        champion = model["champion"]
+        out(
+            f"\nModel credit_pd: {model['versions']} versions; champion = v{champion['version']} "
+            f"({champion.get('model_family')}), out-of-time AUC {champion.get('oot_auc')}, "
+            f"KS {champion.get('oot_ks')}"
+        )
+        if model.get("challenger"):
+            challenger = model["challenger"]
+            out(
+                f"  challenger = v{challenger['version']} ({challenger.get('model_family')}), "
+                f"AUC {challenger.get('oot_auc')}"
+            )
+        oracle = model.get("oracle") or {}
+        if oracle:
+            out(
+                f"  oracle AUC (true PD, same {oracle['oot_loans']} out-of-time loans): "
+                f"{oracle['oracle_auc']}; champion reaches {oracle['ratio']:.1%} of it"
+            )
+    out("\nWhere things are:")
+    for name, location in summary["locations"].items():
+        out(f"  {name:<20} {location}")
