@@ -28,7 +28,7 @@ provider "aws" {
   default_tags {
     tags = merge(var.tags, {
       Project     = "creditlake"
-      Environment = local.environment
+      Environment = var.environment
       ManagedBy   = "terraform"
       DataClass   = "personal-financial-information"
     })
