@@ -1,8 +1,9 @@
 # creditlake on AWS: the one root configuration of every environment. It composes the modules;
-# what differs between dev and prod is only values (account, names, sizes), in
-# ../envs/<env>.tfvars. Both environments get the same controls, so what is tested in dev is what
-# runs in prod: the protective settings (deletion protection, Multi-AZ database, EMR termination
-# protection, no force-destroy) are fixed here rather than left to a variable.
+# what differs between dev and prod is only values: ../envs/<env>.tfvars (account, names, sizes)
+# and ../envs/<env>.s3.tfbackend (where the state lives). Both environments get the same controls,
+# so what is tested in dev is what runs in prod: the protective settings (deletion protection,
+# Multi-AZ database, EMR termination protection, no force-destroy) are fixed here rather than left
+# to a variable.
 
 locals {
   name      = "creditlake-${var.environment}"
