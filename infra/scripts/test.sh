@@ -7,7 +7,7 @@
 #      environment: tests/<env>.tftest.hcl with envs/<env>.tfvars
 #   4. bad input: a prod tfvars without a required variable, and one with invalid values, are
 #      rejected with the variables' own messages (printed)
-#   5. checkov over infra/terraform: 0 failed checks allowed
+#   5. checkov over infra/terraform, with prod's values: 0 failed checks allowed
 # It prints the counts, ends with one machine-readable INFRA_TEST_RESULT line, and exits non-zero
 # on any failure.
 #
@@ -238,9 +238,11 @@ fi
 checkov_passed=0 checkov_failed=0 checkov_skipped=0 checkov_parse_errors=0 checkov_resources=0
 if "$here/setup_checkov.sh" "$checkov_venv"; then
   # Fully offline: no platform key, no guideline or policy downloads, no update or SCA checks.
+  # The composition's environment is an input with no default: checkov reads prod's values so
+  # that names and for_each keys resolve as they deploy (today dev's values give the same results).
   env -u BC_API_KEY CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE \
     "$checkov_venv/bin/checkov" -d "$tf_root" --framework terraform --skip-download --compact \
-    --skip-path '\.terraform' -o json >"$work/checkov.json" 2>"$work/checkov.err"
+    --var-file "$tf_root/envs/prod.tfvars" --skip-path '\.terraform' -o json >"$work/checkov.json" 2>"$work/checkov.err"
   "$checkov_venv/bin/python" - "$work/checkov.json" "$work/checkov.details" >"$work/checkov.summary" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
