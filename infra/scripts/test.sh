@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Offline tests of infra/terraform, the README's infra test command (`make infra-test`):
 #   1. terraform fmt -check -recursive
-#   2. terraform init -backend=false for every environment and module, terraform validate for
-#      every environment (a module is validated by its own terraform test)
-#   3. terraform test (mock_provider "aws") for every module and environment
+#   2. terraform init -backend=false for the composition (live/) and every module, terraform
+#      validate for the composition (a module is validated by its own terraform test)
+#   3. terraform test (mock_provider "aws") for every module, and for the composition once per
+#      environment: tests/<env>.tftest.hcl with envs/<env>.tfvars
 #   4. bad input: a prod tfvars without a required variable, and one with invalid values, are
 #      rejected with the variables' own messages (printed)
-#   5. checkov over infra/terraform: 0 failed checks allowed
+#   5. checkov over infra/terraform, with prod's values: 0 failed checks allowed
 # It prints the counts, ends with one machine-readable INFRA_TEST_RESULT line, and exits non-zero
 # on any failure.
 #
@@ -22,6 +23,8 @@ started=$SECONDS
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 tf_root="$repo/infra/terraform"
+# The one root configuration of every environment; envs/<env>.tfvars holds each one's values.
+composition=live
 mirror="${CREDITLAKE_TF_PLUGIN_MIRROR:-/opt/tf-plugins}"
 checkov_venv="${CREDITLAKE_CHECKOV_VENV:-$repo/.venv-checkov}"
 jobs="${CREDITLAKE_INFRA_JOBS:-2}"
@@ -55,7 +58,7 @@ else
 fi
 # No prompts, no update checks, no instance-metadata credential lookups: nothing leaves the host.
 export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1 AWS_EC2_METADATA_DISABLED=true
-export work tf_root
+export work tf_root composition
 
 # 1. Formatting ---------------------------------------------------------------------------------
 fmt_status=ok
@@ -75,14 +78,14 @@ check_config() {
   local log="$work/results/$name.log"
   local lock_flag=()
   export TF_DATA_DIR="$work/data/$name"
-  # Environments commit their lock file: the run must match it, never rewrite it.
-  [[ "$config" == envs/* && -f "$dir/.terraform.lock.hcl" ]] && lock_flag=(-lockfile=readonly)
+  # The composition commits its lock file: the run must match it, never rewrite it.
+  [[ "$config" == "$composition" && -f "$dir/.terraform.lock.hcl" ]] && lock_flag=(-lockfile=readonly)
 
   local init=failed validate=failed passed=0 failed=0 asserts=0 expects=0 test_status=none
   local started_at=$SECONDS
   if terraform -chdir="$dir" init -backend=false -input=false -no-color "${lock_flag[@]}" >"$log" 2>&1; then
     init=ok
-    if [[ "$config" == envs/* ]] || ! compgen -G "$dir/tests/*.tftest.hcl" >/dev/null; then
+    if [[ "$config" == "$composition" ]] || ! compgen -G "$dir/tests/*.tftest.hcl" >/dev/null; then
       terraform -chdir="$dir" validate -no-color >>"$log" 2>&1 && validate=ok
     else
       # A module is validated by its own `terraform test` below, which validates the
@@ -91,35 +94,65 @@ check_config() {
     fi
   fi
   if [ "$init" = ok ] && compgen -G "$dir/tests/*.tftest.hcl" >/dev/null; then
-    local var_file=()
-    [[ "$config" == envs/* ]] && var_file=(-var-file="$(basename "$config").tfvars")
-    local out
-    out="$(terraform -chdir="$dir" test -no-color "${var_file[@]}" 2>&1)"
-    local status=$?
-    echo "$out" >>"$log"
-    local summary
-    summary="$(echo "$out" | grep -E '^(Success|Failure)! ' | tail -1)"
-    passed="$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')"
-    failed="$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')"
-    passed="${passed:-0}"
-    failed="${failed:-0}"
-    if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then
-      test_status=ok
-      # Every run passed, so every assertion in these files held.
-      asserts="$(cat "$dir"/tests/*.tftest.hcl | grep -cE '^\s*assert\s*\{')"
-      expects="$(cat "$dir"/tests/*.tftest.hcl | grep -cE '^\s*expect_failures\s*=')"
-    else
-      test_status=failed
-      [ "$failed" -eq 0 ] && failed=1
+    # A module's tests run as one `terraform test`. The composition's run once per environment:
+    # tests/<env>.tftest.hcl with envs/<env>.tfvars, and every environment must have both.
+    local suites=(all) suite env
+    if [[ "$config" == "$composition" ]]; then
+      suites=()
+      for suite in "$dir"/tests/*.tftest.hcl; do
+        suites+=("$(basename "$suite" .tftest.hcl)")
+      done
+      for env in "$tf_root"/envs/*.tfvars; do
+        env="$(basename "$env" .tfvars)"
+        if [ ! -f "$dir/tests/$env.tftest.hcl" ]; then
+          echo "envs/$env.tfvars has no tests/$env.tftest.hcl" >>"$log"
+          failed=$((failed + 1))
+        fi
+      done
     fi
+    test_status=ok
+    [ "$failed" -eq 0 ] || test_status=failed
+    for suite in "${suites[@]}"; do
+      local files=("$dir"/tests/*.tftest.hcl) args=()
+      if [ "$suite" != all ]; then
+        files=("$dir/tests/$suite.tftest.hcl")
+        args=(-filter="tests/$suite.tftest.hcl" -var-file="$tf_root/envs/$suite.tfvars")
+        if [ ! -f "$tf_root/envs/$suite.tfvars" ]; then
+          echo "tests/$suite.tftest.hcl has no envs/$suite.tfvars" >>"$log"
+          test_status=failed
+          failed=$((failed + 1))
+          continue
+        fi
+      fi
+      local out status summary suite_passed suite_failed
+      out="$(terraform -chdir="$dir" test -no-color "${args[@]}" 2>&1)"
+      status=$?
+      echo "$out" >>"$log"
+      summary="$(echo "$out" | grep -E '^(Success|Failure)! ' | tail -1)"
+      suite_passed="$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')"
+      suite_failed="$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')"
+      suite_passed="${suite_passed:-0}"
+      suite_failed="${suite_failed:-0}"
+      if [ "$status" -eq 0 ] && [ "$suite_failed" -eq 0 ] && [ "$suite_passed" -gt 0 ]; then
+        # Every run passed, so every assertion in these files held.
+        asserts=$((asserts + $(cat "${files[@]}" | grep -cE '^\s*assert\s*\{')))
+        expects=$((expects + $(cat "${files[@]}" | grep -cE '^\s*expect_failures\s*=')))
+      else
+        test_status=failed
+        [ "$suite_failed" -eq 0 ] && suite_failed=1
+      fi
+      passed=$((passed + suite_passed))
+      failed=$((failed + suite_failed))
+    done
   fi
   echo "$config init=$init validate=$validate test=$test_status passed=$passed failed=$failed asserts=$asserts expects=$expects seconds=$((SECONDS - started_at))" \
     >"$work/results/$name.result"
 }
 export -f check_config
 
-# Slowest first (the environments plan every module) so two workers finish together.
-configs=(envs/prod envs/dev)
+# Slowest first (the composition plans every module, once per environment) so two workers finish
+# together.
+configs=("$composition")
 for module_dir in "$tf_root"/modules/*/; do
   configs+=("modules/$(basename "$module_dir")")
 done
@@ -156,16 +189,18 @@ for config in "${configs[@]}"; do
   tf_asserts=$((tf_asserts + $(value asserts)))
   tf_expects=$((tf_expects + $(value expects)))
 done
-echo "init + validate: $valid/${#configs[@]} configurations valid (environments by terraform validate, modules by terraform test)"
+echo "init + validate: $valid/${#configs[@]} configurations valid (the composition by terraform validate, modules by terraform test)"
 echo "terraform test: $tf_passed runs passed, $tf_failed failed ($tf_asserts assertions and $tf_expects expected validation failures held)"
 
 # 4. Bad input ------------------------------------------------------------------------------------
-prod="$tf_root/envs/prod"
-export TF_DATA_DIR="$work/data/envs_prod"
+# Both checks use the composition with envs/prod.tfvars.
+prod="$tf_root/$composition"
+prod_tfvars="$tf_root/envs/prod.tfvars"
+export TF_DATA_DIR="$work/data/$composition"
 bad_input=ok
 
 # A prod tfvars without a required variable: rejected before any provider is contacted.
-grep -v '^landing_retention_days' "$prod/prod.tfvars" >"$work/missing-variable.tfvars"
+grep -v '^landing_retention_days' "$prod_tfvars" >"$work/missing-variable.tfvars"
 missing_out="$(terraform -chdir="$prod" plan -input=false -lock=false -refresh=false -no-color \
   -var-file="$work/missing-variable.tfvars" 2>&1)"
 missing_status=$?
@@ -181,7 +216,7 @@ fi
 
 # A prod tfvars with invalid values: tests/bad_input is expected to fail, with these messages.
 invalid_variables=(landing_retention_days bucket_prefix aws_account_id mlflow_image airflow_version vpc_cidr)
-invalid_out="$(terraform -chdir="$prod" test -no-color -test-directory=tests/bad_input -var-file=prod.tfvars 2>&1)"
+invalid_out="$(terraform -chdir="$prod" test -no-color -test-directory=tests/bad_input -var-file="$prod_tfvars" 2>&1)"
 invalid_status=$?
 invalid_ok=yes
 [ "$invalid_status" -ne 0 ] || invalid_ok=no
@@ -203,9 +238,11 @@ fi
 checkov_passed=0 checkov_failed=0 checkov_skipped=0 checkov_parse_errors=0 checkov_resources=0
 if "$here/setup_checkov.sh" "$checkov_venv"; then
   # Fully offline: no platform key, no guideline or policy downloads, no update or SCA checks.
+  # The composition's environment is an input with no default: checkov reads prod's values so
+  # that names and for_each keys resolve as they deploy (today dev's values give the same results).
   env -u BC_API_KEY CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE \
     "$checkov_venv/bin/checkov" -d "$tf_root" --framework terraform --skip-download --compact \
-    --skip-path '\.terraform' -o json >"$work/checkov.json" 2>"$work/checkov.err"
+    --var-file "$tf_root/envs/prod.tfvars" --skip-path '\.terraform' -o json >"$work/checkov.json" 2>"$work/checkov.err"
   "$checkov_venv/bin/python" - "$work/checkov.json" "$work/checkov.details" >"$work/checkov.summary" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
@@ -235,7 +272,7 @@ echo "checkov: passed $checkov_passed, failed $checkov_failed, skipped $checkov_
 
 # Summary -------------------------------------------------------------------------------------------
 modules="$(find "$tf_root/modules" -name main.tf | wc -l)"
-resource_blocks="$(find "$tf_root/modules" "$tf_root/envs" -name '*.tf' -exec cat {} + | grep -cE '^resource "')"
+resource_blocks="$(find "$tf_root/modules" "$tf_root/$composition" -name '*.tf' -exec cat {} + | grep -cE '^resource "')"
 seconds=$((SECONDS - started))
 echo "modules: $modules, resource blocks: $resource_blocks, wall time: ${seconds}s"
 echo "INFRA_TEST_RESULT fmt=$fmt_status valid=$valid configs=${#configs[@]} tf_runs_passed=$tf_passed tf_runs_failed=$tf_failed tf_assertions=$tf_asserts tf_expected_failures=$tf_expects bad_input=$bad_input checkov_passed=$checkov_passed checkov_failed=$checkov_failed checkov_skipped=$checkov_skipped modules=$modules resource_blocks=$resource_blocks seconds=$seconds"

@@ -17,6 +17,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "infra" / "scripts" / "test.sh"
+TERRAFORM = REPO_ROOT / "infra" / "terraform"
+# The one root configuration (planned once per envs/<env>.tfvars) and the modules it composes.
+COMPOSITION = TERRAFORM / "live"
 RESULT_PREFIX = "INFRA_TEST_RESULT "
 
 pytestmark = [
@@ -90,7 +93,8 @@ def test_script_succeeds(infra_run: InfraRun) -> None:
 
 def test_formatting_and_every_configuration_valid(infra_run: InfraRun) -> None:
     result = infra_run.result
-    configurations = 2 + len(list((REPO_ROOT / "infra/terraform/modules").glob("*/main.tf")))
+    configurations = 1 + len(list((TERRAFORM / "modules").glob("*/main.tf")))
+    assert (COMPOSITION / "main.tf").is_file()
     assert result["fmt"] == "ok"
     assert int(result["configs"]) == configurations
     assert int(result["valid"]) == configurations
@@ -98,7 +102,16 @@ def test_formatting_and_every_configuration_valid(infra_run: InfraRun) -> None:
 
 def test_terraform_tests_ran_and_passed(infra_run: InfraRun) -> None:
     result = infra_run.result
-    test_files = list((REPO_ROOT / "infra/terraform").glob("*/*/tests/*.tftest.hcl"))
+    test_files = [
+        *COMPOSITION.glob("tests/*.tftest.hcl"),
+        *TERRAFORM.glob("modules/*/tests/*.tftest.hcl"),
+    ]
+    # Each environment's values are planned and asserted by the composition's test of that name.
+    environments = {path.name.removesuffix(".tfvars") for path in TERRAFORM.glob("envs/*.tfvars")}
+    environment_tests = {
+        path.name.removesuffix(".tftest.hcl") for path in COMPOSITION.glob("tests/*.tftest.hcl")
+    }
+    assert environments == environment_tests == {"dev", "prod"}
     declared_assertions = sum(
         1
         for path in test_files

@@ -1,5 +1,6 @@
 # Production values. Replace the example account, certificate, image digest and principals with
 # your own; nothing here is a secret.
+environment        = "prod"
 aws_account_id     = "111122223333"
 region             = "ap-southeast-1"
 availability_zones = ["ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1c"]

@@ -1,11 +1,13 @@
-# creditlake on AWS, production. Composes the modules; everything environment-specific is in
-# prod.tfvars, and the protective settings (deletion protection, Multi-AZ database, EMR
-# termination protection, no force-destroy) are fixed here rather than left to a variable.
+# creditlake on AWS: the one root configuration of every environment. It composes the modules;
+# what differs between dev and prod is only values: ../envs/<env>.tfvars (account, names, sizes)
+# and ../envs/<env>.s3.tfbackend (where the state lives). Both environments get the same controls,
+# so what is tested in dev is what runs in prod: the protective settings (deletion protection,
+# Multi-AZ database, EMR termination protection, no force-destroy) are fixed here rather than left
+# to a variable.
 
 locals {
-  environment = "prod"
-  name        = "creditlake-${local.environment}"
-  partition   = startswith(var.region, "cn-") ? "aws-cn" : (startswith(var.region, "us-gov-") ? "aws-us-gov" : "aws")
+  name      = "creditlake-${var.environment}"
+  partition = startswith(var.region, "cn-") ? "aws-cn" : (startswith(var.region, "us-gov-") ? "aws-us-gov" : "aws")
 
   role_names = {
     airflow    = "${local.name}-airflow"
@@ -34,7 +36,7 @@ locals {
 }
 
 module "kms" {
-  source = "../../modules/kms"
+  source = "../modules/kms"
 
   name_prefix = local.name
   account_id  = var.aws_account_id
@@ -43,7 +45,7 @@ module "kms" {
 }
 
 module "network" {
-  source = "../../modules/network"
+  source = "../modules/network"
 
   name_prefix         = local.name
   region              = var.region
@@ -54,7 +56,7 @@ module "network" {
 }
 
 module "lake_storage" {
-  source = "../../modules/lake_storage"
+  source = "../modules/lake_storage"
 
   bucket_prefix                     = var.bucket_prefix
   account_id                        = var.aws_account_id
@@ -68,14 +70,14 @@ module "lake_storage" {
 }
 
 module "catalog" {
-  source = "../../modules/catalog"
+  source = "../modules/catalog"
 
   lake_bucket_name = module.lake_storage.bucket_names.lake
   lake_key_arn     = module.kms.lake_key_arn
 }
 
 module "secrets" {
-  source = "../../modules/secrets"
+  source = "../modules/secrets"
 
   name_prefix                   = local.name
   secrets_key_arn               = module.kms.secrets_key_arn
@@ -84,7 +86,7 @@ module "secrets" {
 }
 
 module "iam" {
-  source = "../../modules/iam"
+  source = "../modules/iam"
 
   partition                 = local.partition
   account_id                = var.aws_account_id
@@ -102,7 +104,7 @@ module "iam" {
 }
 
 module "spark" {
-  source = "../../modules/spark"
+  source = "../modules/spark"
 
   name_prefix             = local.name
   account_id              = var.aws_account_id
@@ -128,7 +130,7 @@ module "spark" {
 }
 
 module "ml" {
-  source = "../../modules/ml"
+  source = "../modules/ml"
 
   name_prefix             = local.name
   account_id              = var.aws_account_id
@@ -158,7 +160,7 @@ module "ml" {
 }
 
 module "orchestration" {
-  source = "../../modules/orchestration"
+  source = "../modules/orchestration"
 
   name                    = local.name
   airflow_version         = var.airflow_version

@@ -9,15 +9,11 @@ terraform {
   }
 
   # State holds resource IDs and ARNs (never secret values: see the secrets module). Keep it in an
-  # encrypted, versioned bucket of the same account; the tests run with -backend=false.
-  # backend "s3" {
-  #   bucket       = "<account>-terraform-state"
-  #   key          = "creditlake/prod/terraform.tfstate"
-  #   region       = "<region>"
-  #   encrypt      = true
-  #   kms_key_id   = "<state key ARN>"
-  #   use_lockfile = true
-  # }
+  # encrypted, versioned bucket of the same account; the tests run with -backend=false. Each
+  # environment's settings (bucket, key, region, state key, locking) are in
+  # ../envs/<env>.s3.tfbackend: uncomment the block and run
+  #   terraform init -backend-config=../envs/<env>.s3.tfbackend
+  # backend "s3" {}
 }
 
 provider "aws" {
@@ -28,7 +24,7 @@ provider "aws" {
   default_tags {
     tags = merge(var.tags, {
       Project     = "creditlake"
-      Environment = local.environment
+      Environment = var.environment
       ManagedBy   = "terraform"
       DataClass   = "personal-financial-information"
     })

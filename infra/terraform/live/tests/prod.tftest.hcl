@@ -1,9 +1,10 @@
-# The prod root with prod.tfvars (run as `terraform test -var-file=prod.tfvars`), offline: the
-# AWS provider is mocked. The first run checks that the outputs are exactly creditlake's
-# settings; the others feed prod.tfvars with one bad value each and expect that variable's
-# validation to reject the plan. tests/bad_input/ shows the messages a user gets.
+# The composition with prod's values, offline: the AWS provider is mocked. Run from live/ as
+#   terraform test -filter=tests/prod.tftest.hcl -var-file=../envs/prod.tfvars
+# The first run checks that the outputs are exactly creditlake's settings; the others feed
+# prod.tfvars with one bad value each and expect that variable's validation to reject the plan.
+# tests/bad_input/ shows the messages a user gets.
 mock_provider "aws" {
-  source = "../../tests/mocks"
+  source = "../tests/mocks"
 }
 
 run "outputs_map_onto_creditlake_settings" {
@@ -52,6 +53,11 @@ run "outputs_map_onto_creditlake_settings" {
   assert {
     condition     = output.bucket_names.landing == "example-creditlake-prod-landing" && output.bucket_names.access_logs == "example-creditlake-prod-access-logs"
     error_message = "Bucket names must follow bucket_prefix."
+  }
+
+  assert {
+    condition     = module.orchestration.environment_name == "creditlake-prod"
+    error_message = "Names must follow var.environment from prod.tfvars (creditlake-prod), not ${module.orchestration.environment_name}."
   }
 }
 

@@ -1,5 +1,16 @@
-# Inputs of the environment. Each one a user can get wrong is validated here, so a bad tfvars
-# file fails at plan with a message that names the variable and the rule.
+# Inputs of an environment, set by ../envs/<env>.tfvars. Each one a user can get wrong is
+# validated here, so a bad tfvars file fails at plan with a message that names the variable and
+# the rule.
+
+variable "environment" {
+  description = "Which environment this is, dev or prod: it names every resource (creditlake-<environment>-…) and sets the Environment tag."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "prod"], var.environment)
+    error_message = "environment must be \"dev\" or \"prod\", the name of the envs/<env>.tfvars file that sets it."
+  }
+}
 
 variable "aws_account_id" {
   description = "The AWS account this environment lives in (one environment per account: Glue database names are per account)."

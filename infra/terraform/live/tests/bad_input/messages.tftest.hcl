@@ -1,9 +1,9 @@
-# EXPECTED TO FAIL. infra/scripts/test.sh runs this file on its own
-# (terraform test -test-directory=tests/bad_input -var-file=prod.tfvars) and passes only if the
-# plan is rejected with each variable's own message, which it prints: this is what a user sees
-# for a prod.tfvars with these mistakes. The per-variable checks are in ../prod.tftest.hcl.
+# EXPECTED TO FAIL. infra/scripts/test.sh runs this file on its own, from live/
+# (terraform test -test-directory=tests/bad_input -var-file=../envs/prod.tfvars), and passes only
+# if the plan is rejected with each variable's own message, which it prints: this is what a user
+# sees for a prod.tfvars with these mistakes. The per-variable checks are in ../prod.tftest.hcl.
 mock_provider "aws" {
-  source = "../../tests/mocks"
+  source = "../tests/mocks"
 }
 
 run "prod_tfvars_with_mistakes" {

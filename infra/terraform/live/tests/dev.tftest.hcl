@@ -1,7 +1,8 @@
-# The dev root with dev.tfvars (run as `terraform test -var-file=dev.tfvars`), offline: the AWS
-# provider is mocked.
+# The composition with dev's values, offline: the AWS provider is mocked. Run from live/ as
+#   terraform test -filter=tests/dev.tftest.hcl -var-file=../envs/dev.tfvars
+# (infra/scripts/test.sh runs each tests/<env>.tftest.hcl with its ../envs/<env>.tfvars).
 mock_provider "aws" {
-  source = "../../tests/mocks"
+  source = "../tests/mocks"
 }
 
 run "outputs_map_onto_creditlake_settings" {
@@ -21,6 +22,11 @@ run "outputs_map_onto_creditlake_settings" {
     condition     = output.creditlake_environment.CREDITLAKE_SPARK_MASTER == output.CREDITLAKE_SPARK_MASTER
     error_message = "The startup environment and the outputs must agree."
   }
+
+  assert {
+    condition     = module.orchestration.environment_name == "creditlake-dev"
+    error_message = "Names must follow var.environment from dev.tfvars (creditlake-dev), not ${module.orchestration.environment_name}."
+  }
 }
 
 run "rejects_bad_dev_values" {
@@ -28,8 +34,9 @@ run "rejects_bad_dev_values" {
 
   variables {
     landing_retention_days = 0
+    environment            = "staging"
   }
 
   # Each listed variable must reject its bad value; any other error fails the run.
-  expect_failures = [var.landing_retention_days]
+  expect_failures = [var.landing_retention_days, var.environment]
 }

@@ -1,4 +1,5 @@
 # Development values: a separate AWS account, smaller and cheaper. Nothing here is a secret.
+environment        = "dev"
 aws_account_id     = "444455556666"
 region             = "ap-southeast-1"
 availability_zones = ["ap-southeast-1a", "ap-southeast-1b"]
