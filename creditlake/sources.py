@@ -53,6 +53,15 @@ class Source:
     description: str
 
     @property
+    def system(self) -> str:
+        """The source system (dbt source name) that delivers this source."""
+        return DOMAIN_SYSTEMS[self.domain]
+
+    @property
+    def staging_model(self) -> str:
+        return f"stg_{self.system}__{self.name}"
+
+    @property
     def file_name(self) -> str:
         return f"{self.name}.{self.format}"
 
@@ -77,15 +86,23 @@ C = Column
 LINEAGE_COLUMNS: tuple[Column, ...] = (
     C("_source_file", "string", description="landing file the row came from"),
     C("_row_number", "bigint", description="1-based data row in that file (header excluded)"),
-    C("_batch_id", "string", description="ingest batch: <source>/<logical date>/<attempt time>"),
+    C("_batch_id", "string", description="ingest batch: <source>/<as-of date>/<attempt time>"),
     C("_ingested_at", "timestamp", description="when the batch was written (UTC)"),
 )
-#: Bronze is partitioned by the logical date that delivered the row.
+#: Bronze is partitioned by the as-of date that delivered the row (the run's logical date).
 PARTITION_COLUMN = "ingest_date"
 
 DOMAIN_LOAN_ORIGINATION = "loan_origination"
 DOMAIN_CUSTOMER_BEHAVIOUR = "customer_behaviour"
 DOMAIN_CREDIT_BUREAU = "credit_bureau"
+#: The source system behind each domain. Its name is the dbt source's name and the staging folder
+#: (``dbt_project/models/staging/<system>/``), so a source's bronze table is
+#: ``source('<system>', '<source>')`` and its staging model ``stg_<system>__<source>``.
+DOMAIN_SYSTEMS: dict[str, str] = {
+    DOMAIN_LOAN_ORIGINATION: "los",
+    DOMAIN_CUSTOMER_BEHAVIOUR: "behaviour",
+    DOMAIN_CREDIT_BUREAU: "bureau",
+}
 
 SOURCES: dict[str, Source] = {
     s.name: s
@@ -243,6 +260,7 @@ SOURCES: dict[str, Source] = {
                 C("months_since_first_credit", "int", required=True, non_negative=True),
             ),
         ),
+        # `creditlake new-source` adds a source above this line (docs/ADDING_A_SOURCE.md).
     )
 }
 

@@ -133,6 +133,38 @@ def cmd_pii_scan(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def cmd_new_source(args: argparse.Namespace) -> None:
+    """Write the registry entry, dbt source table and staging model of a new landing source."""
+    from orchestration.new_source import (
+        NEXT_STEPS,
+        NewSourceError,
+        SourceSpec,
+        parse_column,
+        write_source,
+    )
+
+    try:
+        spec = SourceSpec(
+            name=args.name,
+            domain=args.domain,
+            format=args.format,
+            key=args.key,
+            columns=tuple(parse_column(text) for text in args.column),
+            description=args.description or "",
+        )
+        written = write_source(spec)
+    except NewSourceError as error:
+        print(f"creditlake new-source: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    for path in written.changed:
+        print(f"changed {path}")
+    for path in written.created:
+        print(f"created {path}")
+    print("next:")
+    for step in NEXT_STEPS:
+        print(f"  - {step}")
+
+
 def cmd_env(args: argparse.Namespace) -> None:
     """Print ``export`` lines so a user can run the ``airflow``/``dbt`` CLIs against this setup."""
     import shlex
@@ -173,6 +205,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("pii-scan", help="scan lake, warehouse and MLflow for raw identifiers")
     p.set_defaults(func=cmd_pii_scan)
+
+    p = commands.add_parser(
+        "new-source",
+        help="scaffold a landing source: registry entry, dbt source YAML, staging model",
+        description="Example: creditlake new-source --name device_fingerprints --domain "
+        "customer_behaviour --format jsonl --key fingerprint_id --column "
+        "fingerprint_id:string:required --column customer_id:string:required --column "
+        "device_id:string:required:pii --column seen_at:timestamp:required",
+    )
+    p.add_argument("--name", required=True, help="source name, lower_snake_case (the file stem)")
+    p.add_argument("--domain", required=True, help="the ingestion DAG that delivers it")
+    p.add_argument("--format", required=True, choices=["csv", "jsonl"])
+    p.add_argument("--key", required=True, help="the business key column")
+    p.add_argument(
+        "--column",
+        action="append",
+        required=True,
+        help="name:type[:required][:pii][:positive][:non_negative], in file order; repeat",
+    )
+    p.add_argument("--description", help="one sentence on what the source holds")
+    p.set_defaults(func=cmd_new_source)
 
     p = commands.add_parser("env", help="print export lines for the airflow/dbt CLIs")
     p.set_defaults(func=cmd_env)
