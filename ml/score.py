@@ -22,8 +22,8 @@ from mlflow.exceptions import MlflowException
 from creditlake.lake import parse_date
 from creditlake.settings import Settings, get_settings
 from ml.models import conform_to_schema
+from ml.names import CHAMPION, FEATURES_TABLE, REGISTERED_MODEL
 from ml.tracking import configure_mlflow
-from ml.train import CHAMPION, FEATURES_TABLE, REGISTERED_MODEL
 
 #: Stored precision: what a decision or a monitoring report can use. More digits are model noise
 #: (and print as long digit runs that the PII scanner would mistake for card or ID numbers).

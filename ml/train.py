@@ -61,15 +61,17 @@ from ml.models import (
     pickled_by_value,
     pip_requirements,
 )
+from ml.names import (
+    CHALLENGER,
+    CHAMPION,
+    EXPERIMENT,
+    FEATURES_TABLE,
+    REGISTERED_MODEL,
+    TRAINING_TABLE,
+)
 from ml.tracking import configure_mlflow, ensure_experiment, readable, write_report_csv
 
-TRAINING_TABLE = "marts.fct_application_training_set"
-FEATURES_TABLE = "marts.fct_application_features"
 MARTS_YAML_DIR = PROJECT_ROOT / "dbt_project" / "models" / "marts"
-EXPERIMENT = "credit_pd"
-REGISTERED_MODEL = "credit_pd"
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 LABEL = "is_bad"
 MONTH = "application_month"
 OOT_SHARE = 0.2
