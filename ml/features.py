@@ -8,21 +8,28 @@ unknown when an application is scored; the protected attribute ``sex``; columns 
 ``meta: {ml_feature: false}`` or as C2 personal data; and any column that the scoring table
 ``marts.fct_application_features`` does not have, because a feature unknown at application time
 (for instance anything about repayment) would leak the outcome.
+
+The dbt column metadata is read from what dbt already computed, its manifest
+``dbt_project/target/manifest.json`` (:data:`creditlake.settings.DBT_MANIFEST_PATH`, as Dagster's
+``DbtProject`` does), not by parsing the YAML again. It is the manifest ``dbt parse`` writes and
+the warehouse DAG is rendered from; the demo writes it before anything else runs.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from creditlake.settings import PROJECT_ROOT
+from creditlake.settings import DBT_MANIFEST_PATH
 from ml.data import LABEL, MONTH, TrainingDataError
 from ml.models import FeatureSpec
 from ml.names import FEATURES_TABLE, TRAINING_TABLE
 
-MARTS_YAML_DIR = PROJECT_ROOT / "dbt_project" / "models" / "marts"
+#: The dbt model behind ``marts.fct_application_training_set``, as its manifest names it.
+TRAINING_SET_NODE = "model.creditlake.fct_application_training_set"
 
 #: Columns that are never features, with the reason the model card gives.
 EXCLUDED_COLUMNS: dict[str, str] = {
@@ -49,30 +56,40 @@ EXCLUDED_SUFFIXES: dict[str, str] = {
 }
 
 
-def yaml_column_meta(model_name: str, yaml_dir: Path = MARTS_YAML_DIR) -> dict[str, dict]:
-    """Column ``meta`` of one dbt model from the marts YAML files (empty if none describe it).
+def dbt_column_meta(
+    manifest_path: Path = DBT_MANIFEST_PATH, node_id: str = TRAINING_SET_NODE
+) -> dict[str, dict]:
+    """Column ``meta`` of one dbt model, from the manifest that ``dbt parse`` writes.
 
-    Both the classic ``meta:`` key and dbt 1.10's ``config: {meta: ...}`` are read.
+    dbt has already read the model's YAML into its manifest, so training reads what dbt computed
+    instead of parsing the YAML a second time. Each column's classic ``meta`` and dbt 1.10's
+    ``config.meta`` are merged (the latter wins, as before). A missing manifest is an error, not
+    an empty result: training without the metadata would quietly use columns the YAML excludes.
     """
-    import yaml
-
+    if not manifest_path.is_file():
+        raise TrainingDataError(
+            f"dbt manifest {manifest_path} does not exist: run `dbt parse` first (.venv/bin/dbt "
+            "parse --project-dir dbt_project --profiles-dir dbt_project) so training can read "
+            "the column metadata"
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise TrainingDataError(
+            f"cannot read dbt manifest {manifest_path} ({error}): run `dbt parse` again"
+        ) from None
+    node = (manifest.get("nodes") or {}).get(node_id)
+    if node is None:
+        raise TrainingDataError(
+            f"dbt manifest {manifest_path} has no node {node_id}: run `dbt parse` on the project "
+            f"that builds {TRAINING_TABLE}"
+        )
     found: dict[str, dict] = {}
-    if not yaml_dir.is_dir():
-        return found
-    for path in sorted([*yaml_dir.rglob("*.yml"), *yaml_dir.rglob("*.yaml")]):
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            raise TrainingDataError(f"cannot parse dbt YAML {path}: {error}") from None
-        for model in document.get("models", []) or []:
-            if model.get("name") != model_name:
-                continue
-            for column in model.get("columns", []) or []:
-                meta = {
-                    **(column.get("meta") or {}),
-                    **(column.get("config") or {}).get("meta", {}),
-                }
-                found[str(column.get("name"))] = meta
+    for key, column in (node.get("columns") or {}).items():
+        found[str(column.get("name", key))] = {
+            **(column.get("meta") or {}),
+            **((column.get("config") or {}).get("meta") or {}),
+        }
     return found
 
 

@@ -23,9 +23,9 @@ from typing import Any
 import mlflow
 
 from creditlake.lake import parse_date
-from creditlake.settings import Settings, get_settings
+from creditlake.settings import DBT_MANIFEST_PATH, Settings, get_settings
 from ml.data import labels_of, read_training_set, table_columns
-from ml.features import select_features, yaml_column_meta
+from ml.features import dbt_column_meta, select_features
 from ml.gate import apply_gate, current_champion
 from ml.model_card import model_card
 from ml.models import MODEL_FAMILIES
@@ -62,29 +62,40 @@ class TrainResult:
         return json.loads(json.dumps(result, default=str))
 
 
-def load_training_data(settings: Settings, as_of: dt.date) -> TrainingData:
-    """Read the training set (loans applied for up to ``as_of``), pick features, split by month."""
+def load_training_data(
+    settings: Settings, as_of: dt.date, manifest_path: Path = DBT_MANIFEST_PATH
+) -> TrainingData:
+    """Read the training set (loans applied for up to ``as_of``), pick features, split by month.
+
+    The features' dbt metadata comes from the manifest at ``manifest_path``.
+    """
     frame = read_training_set(settings.warehouse_path, as_of)
     y = labels_of(frame)
     scoring_columns = table_columns(settings.warehouse_path, FEATURES_TABLE)
     selection = select_features(
         frame,
         None if scoring_columns is None else set(scoring_columns),
-        yaml_column_meta("fct_application_training_set"),
+        dbt_column_meta(manifest_path),
     )
     return split_out_of_time(frame, y, selection)
 
 
-def main(as_of_date: str | dt.date, settings: Settings | None = None) -> TrainResult:
+def main(
+    as_of_date: str | dt.date,
+    settings: Settings | None = None,
+    *,
+    manifest_path: Path = DBT_MANIFEST_PATH,
+) -> TrainResult:
     """Train both families out of time, register both, and apply the champion gate.
 
     The gate (:mod:`ml.gate`) decides which alias the better candidate receives; the returned
     :class:`TrainResult` (``to_dict()`` for Airflow's XCom) records metrics, versions, the
-    decision and its reason, and the months on each side of the split.
+    decision and its reason, and the months on each side of the split. ``manifest_path`` is
+    dbt's manifest (written by ``dbt parse``), where the columns' dbt metadata is read.
     """
     settings = settings or get_settings()
     as_of = parse_date(as_of_date, "as_of_date")
-    data = load_training_data(settings, as_of)
+    data = load_training_data(settings, as_of, manifest_path)
     client = configure_mlflow(settings)
     experiment_id = ensure_experiment(client, EXPERIMENT, settings)
     previous = current_champion(client)

@@ -28,6 +28,19 @@ def test_missing_warehouse_or_table_is_a_clear_error(ml_settings) -> None:
         train.main("2026-01-01", ml_settings)
 
 
+def test_a_missing_dbt_manifest_stops_the_run_before_mlflow(ml_platform, tmp_path) -> None:
+    def runs() -> int:
+        experiment = client.get_experiment_by_name("credit_pd")
+        return 0 if experiment is None else len(client.search_runs([experiment.experiment_id]))
+
+    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    before = runs()
+    missing = tmp_path / "target" / "manifest.json"
+    with pytest.raises(TrainingDataError, match=r"manifest .* does not exist: run `dbt parse`"):
+        train.main("2026-01-01", ml_platform, manifest_path=missing)
+    assert runs() == before
+
+
 # Two real runs ----------------------------------------------------------------------------------
 def test_first_run_registers_both_models_and_crowns_a_champion(ml_platform, training_runs) -> None:
     first = training_runs["first"]
@@ -72,6 +85,8 @@ def test_run_artifacts_metrics_and_model_card(ml_platform, training_runs, tmp_pa
     text = card.read_text(encoding="utf-8")
     assert "Out-of-time months: 2025-01, 2025-02" in text
     assert "`apr`: lender's decision" in text and "`sex`: protected attribute" in text
+    # The reason comes from the dbt manifest's column meta (tests/ml/conftest.py).
+    assert "`repayment_max_dpd`: loan performance: the label is derived from it" in text
     assert "600 points at good:bad odds 50:1, 20 points to double the odds" in text
     assert "Decision: **champion**" in text
     features = json.loads(
