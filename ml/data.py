@@ -92,15 +92,15 @@ def labels_of(frame: pd.DataFrame) -> np.ndarray:
     return values
 
 
-def read_training_set(warehouse_path: Path, as_of: dt.date) -> pd.DataFrame:
-    """The loans applied for up to ``as_of``'s month, with ``application_month`` as ``yyyy-mm``."""
+def read_training_set(warehouse_path: Path, as_of_date: dt.date) -> pd.DataFrame:
+    """Loans applied for up to the month of ``as_of_date``; ``application_month`` as ``yyyy-mm``."""
     frame = read_table(warehouse_path, TRAINING_TABLE)
     if frame is None:
         raise TrainingDataError(
             f"table {TRAINING_TABLE} does not exist in {warehouse_path}: build the marts first"
         )
     frame = frame.assign(**{MONTH: month_labels(frame)})
-    frame = frame[frame[MONTH] <= as_of.strftime("%Y-%m")].reset_index(drop=True)
+    frame = frame[frame[MONTH] <= as_of_date.strftime("%Y-%m")].reset_index(drop=True)
     if frame.empty:
-        raise TrainingDataError(f"{TRAINING_TABLE} has no rows on or before {as_of}")
+        raise TrainingDataError(f"{TRAINING_TABLE} has no rows on or before {as_of_date}")
     return frame

@@ -126,11 +126,13 @@ def log_model_run(
     return info
 
 
-def log_run_inputs(data: TrainingData, as_of: dt.date, settings: Settings, workdir: Path) -> None:
+def log_run_inputs(
+    data: TrainingData, as_of_date: dt.date, settings: Settings, workdir: Path
+) -> None:
     """The parent run's parameters: the data window, the split, the features and the gate."""
     mlflow.log_params(
         {
-            "as_of_date": as_of.isoformat(),
+            "as_of_date": as_of_date.isoformat(),
             "training_table": TRAINING_TABLE,
             "train_months": ",".join(data.train_months),
             "oot_months": ",".join(data.oot_months),
@@ -155,7 +157,7 @@ def fit_log_register(
     family: str,
     data: TrainingData,
     *,
-    as_of: dt.date,
+    as_of_date: dt.date,
     seed: int,
     experiment_id: str,
     parent_run_id: str,
@@ -164,7 +166,7 @@ def fit_log_register(
 ) -> ModelOutcome:
     """Fit one family in its own child run, log it, and register it as a version of the model."""
     with mlflow.start_run(
-        experiment_id=experiment_id, run_name=f"{family} {as_of}", nested=True
+        experiment_id=experiment_id, run_name=f"{family} {as_of_date}", nested=True
     ) as child:
         started = time.perf_counter()
         fitted = build_model(family, data.x_train, data.y_train, data.selection.spec, seed=seed)
@@ -191,7 +193,7 @@ def fit_log_register(
             "model_family": family,
             "oot_auc": f"{evaluation['oot_auc']:.6f}",
             "oot_ks": f"{evaluation['oot_ks']:.6f}",
-            "as_of_date": as_of.isoformat(),
+            "as_of_date": as_of_date.isoformat(),
             "run_id": child.info.run_id,
             "training_run_id": parent_run_id,
             "oot_months": ",".join(data.oot_months),

@@ -63,13 +63,13 @@ class TrainResult:
 
 
 def load_training_data(
-    settings: Settings, as_of: dt.date, manifest_path: Path = DBT_MANIFEST_PATH
+    settings: Settings, as_of_date: dt.date, manifest_path: Path = DBT_MANIFEST_PATH
 ) -> TrainingData:
-    """Read the training set (loans applied for up to ``as_of``), pick features, split by month.
+    """Read the training set (loans applied up to ``as_of_date``), pick features, split by month.
 
     The features' dbt metadata comes from the manifest at ``manifest_path``.
     """
-    frame = read_training_set(settings.warehouse_path, as_of)
+    frame = read_training_set(settings.warehouse_path, as_of_date)
     y = labels_of(frame)
     scoring_columns = table_columns(settings.warehouse_path, FEATURES_TABLE)
     selection = select_features(
@@ -94,23 +94,23 @@ def main(
     dbt's manifest (written by ``dbt parse``), where the columns' dbt metadata is read.
     """
     settings = settings or get_settings()
-    as_of = parse_date(as_of_date, "as_of_date")
-    data = load_training_data(settings, as_of, manifest_path)
+    as_of_date = parse_date(as_of_date, "as_of_date")
+    data = load_training_data(settings, as_of_date, manifest_path)
     client = configure_mlflow(settings)
     experiment_id = ensure_experiment(client, EXPERIMENT, settings)
     previous = current_champion(client)
     previous_version = str(previous.version) if previous is not None else None
     with (
         tempfile.TemporaryDirectory(prefix="credit_pd_") as tmp,
-        mlflow.start_run(experiment_id=experiment_id, run_name=f"credit_pd {as_of}") as parent,
+        mlflow.start_run(experiment_id=experiment_id, run_name=f"credit_pd {as_of_date}") as parent,
     ):
         workdir = Path(tmp)
-        log_run_inputs(data, as_of, settings, workdir)
+        log_run_inputs(data, as_of_date, settings, workdir)
         outcomes = {
             family: fit_log_register(
                 family,
                 data,
-                as_of=as_of,
+                as_of_date=as_of_date,
                 seed=SEED,
                 experiment_id=experiment_id,
                 parent_run_id=parent.info.run_id,
@@ -121,7 +121,7 @@ def main(
         }
         gate_record = apply_gate(client, outcomes, previous_version, data, settings)
         card = model_card(
-            as_of_date=as_of,
+            as_of_date=as_of_date,
             data=data,
             outcomes=outcomes,
             gate_record=gate_record,
@@ -129,7 +129,7 @@ def main(
         )
         log_model_card(client, card, outcomes, workdir)
     return TrainResult(
-        as_of_date=as_of.isoformat(),
+        as_of_date=as_of_date.isoformat(),
         run_id=parent.info.run_id,
         experiment_id=experiment_id,
         train_months=data.train_months,
