@@ -1,9 +1,10 @@
 """Daily batch scoring of applications with the champion model.
 
-For a logical date D, :func:`main` loads ``models:/credit_pd@champion``, reads the applications
-received on D from ``marts.fct_application_features`` and replaces the rows of D in
-``ml.application_scores`` in one DuckDB transaction (delete, then insert). Running a day twice
-gives the same table; a day without applications writes nothing.
+For an as-of date D (the Airflow run's logical date), :func:`main` loads
+``models:/credit_pd@champion``, reads the applications received on D from
+``marts.fct_application_features`` and replaces the rows of D in ``ml.application_scores`` in one
+DuckDB transaction (delete, then insert). Running a day twice gives the same table; a day without
+applications writes nothing.
 
 The model is loaded through MLflow's ``pyfunc`` interface, so whichever family is champion the
 output is the same (``pd`` and ``score`` on one points scale), and each row records the model
@@ -22,8 +23,8 @@ from mlflow.exceptions import MlflowException
 from creditlake.lake import parse_date
 from creditlake.settings import Settings, get_settings
 from ml.models import conform_to_schema
+from ml.names import CHAMPION, FEATURES_TABLE, REGISTERED_MODEL
 from ml.tracking import configure_mlflow
-from ml.train import CHAMPION, FEATURES_TABLE, REGISTERED_MODEL
 
 #: Stored precision: what a decision or a monitoring report can use. More digits are model noise
 #: (and print as long digit runs that the PII scanner would mistake for card or ID numbers).
@@ -74,7 +75,7 @@ def load_champion(settings: Settings):
         raise NoChampionError(
             f"registered model {REGISTERED_MODEL!r} has no version with alias {CHAMPION!r} in "
             f"{settings.mlflow_tracking_uri}: run the ml__train_credit_pd DAG first (a model "
-            "becomes champion only when it passes the gate in ml/train.py)"
+            "becomes champion only when it passes the gate in ml/gate.py)"
         ) from None
     model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}@{CHAMPION}")
     return model, str(version.version)
@@ -88,8 +89,8 @@ def _application_date_expression(columns: list[str]) -> str:
     raise ScoringDataError(f"{FEATURES_TABLE} has neither applied_date nor applied_at")
 
 
-def read_applications(warehouse_path: Path, day: dt.date) -> tuple[pd.DataFrame, bool]:
-    """The day's feature rows, and whether ``ml.application_scores`` already holds rows of ``day``.
+def read_applications(warehouse_path: Path, as_of_date: dt.date) -> tuple[pd.DataFrame, bool]:
+    """The day's feature rows, and whether ``ml.application_scores`` already holds that day's rows.
 
     Read-only: DuckDB allows one writer, and most days the write connection is then opened only
     for the insert.
@@ -114,11 +115,11 @@ def read_applications(warehouse_path: Path, day: dt.date) -> tuple[pd.DataFrame,
         day_expression = _application_date_expression(columns)
         frame = con.execute(
             f"select * from {FEATURES_TABLE} where {day_expression} = ? order by application_id",
-            [day],
+            [as_of_date],
         ).df()
         has_rows = SCORES_TABLE in tables and bool(
             con.execute(
-                f"select count(*) from {SCORES_TABLE} where scored_date = ?", [day]
+                f"select count(*) from {SCORES_TABLE} where scored_date = ?", [as_of_date]
             ).fetchall()[0][0]
         )
     finally:
@@ -126,8 +127,8 @@ def read_applications(warehouse_path: Path, day: dt.date) -> tuple[pd.DataFrame,
     return frame, has_rows
 
 
-def write_scores(warehouse_path: Path, scores: pd.DataFrame, day: dt.date) -> None:
-    """Replace the rows of ``day`` in ``ml.application_scores`` with ``scores``, atomically."""
+def write_scores(warehouse_path: Path, scores: pd.DataFrame, as_of_date: dt.date) -> None:
+    """Replace the rows of ``as_of_date`` in ``ml.application_scores`` by ``scores``, atomically."""
     import duckdb
 
     con = duckdb.connect(str(warehouse_path))
@@ -135,7 +136,7 @@ def write_scores(warehouse_path: Path, scores: pd.DataFrame, day: dt.date) -> No
         con.execute("begin transaction")
         con.execute(f"create schema if not exists {SCORES_SCHEMA}")
         con.execute(SCORES_DDL)
-        con.execute(f"delete from {SCORES_TABLE} where scored_date = ?", [day])
+        con.execute(f"delete from {SCORES_TABLE} where scored_date = ?", [as_of_date])
         con.register("new_scores", scores)
         con.execute(
             f"insert into {SCORES_TABLE} select application_id, score, pd, model_name, "
@@ -150,7 +151,9 @@ def write_scores(warehouse_path: Path, scores: pd.DataFrame, day: dt.date) -> No
         con.close()
 
 
-def score_frame(model, version: str, applications: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+def score_frame(
+    model, version: str, applications: pd.DataFrame, as_of_date: dt.date
+) -> pd.DataFrame:
     """The rows of ``ml.application_scores`` for one day's applications."""
     if applications.empty:
         return pd.DataFrame(
@@ -172,18 +175,18 @@ def score_frame(model, version: str, applications: pd.DataFrame, day: dt.date) -
             "pd": predictions["pd"].to_numpy(dtype=float).round(PD_DECIMALS),
             "model_name": REGISTERED_MODEL,
             "model_version": int(version),
-            "scored_date": day,
+            "scored_date": as_of_date,
         }
     )
 
 
-def main(logical_date: str | dt.date, settings: Settings | None = None) -> ScoreResult:
-    """Score the applications of ``logical_date`` with the champion and replace that day's rows."""
+def main(as_of_date: str | dt.date, settings: Settings | None = None) -> ScoreResult:
+    """Score the applications of ``as_of_date`` with the champion and replace that day's rows."""
     settings = settings or get_settings()
-    day = parse_date(logical_date, "logical_date")
+    as_of_date = parse_date(as_of_date, "as_of_date")
     model, version = load_champion(settings)
-    applications, has_rows = read_applications(settings.warehouse_path, day)
-    scores = score_frame(model, version, applications, day)
+    applications, has_rows = read_applications(settings.warehouse_path, as_of_date)
+    scores = score_frame(model, version, applications, as_of_date)
     if len(scores) or has_rows:
-        write_scores(settings.warehouse_path, scores, day)
-    return ScoreResult(day.isoformat(), len(scores), REGISTERED_MODEL, version, SCORES_TABLE)
+        write_scores(settings.warehouse_path, scores, as_of_date)
+    return ScoreResult(as_of_date.isoformat(), len(scores), REGISTERED_MODEL, version, SCORES_TABLE)

@@ -1,6 +1,7 @@
 """Fixtures for the ML tests: a synthetic applicant population with a known signal, a tiny
-DuckDB warehouse holding the two marts the ML code reads, and settings pointing every store
-(warehouse, MLflow tracking and artifacts) into a temporary folder.
+DuckDB warehouse holding the two marts the ML code reads, a minimal dbt manifest with the
+training set's column metadata, and settings pointing every store (warehouse, MLflow tracking and
+artifacts) into a temporary folder.
 
 The population is generated from an explicit logistic model, so the tests know which features
 carry risk, and it carries bait columns (APR priced from the true risk, a repayment outcome, a
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,6 +125,32 @@ def write_warehouse(path: Path, training: pd.DataFrame, features: pd.DataFrame) 
             con.unregister("frame")
 
 
+#: Column metadata of the fixture manifest, as dbt YAML would declare it: a C3 column that stays
+#: a feature, and an outcome column the YAML excludes (which the features table also lacks).
+FIXTURE_COLUMN_META = {
+    "city": {"pii": "C3-location-city"},
+    "repayment_max_dpd": {
+        "ml_feature": False,
+        "ml_exclusion_reason": "loan performance: the label is derived from it",
+    },
+}
+
+
+def write_dbt_manifest(path: Path, column_meta: dict[str, dict]) -> Path:
+    """A dbt manifest with only what training reads: the training set node's column ``meta``.
+
+    dbt ≥ 1.10 writes a column's metadata under both ``meta`` and ``config.meta``; so does this.
+    """
+    columns = {
+        name: {"name": name, "meta": meta, "config": {"meta": meta}}
+        for name, meta in column_meta.items()
+    }
+    node = "model.creditlake.fct_application_training_set"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"nodes": {node: {"columns": columns}}}), encoding="utf-8")
+    return path
+
+
 def settings_for(home: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings with every store under ``home`` (the environment is restored by the caller)."""
     monkeypatch.setenv("CREDITLAKE_HOME", str(home))
@@ -178,7 +206,14 @@ def ml_platform(
 
 
 @pytest.fixture(scope="session")
-def training_runs(ml_platform: Settings, training_set: pd.DataFrame) -> dict:
+def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture manifest (:data:`FIXTURE_COLUMN_META`) the training runs read."""
+    path = tmp_path_factory.mktemp("dbt") / "target" / "manifest.json"
+    return write_dbt_manifest(path, FIXTURE_COLUMN_META)
+
+
+@pytest.fixture(scope="session")
+def training_runs(ml_platform: Settings, training_set: pd.DataFrame, dbt_manifest: Path) -> dict:
     """Run 1 on the real labels, then run 2 with the training months' labels shuffled.
 
     Run 2 relaxes the minimum AUC/KS to zero, so only the comparison with the current champion
@@ -186,13 +221,13 @@ def training_runs(ml_platform: Settings, training_set: pd.DataFrame) -> dict:
     """
     from ml import train
 
-    first = train.main("2026-01-01", ml_platform)
+    first = train.main("2026-01-01", ml_platform, manifest_path=dbt_manifest)
     shuffled = training_set.copy()
     is_train = ~shuffled["application_month"].astype("str").str[:7].isin(first.oot_months)
     rng = np.random.default_rng(3)
     shuffled.loc[is_train, "is_bad"] = rng.permutation(shuffled.loc[is_train, "is_bad"].to_numpy())
     write_warehouse(ml_platform.warehouse_path, shuffled, make_features_table(training_set))
     relaxed = dataclasses.replace(ml_platform, champion_min_auc=0.0, champion_min_ks=0.0)
-    second = train.main("2026-01-08", relaxed)
+    second = train.main("2026-01-08", relaxed, manifest_path=dbt_manifest)
     write_warehouse(ml_platform.warehouse_path, training_set, make_features_table(training_set))
     return {"first": first, "second": second}

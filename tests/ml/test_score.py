@@ -85,8 +85,8 @@ def test_scoring_writes_the_days_rows_and_a_rerun_replaces_them(
         assert con.execute("select count(*) from ml.application_scores").fetchone()[0] == 41
 
 
-def test_bad_logical_date_is_a_clear_error(ml_platform, training_runs) -> None:
-    with pytest.raises(ValueError, match="logical_date '2026-13-01' is not a date"):
+def test_bad_as_of_date_is_a_clear_error(ml_platform, training_runs) -> None:
+    with pytest.raises(ValueError, match="as_of_date '2026-13-01' is not a date"):
         score.main("2026-13-01", ml_platform)
 
 

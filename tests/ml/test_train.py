@@ -1,4 +1,4 @@
-"""ml.train: feature exclusions, the out-of-time split, the gate, and two real training runs."""
+"""ml.train: a missing warehouse, and two real training runs with their MLflow records."""
 
 from __future__ import annotations
 
@@ -11,126 +11,34 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
 from ml import train
+from ml.data import TrainingDataError
 from ml.models import LIGHTGBM, LR_SCORECARD
 
 
-# Feature selection ------------------------------------------------------------------------------
-def test_select_features_excludes_ids_labels_times_decisions_and_outcomes(training_set) -> None:
-    scoring_columns = set(training_set.columns) - {"repayment_max_dpd"}
-    selection = train.select_features(training_set, scoring_columns)
-    assert sorted(selection.spec.columns) == sorted(
-        [
-            "age_years",
-            "bureau_score",
-            "inquiries_6m_count",
-            "monthly_income_cny",
-            "channel",
-            "city",
-            "has_bureau_report",
-            "noise",
-        ]
-    )
-    assert selection.spec.categorical == ("channel", "city")
-    reasons = selection.excluded
-    assert reasons["application_id"] == "identifier"
-    assert reasons["device_id_token"] == "tokenised personal identifier"
-    assert reasons["is_bad"] == "label"
-    assert reasons["applied_at"] == "time column"
-    assert reasons["apr"].startswith("lender's decision")
-    assert reasons["approved_amount_cny"].startswith("lender's decision")
-    assert reasons["sex"].startswith("protected attribute")
-    assert "unknown when an application is scored" in reasons["repayment_max_dpd"]
-
-
-def test_dbt_yaml_meta_can_exclude_columns(tmp_path: Path, training_set) -> None:
-    (tmp_path / "credit").mkdir()
-    (tmp_path / "credit" / "fct_application_training_set.yml").write_text(
-        textwrap.dedent(
-            """
-            version: 2
-            models:
-              - name: fct_application_training_set
-                columns:
-                  - name: noise
-                    meta: {ml_feature: false, ml_exclusion_reason: "unstable source"}
-                  - name: city
-                    config:
-                      meta: {pii: C2}
-              - name: other_model
-                columns:
-                  - name: bureau_score
-                    meta: {ml_feature: false}
-            """
-        ),
-        encoding="utf-8",
-    )
-    meta = train.yaml_column_meta("fct_application_training_set", tmp_path)
-    assert meta == {"noise": {"ml_feature": False, "ml_exclusion_reason": "unstable source"},
-                    "city": {"pii": "C2"}}  # fmt: skip
-    selection = train.select_features(training_set, None, meta)
-    assert selection.excluded["noise"] == "unstable source"
-    assert selection.excluded["city"].startswith("personal data (C2)")
-    assert "bureau_score" in selection.spec.columns
-
-
-# Split and gate ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("counts", "expected_oot"),
-    [
-        ({f"2024-{m:02d}": 100 for m in range(1, 6)}, ["2024-05"]),
-        ({f"2024-{m:02d}": 100 for m in range(1, 11)}, ["2024-09", "2024-10"]),
-        ({"2024-01": 500, "2024-02": 400, "2024-03": 60, "2024-04": 40}, ["2024-03", "2024-04"]),
-        ({"2024-01": 100, "2024-02": 900}, ["2024-02"]),
-        ({"2024-01": 50, "2024-02": 50, "2024-03": 50, "2024-04": 350}, ["2024-04"]),
-    ],
-)  # fmt: skip
-def test_out_of_time_split_takes_the_latest_months_nearest_20_percent(counts, expected_oot) -> None:
-    months = pd.Series([m for m, n in counts.items() for _ in range(n)]).sample(
-        frac=1, random_state=1
-    )
-    train_months, oot_months = train.out_of_time_split(months)
-    assert oot_months == expected_oot
-    assert train_months == sorted(set(counts) - set(expected_oot))
-
-
-def test_out_of_time_split_needs_two_months() -> None:
-    with pytest.raises(train.TrainingDataError, match="at least two"):
-        train.out_of_time_split(pd.Series(["2024-01"] * 10))
-
-
-GATE = {"min_auc": 0.65, "min_ks": 0.20, "max_auc_drop": 0.005}
-
-
-@pytest.mark.parametrize(
-    ("auc", "ks", "champion_auc", "promoted", "reason_part"),
-    [
-        (0.75, 0.35, None, True, "no current champion"),
-        (0.64, 0.35, None, False, "AUC 0.6400 < minimum 0.6500"),
-        (0.75, 0.19, None, False, "KS 0.1900 < minimum 0.2000"),
-        (0.75, 0.35, 0.76, False, "current champion's 0.7600"),
-        (0.756, 0.35, 0.76, True, "same rows is 0.7600"),  # within the allowed drop
-        (0.75, 0.35, 0.70, True, "same rows is 0.7000"),
-        (0.60, 0.10, 0.80, False, "minimum 0.6500; out-of-time KS"),
-    ],
-)
-def test_gate_rules(auc, ks, champion_auc, promoted, reason_part) -> None:
-    decision, reason = train.gate(auc, ks, champion_auc, **GATE)
-    assert decision is promoted
-    assert reason_part in reason
-
-
 def test_missing_warehouse_or_table_is_a_clear_error(ml_settings) -> None:
-    with pytest.raises(train.TrainingDataError, match=r"warehouse .* does not exist"):
+    with pytest.raises(TrainingDataError, match=r"warehouse .* does not exist"):
         train.main("2026-01-01", ml_settings)
     ml_settings.warehouse_path.parent.mkdir(parents=True)
     duckdb.connect(str(ml_settings.warehouse_path)).close()
-    with pytest.raises(train.TrainingDataError, match="fct_application_training_set does not"):
+    with pytest.raises(TrainingDataError, match="fct_application_training_set does not"):
         train.main("2026-01-01", ml_settings)
+
+
+def test_a_missing_dbt_manifest_stops_the_run_before_mlflow(ml_platform, tmp_path) -> None:
+    def runs() -> int:
+        experiment = client.get_experiment_by_name("credit_pd")
+        return 0 if experiment is None else len(client.search_runs([experiment.experiment_id]))
+
+    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    before = runs()
+    missing = tmp_path / "target" / "manifest.json"
+    with pytest.raises(TrainingDataError, match=r"manifest .* does not exist: run `dbt parse`"):
+        train.main("2026-01-01", ml_platform, manifest_path=missing)
+    assert runs() == before
 
 
 # Two real runs ----------------------------------------------------------------------------------
@@ -177,6 +85,8 @@ def test_run_artifacts_metrics_and_model_card(ml_platform, training_runs, tmp_pa
     text = card.read_text(encoding="utf-8")
     assert "Out-of-time months: 2025-01, 2025-02" in text
     assert "`apr`: lender's decision" in text and "`sex`: protected attribute" in text
+    # The reason comes from the dbt manifest's column meta (tests/ml/conftest.py).
+    assert "`repayment_max_dpd`: loan performance: the label is derived from it" in text
     assert "600 points at good:bad odds 50:1, 20 points to double the odds" in text
     assert "Decision: **champion**" in text
     features = json.loads(

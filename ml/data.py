@@ -1,0 +1,106 @@
+"""Reading the training set from the warehouse: tables, the label and the application month.
+
+Training only reads: the marts are dbt's to write. Every connection is read-only, and every
+problem with the data (no warehouse, no table, a null or non-binary label) is a
+:class:`TrainingDataError` whose message names the table and says what is wrong, so a failed
+Airflow task tells its reader what to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ml.names import TRAINING_TABLE
+
+#: The label (1 = the loan went bad) and the month the out-of-time split cuts on.
+LABEL = "is_bad"
+MONTH = "application_month"
+
+
+class TrainingDataError(ValueError):
+    """The training data cannot support a run; the message names the table and what is wrong."""
+
+
+def _read_only(warehouse_path: Path):
+    """A read-only connection: DuckDB allows one writer per file, and dbt may be that writer."""
+    import duckdb
+
+    if not warehouse_path.is_file():
+        raise TrainingDataError(
+            f"warehouse {warehouse_path} does not exist: build it with the transform__warehouse "
+            "DAG (or set CREDITLAKE_WAREHOUSE_PATH)"
+        )
+    return duckdb.connect(str(warehouse_path), read_only=True)
+
+
+def table_columns(warehouse_path: Path, table: str) -> list[str] | None:
+    """A warehouse table's column names, or ``None`` when the table does not exist."""
+    schema, name = table.split(".")
+    con = _read_only(warehouse_path)
+    try:
+        rows = con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+    finally:
+        con.close()
+    return [row[0] for row in rows] or None
+
+
+def read_table(warehouse_path: Path, table: str) -> pd.DataFrame | None:
+    """A whole warehouse table, or ``None`` when it does not exist."""
+    if table_columns(warehouse_path, table) is None:
+        return None
+    con = _read_only(warehouse_path)
+    try:
+        return con.sql(f"select * from {table}").df()
+    finally:
+        con.close()
+
+
+def month_labels(frame: pd.DataFrame) -> pd.Series:
+    """``yyyy-mm`` per row, from ``application_month`` (a date or text) or ``applied_at``."""
+    if MONTH in frame.columns:
+        source = frame[MONTH]
+    elif "applied_at" in frame.columns:
+        source = frame["applied_at"]
+    else:
+        raise TrainingDataError(f"{TRAINING_TABLE} has neither {MONTH} nor applied_at")
+    if pd.api.types.is_datetime64_any_dtype(source.dtype):
+        return source.dt.strftime("%Y-%m")
+    return source.astype("str").str.slice(0, 7)
+
+
+def labels_of(frame: pd.DataFrame) -> np.ndarray:
+    """The label as 0/1 integers; a null (an immature loan) or any other value is an error."""
+    if LABEL not in frame.columns:
+        raise TrainingDataError(f"{TRAINING_TABLE} has no label column {LABEL!r}")
+    label = frame[LABEL]
+    if label.isna().any():
+        raise TrainingDataError(
+            f"{TRAINING_TABLE}.{LABEL} is null in {int(label.isna().sum())} rows: immature loans "
+            "must not reach the training set"
+        )
+    values = label.astype("int64").to_numpy()
+    if not np.isin(values, (0, 1)).all():
+        raise TrainingDataError(f"{TRAINING_TABLE}.{LABEL} must be 0/1 or boolean")
+    return values
+
+
+def read_training_set(warehouse_path: Path, as_of_date: dt.date) -> pd.DataFrame:
+    """Loans applied for up to the month of ``as_of_date``; ``application_month`` as ``yyyy-mm``."""
+    frame = read_table(warehouse_path, TRAINING_TABLE)
+    if frame is None:
+        raise TrainingDataError(
+            f"table {TRAINING_TABLE} does not exist in {warehouse_path}: build the marts first"
+        )
+    frame = frame.assign(**{MONTH: month_labels(frame)})
+    frame = frame[frame[MONTH] <= as_of_date.strftime("%Y-%m")].reset_index(drop=True)
+    if frame.empty:
+        raise TrainingDataError(f"{TRAINING_TABLE} has no rows on or before {as_of_date}")
+    return frame
