@@ -5,7 +5,7 @@ Weekly, once the warehouse for the logical date has passed its quality gate, tra
 logistic-regression scorecard (optbinning, WoE bins) and a LightGBM model on matured loans with an
 out-of-time split (earlier vintages train, the latest validate), logs parameters, AUC/KS/Gini and
 ROC/KS plots to MLflow, registers both as versions of `credit_pd`, and moves the alias `champion`
-only when the best candidate passes the gate in `ml/train.py` (minimum AUC and KS, and no worse than
+only when the best candidate passes the gate in `ml/gate.py` (minimum AUC and KS, and no worse than
 the current champion on the same out-of-time window); otherwise it becomes `challenger`.
 
 `wait_for_warehouse` → `train_and_register` (announces `model.credit_pd`).
