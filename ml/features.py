@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from creditlake.policy import PII_IDENTIFIER
 from creditlake.settings import DBT_MANIFEST_PATH
 from ml.data import LABEL, MONTH, TrainingDataError
 from ml.models import FeatureSpec
@@ -118,7 +119,7 @@ def select_features(
             excluded[name] = EXCLUDED_SUFFIXES[suffix]
         elif meta.get("ml_feature") is False:
             excluded[name] = str(meta.get("ml_exclusion_reason", "dbt YAML: ml_feature false"))
-        elif str(meta.get("pii", "")).upper().startswith("C2"):
+        elif str(meta.get("pii", "")).upper().startswith(PII_IDENTIFIER):
             excluded[name] = f"personal data ({meta['pii']}) per dbt YAML"
         elif scoring_columns is not None and name not in scoring_columns:
             excluded[name] = f"not in {FEATURES_TABLE}: unknown when an application is scored"
