@@ -6,22 +6,34 @@ the final ``select`` in :func:`transform_bronze` and :func:`transform_quarantine
 contract of the tables the job writes.
 
 A row ends in exactly one of three outcomes, which is what makes reconciliation possible:
-``bronze`` (valid), ``quarantine`` (rejected, with the first reason that applies) or
-``duplicate`` (an exact copy of an earlier record's line, dropped and counted).
+``bronze`` (valid), ``quarantine`` (rejected, with the first reason that applies; the admission
+rules and their reasons are :mod:`spark_jobs.row_rules`) or ``duplicate`` (an exact copy of an
+earlier record's line, dropped and counted).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from creditlake.pii import hmac_sha256_column, national_id_check_column
+from creditlake.pii import hmac_sha256_column
 from creditlake.sources import CUSTOMER_DERIVED_COLUMNS, Source, bronze_columns
+from spark_jobs.row_rules import (
+    DUPLICATE_KEY,
+    MALFORMED_JSON,
+    MALFORMED_ROW,
+    failure,
+    field,
+    first_failure,
+    quoted,
+    typed_columns,
+    validation_checks,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -30,16 +42,6 @@ if TYPE_CHECKING:
 BRONZE = "bronze"
 QUARANTINE = "quarantine"
 DUPLICATE = "duplicate"
-
-# Quarantine reasons, in the order they are checked (the first failing check wins) ----------------
-MALFORMED_JSON = "malformed_json"
-MALFORMED_ROW = "malformed_row"
-MISSING_REQUIRED = "missing_required"
-WRONG_TYPE = "wrong_type"
-NEGATIVE_AMOUNT = "negative_amount"
-NON_POSITIVE_AMOUNT = "non_positive_amount"
-INVALID_NATIONAL_ID = "invalid_national_id"
-DUPLICATE_KEY = "duplicate_key"
 
 #: The quarantine table's columns, in order (docs/CONTRACTS.md).
 QUARANTINE_SCHEMA = T.StructType(
@@ -67,12 +69,7 @@ JSON_WRITE_OPTIONS = {"ignoreNullFields": "false"}
 #: Seeds the second line hash, so the two 64-bit hashes are independent.
 LINE_HASH_SALT = "creditlake-line"
 
-#: The earliest birth date a national ID may carry; later than the logical date is impossible too.
-EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
-NATIONAL_ID_SHAPE = r"^[0-9]{17}[0-9X]$"
 BLANK = r"^\s*$"
-#: How much of an offending value a quarantine detail quotes (never for tokenised columns).
-DETAIL_VALUE_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -82,14 +79,6 @@ class Batch:
     source_file: str
     batch_id: str
     ingested_at: dt.datetime
-
-
-class Check(NamedTuple):
-    """One validation: when ``failed`` is true the row is quarantined with this reason."""
-
-    failed: Column
-    reason: Column
-    detail: Column
 
 
 # Line numbering ---------------------------------------------------------------------------------
@@ -144,10 +133,6 @@ def _csv_field_count(line: Column) -> Column:
     return F.length(unquoted) - F.length(F.regexp_replace(unquoted, ",", "")) + F.lit(1)
 
 
-def _failure(reason: Column, detail: Column) -> Column:
-    return F.struct(reason.cast("string").alias("reason"), detail.cast("string").alias("detail"))
-
-
 def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
     """Split numbered lines into text fields, flagging lines that cannot be parsed at all.
 
@@ -188,8 +173,8 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
     parsed_to_nothing = parsed.isNull() | first_field.isNull()
     is_blank = F.when(parsed_to_nothing, F.col("_raw_line").rlike(BLANK)).otherwise(F.lit(False))
     unparsable = parsed.isNull() | parsed.getField("_corrupt_record").isNotNull()
-    malformed = F.when(is_blank, _failure(F.lit(malformed_reason), F.lit("blank line"))).when(
-        unparsable, _failure(F.lit(malformed_reason), malformed_detail)
+    malformed = F.when(is_blank, failure(F.lit(malformed_reason), F.lit("blank line"))).when(
+        unparsable, failure(F.lit(malformed_reason), malformed_detail)
     )
     fields = F.struct(
         *[_blank_to_null(parsed.getField(name)).alias(name) for name in source.column_names]
@@ -213,134 +198,12 @@ def _ddl(schema: T.StructType) -> str:
     return ", ".join(f"`{field.name}` {field.dataType.simpleString()}" for field in schema.fields)
 
 
-# Validation -------------------------------------------------------------------------------------
-def _field(name: str) -> Column:
-    return F.col("_fields").getField(name)
-
-
-def _quoted(value: Column) -> Column:
-    return F.concat(F.lit("'"), F.substring(value, 1, DETAIL_VALUE_CHARS), F.lit("'"))
-
-
-def typed_columns(source: Source, as_of_date: dt.date) -> list[Column]:
-    """Each non-tokenised field cast to its registry type (null when it does not cast), plus,
-    for customers, the national-ID facts the checks and derived columns need.
-
-    Tokenised columns are all text and stay in ``_fields`` until they are tokenised.
-    """
-    typed = [
-        (_field(c.name) if c.type == "string" else _field(c.name).try_cast(c.type)).alias(c.name)
-        for c in source.columns
-        if not c.tokenised
-    ]
-    if source.name != "customers":
-        return typed
-    national_id = _field("national_id")
-    well_formed = F.coalesce(national_id.rlike(NATIONAL_ID_SHAPE), F.lit(False))
-    # The check-digit expression casts digits to int; it only ever sees well-formed IDs, so a
-    # stray letter can never raise an ANSI cast error.
-    check_ok = F.coalesce(national_id_check_column(F.when(well_formed, national_id)), F.lit(False))
-    birth_date = F.try_to_date(F.substring(national_id, 7, 8), "yyyyMMdd")
-    birth_possible = F.coalesce(
-        birth_date.between(F.lit(EARLIEST_BIRTH_DATE), F.lit(as_of_date)), F.lit(False)
-    )
-    return [
-        *typed,
-        well_formed.alias("_id_well_formed"),
-        check_ok.alias("_id_check_ok"),
-        birth_possible.alias("_id_birth_possible"),
-        birth_date.alias("_id_birth_date"),
-    ]
-
-
-def validation_checks(source: Source, as_of_date: dt.date) -> list[Check]:
-    """The row checks in the order their reasons are reported; the first failing one wins.
-
-    They read ``_fields`` (the text) and the columns of :func:`typed_columns`.
-    """
-    checks = [
-        Check(
-            F.col("_malformed_reason").isNotNull(),
-            F.col("_malformed_reason"),
-            F.col("_malformed_detail"),
-        )
-    ]
-    for column in source.columns:
-        if column.required:
-            checks.append(
-                Check(
-                    _field(column.name).isNull(),
-                    F.lit(f"{MISSING_REQUIRED}:{column.name}"),
-                    F.lit(f"required column {column.name} is empty"),
-                )
-            )
-    for column in source.columns:
-        if column.type != "string" and not column.tokenised:
-            checks.append(
-                Check(
-                    _field(column.name).isNotNull() & F.col(column.name).isNull(),
-                    F.lit(f"{WRONG_TYPE}:{column.name}"),
-                    F.concat(
-                        F.lit(f"{column.name} "),
-                        _quoted(_field(column.name)),
-                        F.lit(f" is not a {column.type}"),
-                    ),
-                )
-            )
-    for column in source.columns:
-        if (column.positive or column.non_negative) and not column.tokenised:
-            value = F.col(column.name)
-            checks.append(
-                Check(
-                    value < 0,
-                    F.lit(f"{NEGATIVE_AMOUNT}:{column.name}"),
-                    F.concat(F.lit(f"{column.name} "), value.cast("string"), F.lit(" is below 0")),
-                )
-            )
-            if column.positive:
-                checks.append(
-                    Check(
-                        value == 0,
-                        F.lit(f"{NON_POSITIVE_AMOUNT}:{column.name}"),
-                        F.lit(f"{column.name} is 0 but must be positive"),
-                    )
-                )
-    if source.name == "customers":
-        checks.append(_national_id_check(as_of_date))
-    return checks
-
-
-def _national_id_check(as_of_date: dt.date) -> Check:
-    well_formed = F.col("_id_well_formed")
-    check_ok = F.col("_id_check_ok")
-    detail = (
-        F.when(~well_formed, F.lit("national_id is not 17 digits followed by a digit or X"))
-        .when(~check_ok, F.lit("national_id check character does not match its first 17 digits"))
-        .otherwise(
-            F.lit(
-                "national_id birth date (digits 7-14) is not a date between "
-                f"{EARLIEST_BIRTH_DATE} and {as_of_date}"
-            )
-        )
-    )
-    is_valid = well_formed & check_ok & F.col("_id_birth_possible")
-    return Check(~is_valid, F.lit(INVALID_NATIONAL_ID), detail)
-
-
-def _first_failure(checks: list[Check]) -> Column:
-    """A struct (reason, detail) of the first failing check, or null when every check passes."""
-    first = F.when(checks[0].failed, _failure(checks[0].reason, checks[0].detail))
-    for check in checks[1:]:
-        first = first.when(check.failed, _failure(check.reason, check.detail))
-    return first
-
-
 def _derived_columns(source: Source) -> list[Column]:
     """Customers: birth date and sex from the national ID, before the ID is tokenised."""
     if source.name != "customers":
         return []
     id_ok = F.col("_id_well_formed") & F.col("_id_check_ok") & F.col("_id_birth_possible")
-    sex_digit = F.substring(_field("national_id"), 17, 1).try_cast("int")
+    sex_digit = F.substring(field("national_id"), 17, 1).try_cast("int")
     derived = {
         "birth_date": F.col("_id_birth_date"),
         "sex": F.when(sex_digit % 2 == 1, F.lit("M")).otherwise(F.lit("F")),
@@ -385,25 +248,25 @@ def transform_validate(
         *typed_columns(source, as_of_date),
     )
     tokens = [
-        hmac_sha256_column(_field(c.name), pii_key).alias(c.bronze_name) for c in source.pii_columns
+        hmac_sha256_column(field(c.name), pii_key).alias(c.bronze_name) for c in source.pii_columns
     ]
     checked = typed.select(
         "_row_number",
         "_raw_line",
         "_fields",
-        _field(source.key).alias("_key"),
-        F.xxhash64(_field(source.key)).alias("_key_hash"),
+        field(source.key).alias("_key"),
+        F.xxhash64(field(source.key)).alias("_key_hash"),
         F.xxhash64("_raw_line").alias("_line_hash_1"),
         F.xxhash64(F.lit(LINE_HASH_SALT), "_raw_line").alias("_line_hash_2"),
         F.col("_malformed_reason").isNull().alias("_is_record"),
-        _first_failure(validation_checks(source, as_of_date)).alias("_failure"),
+        first_failure(validation_checks(source, as_of_date)).alias("_failure"),
         *value_columns,
         *tokens,
         *_derived_columns(source),
     )
     text_record = F.struct(
         *[
-            F.col(c.bronze_name) if c.tokenised else _field(c.name).alias(c.name)
+            F.col(c.bronze_name) if c.tokenised else field(c.name).alias(c.name)
             for c in source.columns
         ]
     )
@@ -507,7 +370,7 @@ def transform_deduplicate(
         .when(is_clash | ~passed, F.lit(QUARANTINE))
         .otherwise(F.lit(BRONZE))
     )
-    shown_key = F.lit("") if source.column(source.key).tokenised else _quoted(F.col("_key"))
+    shown_key = F.lit("") if source.column(source.key).tokenised else quoted(F.col("_key"))
     clash_detail = F.concat(
         F.lit(f"{source.key} "),
         shown_key,
