@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from creditlake import sources as registry
 from creditlake.policy import PII_IDENTIFIER
 from creditlake.settings import PROJECT_ROOT
 from creditlake.sources import (
@@ -94,7 +95,7 @@ class SourceSpec:
 
     @property
     def system(self) -> str:
-        return DOMAIN_SYSTEMS[self.domain]
+        return self.source.system
 
 
 @dataclass
@@ -195,10 +196,9 @@ def registry_entry(spec: SourceSpec) -> str:
 
 
 def _domain_constants() -> dict[str, str]:
-    from creditlake import sources
-
+    """``DOMAIN_*`` name → value, so the entry names the registry's constant, not its text."""
     return {
-        n: v for n, v in vars(sources).items() if n.startswith("DOMAIN_") and isinstance(v, str)
+        n: v for n, v in vars(registry).items() if n.startswith("DOMAIN_") and isinstance(v, str)
     }
 
 
