@@ -47,6 +47,17 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name}={raw!r} is not an integer") from None
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = _env(name, default)
+    if raw not in choices:
+        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(choices)}")
+    return raw
+
+
+#: Catalogs the lake can use (pyiceberg's SQL catalog, or AWS Glue).
+CATALOG_TYPES = ("sql", "glue")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration. Build it with :func:`get_settings`."""
@@ -61,6 +72,12 @@ class Settings:
     mlflow_tracking_uri: str
     mlflow_artifact_root: str
     s3_endpoint_url: str | None
+    #: The Iceberg catalog of the governed tables: ``sql`` (SQLite file or PostgreSQL by URI)
+    #: or ``glue``; see :mod:`creditlake.catalog`.
+    catalog_type: str
+    catalog_uri: str
+    catalog_warehouse: str
+    catalog_region: str
     pii_key_env: str | None = field(repr=False)
     pii_key_file: Path
     #: The lending policy in force (caps overridable per deployment; see creditlake.policy).
@@ -78,18 +95,6 @@ class Settings:
     @property
     def landing_is_s3(self) -> bool:
         return self.landing_uri.startswith("s3://")
-
-    @property
-    def bronze_dir(self) -> Path:
-        return self.lake_dir / "bronze"
-
-    @property
-    def quarantine_dir(self) -> Path:
-        return self.lake_dir / "quarantine"
-
-    @property
-    def reconciliation_dir(self) -> Path:
-        return self.lake_dir / "reconciliation"
 
     @property
     def staging_dir(self) -> Path:
@@ -155,6 +160,10 @@ def get_settings() -> Settings:
             "CREDITLAKE_MLFLOW_ARTIFACT_ROOT", (mlflow_dir / "artifacts").as_uri()
         ),
         s3_endpoint_url=_env("CREDITLAKE_S3_ENDPOINT_URL"),
+        catalog_type=_choice("CREDITLAKE_CATALOG_TYPE", "sql", CATALOG_TYPES),
+        catalog_uri=_env("CREDITLAKE_CATALOG_URI", f"sqlite:///{lake_dir / 'catalog.db'}"),
+        catalog_warehouse=_env("CREDITLAKE_CATALOG_WAREHOUSE", (lake_dir / "iceberg").as_uri()),
+        catalog_region=_env("CREDITLAKE_CATALOG_REGION", "us-east-1"),
         pii_key_env=_env("CREDITLAKE_PII_KEY"),
         pii_key_file=Path(_env("CREDITLAKE_PII_KEY_FILE", str(home / "secrets" / "pii_key"))),
         policy=Policy(

@@ -14,3 +14,8 @@ LOANS_TABLE = "marts.fct_loans"
 #: as-of date, at any time of day, are strictly before it).
 AS_OF_DATE_PARAMETER = "as_of_date"
 AS_OF_END_PARAMETER = "as_of_end"
+
+
+def bronze_suite_name(source: str) -> str:
+    """The suite (and gate) that guards ``source``'s bronze deliveries."""
+    return f"{BRONZE_SUITE_PREFIX}{source}"

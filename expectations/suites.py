@@ -52,11 +52,11 @@ from creditlake.sources import Column, Source, bronze_columns
 from expectations.names import (
     AS_OF_DATE_PARAMETER,
     AS_OF_END_PARAMETER,
-    BRONZE_SUITE_PREFIX,
     LOANS_SUITE,
     LOANS_TABLE,
     TRAINING_SET_SUITE,
     TRAINING_SET_TABLE,
+    bronze_suite_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -128,10 +128,6 @@ _POLICY_NOTE = (
 
 
 # Small helpers ------------------------------------------------------------------------------------
-def bronze_suite_name(source_name: str) -> str:
-    return f"{BRONZE_SUITE_PREFIX}{source_name}"
-
-
 def spark_type_class(registry_type: str) -> str:
     """The pyspark type class name for a registry type (``decimal(p,s)`` → ``DecimalType``)."""
     if registry_type.startswith("decimal("):

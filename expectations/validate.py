@@ -27,16 +27,18 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from creditlake.lake import parse_date, partition_dir
+from creditlake import ledger
+from creditlake.lake import Lake, bronze_table, parse_date
+from creditlake.ledger import Delivery, GateResult
 from creditlake.settings import Settings, get_settings
-from creditlake.sources import get_source
+from creditlake.sources import PARTITION_COLUMN, get_source
 from expectations.context import data_docs_index
 
 if TYPE_CHECKING:
     import pandas as pd
     from great_expectations import ExpectationSuite
     from great_expectations.core import ExpectationSuiteValidationResult
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 __all__ = [
     "MissingDataError",
@@ -271,18 +273,30 @@ def _run_suite(
     return result
 
 
-def read_bronze_partition(
-    spark: SparkSession, settings: Settings, source: str, as_of_date: dt.date
-):
-    """The partition as Spark sees it: its own columns, without the ``ingest_date`` column."""
-    path = partition_dir(settings.bronze_dir / source, as_of_date)
-    if not path.is_dir():
+def read_staged_bronze(
+    spark: SparkSession, lake: Lake, source: str, as_of_date: dt.date
+) -> tuple[Delivery, DataFrame]:
+    """The date's staged (or already published) bronze partition, as Spark sees it.
+
+    The gate audits exactly the snapshot the ingest staged and the ledger recorded: the data
+    files of that snapshot's partition. Spark reads local files in place; files in object storage
+    come through the lake's own reader (classic Spark here has no S3 connector).
+    """
+    delivery = ledger.latest_delivery(lake, source, as_of_date)
+    if delivery is None or delivery.status not in (ledger.STAGED, ledger.PUBLISHED):
+        state = "nothing" if delivery is None else f"a delivery that is {delivery.status}"
         raise MissingDataError(
-            f"bronze partition {path} does not exist: run the ingestion of {source!r} for "
-            f"{as_of_date.isoformat()} first (bronze lives under settings.bronze_dir = "
-            f"{settings.bronze_dir})"
+            f"no staged bronze delivery of {source} for {as_of_date.isoformat()} in the lake "
+            f"ledger (found {state}): run its ingestion first"
         )
-    return spark.read.parquet(str(path))
+    table = bronze_table(source)
+    files = lake.partition_files(table, as_of_date, delivery.bronze_snapshot_id)
+    local = [f.local_path for f in files]
+    if files and all(local):
+        frame = spark.read.parquet(*local)
+    else:
+        frame = spark.createDataFrame(lake.read(table, as_of_date, delivery.bronze_snapshot_id))
+    return delivery, frame.drop(PARTITION_COLUMN)
 
 
 def validate_bronze(
@@ -291,31 +305,49 @@ def validate_bronze(
     spark: SparkSession,
     settings: Settings | None = None,
 ) -> QualityResult:
-    """Validate the ``as_of_date`` partition of ``source``'s bronze table with its suite.
+    """Audit the staged ``as_of_date`` partition of ``source``'s bronze table with its suite.
 
-    The caller brings the Spark session (the orchestration asks ``spark_jobs.session`` for it),
-    so the quality layer reads bronze with whatever engine the deployment runs.
+    The verdict is recorded in the lake ledger against the exact snapshot read, which is what
+    :func:`creditlake.ledger.publish_delivery` requires before it publishes. A critical failure
+    marks the delivery rejected (its stage stays on the audit branch, unpublished) and raises.
+    The caller brings the Spark session (the orchestration asks ``spark_jobs.session`` for it).
     """
     from expectations.suites import bronze_suite
 
     settings = settings or get_settings()
     as_of_date = parse_date(as_of_date, "as_of_date")
     registered = get_source(source)
-    frame = read_bronze_partition(spark, settings, registered.name, as_of_date)
+    lake = Lake.from_settings(settings)
+    delivery, frame = read_staged_bronze(spark, lake, registered.name, as_of_date)
+    suite = bronze_suite(registered, settings)
     try:
-        result = _run_suite(
-            settings,
-            bronze_suite(registered, settings),
-            "spark",
-            registered.name,
-            frame,
-            as_of_date,
-        )
+        result = _run_suite(settings, suite, "spark", registered.name, frame, as_of_date)
     finally:
         frame.unpersist()  # GX persists the batch; free it for the next partition
+    ledger.record(
+        lake, gate_record(result, bronze_table(registered.name), delivery.bronze_snapshot_id)
+    )
     if not result.success:
-        raise QualityGateError([result])
+        error = QualityGateError([result])
+        if delivery.status == ledger.STAGED:
+            ledger.reject_delivery(lake, delivery, str(error))
+        raise error
     return result
+
+
+def gate_record(result: QualityResult, subject: str, snapshot_id: int | None) -> GateResult:
+    """The ledger's row for one gate evaluation."""
+    return GateResult(
+        suite=result.suite,
+        as_of_date=dt.date.fromisoformat(result.as_of_date),
+        subject=subject,
+        snapshot_id=snapshot_id,
+        passed=result.success,
+        evaluated=result.evaluated,
+        failed_critical=result.failed.get("critical", 0),
+        failed_warning=result.failed.get("warning", 0),
+        detail="; ".join(f.label() for f in result.critical_failures)[:2000],
+    )
 
 
 # Warehouse -------------------------------------------------------------------------------------
@@ -410,6 +442,9 @@ def validate_warehouse(
                 parameters=parameters,
             )
         )
+    lake = Lake.from_settings(settings)
+    for result in results:
+        ledger.record(lake, gate_record(result, "warehouse", None))
     failed = [r for r in results if not r.success]
     if failed:
         raise QualityGateError(failed)

@@ -85,6 +85,8 @@ def run_dbt(args: list[str], settings: Settings, as_of_date: str | dt.date | Non
     if as_of_date is not None:
         cli_args += ["--vars", json.dumps(dbt_vars(pinned_as_of_date(as_of_date), settings))]
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    if as_of_date is not None:
+        pin_bronze(settings)
     # dbt reads env_var() from os.environ; patch.dict restores the previous environment after.
     with mock.patch.dict(os.environ, dbt_env(settings)):
         try:
@@ -93,6 +95,67 @@ def run_dbt(args: list[str], settings: Settings, as_of_date: str | dt.date | Non
             release_warehouse()
     if not result.success:
         raise DbtRunError(failure_message(args, result.result, result.exception))
+
+
+#: The warehouse table recording which lake snapshot each bronze view reads.
+PINNED_SNAPSHOTS_TABLE = "lake.pinned_snapshots"
+
+
+def pin_bronze(settings: Settings) -> dict[str, int | None]:
+    """Point the warehouse's ``bronze`` schema at the lake's published snapshots.
+
+    One view per source over the data files of its table's published snapshot (``main``), and
+    the snapshot ids in ``lake.pinned_snapshots``, which training logs to MLflow so a model's
+    training set can be rebuilt from exactly these snapshots. Staged dates (audit branches) are
+    not in the published snapshot, so nothing dbt builds can read data whose gate has not passed.
+    Files in object storage are copied into the warehouse instead (DuckDB has no S3 reader that
+    installs offline). Returns ``{source: snapshot id}``.
+    """
+    import duckdb
+    import pyarrow as pa
+
+    from creditlake.lake import Lake, bronze_table
+    from creditlake.sources import SOURCES
+
+    lake = Lake.from_settings(settings)
+    pinned: dict[str, int | None] = {}
+    pinned_at = dt.datetime.now(dt.UTC)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema if not exists bronze")
+        con.execute("create schema if not exists lake")
+        for source in SOURCES:
+            table = bronze_table(source)
+            if not lake.exists(table):
+                continue
+            snapshot_id = lake.snapshot_id(table)
+            files = lake.partition_files(table, snapshot_id=snapshot_id)
+            local = [f.local_path for f in files]
+            con.execute(f'drop view if exists bronze."{source}"')
+            con.execute(f'drop table if exists bronze."{source}"')
+            if files and all(local):
+                listed = ", ".join("'" + path.replace("'", "''") + "'" for path in local)
+                con.execute(
+                    f'create view bronze."{source}" as '
+                    f"select * from read_parquet([{listed}], union_by_name = true)"
+                )
+            else:
+                con.register("pinned_rows", lake.read(table, snapshot_id=snapshot_id))
+                con.execute(f'create table bronze."{source}" as select * from pinned_rows')
+                con.unregister("pinned_rows")
+            pinned[source] = snapshot_id
+        record = pa.table(
+            {
+                "table_name": [bronze_table(s) for s in pinned],
+                "snapshot_id": [pinned[s] for s in pinned],
+                "pinned_at": [pinned_at] * len(pinned),
+            }
+        )
+        con.register("pinned_record", record)
+        con.execute(
+            f"create or replace table {PINNED_SNAPSHOTS_TABLE} as select * from pinned_record"
+        )
+    return pinned
 
 
 def release_warehouse() -> None:

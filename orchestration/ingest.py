@@ -1,9 +1,13 @@
 """Factory for the ingestion DAGs: one DAG per source system, one task group per source.
 
-Each source follows the same three steps for the run's logical date:
-``wait_for_landing`` (sensor on the landing file) → ``load_bronze`` (the Spark job: typed, PII
-tokenised, bad rows quarantined, reconciled) → ``validate_bronze`` (Great Expectations; a failed
-critical expectation fails the task, so the bronze asset is only announced for good data).
+Each source follows write-audit-publish for the run's logical date:
+``wait_for_landing`` (sensor on the landing file) → ``load_bronze`` (write: the Spark job types,
+tokenises PII, quarantines bad rows and stages the date on an audit branch of the Iceberg tables,
+reconciled) → ``validate_bronze`` (audit: Great Expectations on the staged snapshot; a failed
+critical expectation fails the task and marks the delivery rejected) → ``publish_bronze``
+(publish: moves the tables' published state to the audited snapshot, only if the ledger says its
+gate passed). Downstream reads only published snapshots, and the bronze asset is announced only
+by the publish.
 """
 
 from __future__ import annotations
@@ -41,19 +45,20 @@ def _load_bronze(source_name: str):
     @task(task_id="load_bronze")
     def load_bronze(**context: Any) -> dict:
         """Run the Spark ingestion job for this source and date; fails if it does not reconcile."""
+        from creditlake.lake import LakeError
         from creditlake.landing import LandingError
-        from spark_jobs.ingest import IngestError, ReconciliationError, main
+        from spark_jobs.ingest import IngestError, main
 
-        run = fail_on(IngestError, ReconciliationError, LandingError)(main)
+        run = fail_on(IngestError, LandingError, LakeError)(main)
         return run(source_name, as_of_date_of(context)).to_dict()
 
     return load_bronze
 
 
 def _validate_bronze(source_name: str):
-    @task(task_id="validate_bronze", outlets=[bronze_asset(source_name)])
+    @task(task_id="validate_bronze")
     def validate_bronze(**context: Any) -> dict:
-        """Run the source's Great Expectations suite on the partition just written."""
+        """Run the source's Great Expectations suite on the staged partition; record the verdict."""
         from expectations.validate import MissingDataError, QualityGateError, validate_bronze
         from spark_jobs.session import get_spark
 
@@ -62,6 +67,23 @@ def _validate_bronze(source_name: str):
         return run(source_name, as_of_date_of(context), spark).to_dict()
 
     return validate_bronze
+
+
+def _publish_bronze(source_name: str):
+    @task(task_id="publish_bronze", outlets=[bronze_asset(source_name)])
+    def publish_bronze(**context: Any) -> dict:
+        """Publish the staged delivery that its gate passed (quarantine, bronze, then ledger)."""
+        from creditlake.lake import Lake, LakeError
+        from creditlake.ledger import publish_delivery
+        from creditlake.settings import get_settings
+        from expectations.names import bronze_suite_name
+
+        lake = Lake.from_settings(get_settings())
+        run = fail_on(LakeError)(publish_delivery)
+        suite = bronze_suite_name(source_name)
+        return run(lake, source_name, as_of_date_of(context), suite).to_dict()
+
+    return publish_bronze
 
 
 def build_ingest_dag(domain: str, doc_md: str | None) -> DAG:
@@ -83,6 +105,7 @@ def build_ingest_dag(domain: str, doc_md: str | None) -> DAG:
                 wait = WaitSensor(task_id="wait_for_landing", check=_landing_check(source_name))
                 loaded = _load_bronze(source_name)()
                 validated = _validate_bronze(source_name)()
-                wait >> loaded >> validated
+                published = _publish_bronze(source_name)()
+                wait >> loaded >> validated >> published
 
     return ingest()

@@ -20,12 +20,23 @@ from orchestration.common import (
 
 
 def _warehouse_validated(context: dict[str, Any]) -> str | None:
-    """Scoring and training wait for the warehouse quality gate of their date to have passed."""
-    from expectations.names import TRAINING_SET_SUITE
-    from expectations.validate import summary_path
+    """Scoring and training wait for the warehouse quality gate of their date to have passed.
 
-    summary = summary_path(get_settings(), TRAINING_SET_SUITE, as_of_date_of(context))
-    return None if summary.is_file() else f"warehouse quality report {summary}"
+    The gate's verdict is a row in the lake ledger (``lake.gate_results``), written by the gate
+    itself; a failed or missing verdict keeps the model DAGs waiting, then failing, for the date.
+    """
+    from creditlake.lake import Lake
+    from creditlake.ledger import latest_gate
+    from expectations.names import LOANS_SUITE, TRAINING_SET_SUITE
+
+    lake = Lake.from_settings(get_settings())
+    as_of_date = as_of_date_of(context)
+    for suite in (TRAINING_SET_SUITE, LOANS_SUITE):
+        verdict = latest_gate(lake, suite, as_of_date)
+        if verdict is None or not verdict.passed:
+            state = "no verdict" if verdict is None else f"failed: {verdict.detail}"
+            return f"passed warehouse gate {suite} for {as_of_date} ({state})"
+    return None
 
 
 def build_train_dag(doc_md: str | None) -> DAG:

@@ -222,9 +222,7 @@ def source_table_yaml(spec: SourceSpec) -> str:
         if column.pii:
             lines.append(f"            config: {{meta: {{pii: {column.pii}}}}}")
     lines.append(f"          - name: {PARTITION_COLUMN}")
-    lines.append(
-        "            description: Hive partition; the as-of date whose delivery held the row."
-    )
+    lines.append("            description: Partition; the as-of date whose delivery held the row.")
     return "\n".join(lines) + "\n"
 
 

@@ -121,7 +121,11 @@ def _duckdb_relation_findings(
 
 
 def scan_parquet_tables(root: Path, known: frozenset[str] = frozenset()) -> list[Finding]:
-    """Every Parquet dataset under ``root`` (one per folder holding partitions)."""
+    """Every Parquet dataset under ``root`` (one per folder holding partitions).
+
+    Every file on disk is read, including those of rejected stages and replaced snapshots: a
+    personal value must not be anywhere in the lake, published or not.
+    """
     import duckdb
 
     findings: list[Finding] = []
@@ -134,7 +138,9 @@ def scan_parquet_tables(root: Path, known: frozenset[str] = frozenset()) -> list
         }
     )
     for table in tables:
-        relation = f"read_parquet('{table}/**/*.parquet', hive_partitioning = true)"
+        relation = (
+            f"read_parquet('{table}/**/*.parquet', hive_partitioning = true, union_by_name = true)"
+        )
         findings += _duckdb_relation_findings(con, relation, str(table), known)
     return findings
 
@@ -192,7 +198,8 @@ def scan_platform(settings: Settings, known: Iterable[str] = ()) -> list[Finding
     """Everything downstream of landing: lake, warehouse, reports, GX, MLflow, Airflow."""
     known_set = frozenset(v for v in known if v)
     findings = scan_parquet_tables(settings.lake_dir, known_set)
-    findings += scan_files([settings.lake_dir / "reconciliation"], known_set)
+    # The lake's catalog, table metadata and manifests (column bounds are values too).
+    findings += scan_files([settings.lake_dir], known_set)
     if settings.warehouse_path.is_file():
         findings += scan_duckdb_file(settings.warehouse_path, known_set)
     findings += scan_files(

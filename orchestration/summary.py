@@ -1,6 +1,6 @@
 """The platform summary: what data engineers, ML engineers and governance reviewers look at first.
 
-Built only from what the platform wrote (reconciliation records, the warehouse, quality reports,
+Built only from what the platform wrote (the lake's delivery ledger, the warehouse, quality reports,
 the MLflow registry), so it can be printed again at any time with ``creditlake summary``. The one
 exception is the oracle AUC: the generator's true PD, kept apart from landing, is read here (and
 only here) to show how close the champion gets to the best possible model.
@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from creditlake.settings import Settings
-from creditlake.sources import PARTITION_COLUMN, SOURCES
+from creditlake.sources import SOURCES
 from expectations.validate import data_docs_index, quality_summaries_dir
-from spark_jobs.ingest import RECONCILIATION_FILE
 
 
 def _json_files(root: Path, pattern: str) -> list[dict[str, Any]]:
@@ -24,21 +23,28 @@ def _json_files(root: Path, pattern: str) -> list[dict[str, Any]]:
 
 
 def reconciliation_summary(settings: Settings) -> dict[str, Any]:
-    """Rows per source through landing → bronze / quarantine / duplicates, summed over dates."""
+    """Rows per source through landing → bronze / quarantine / duplicates, summed over the
+    published deliveries; deliveries whose latest state is not published are listed by state."""
+    from creditlake.lake import Lake
+    from creditlake.ledger import PUBLISHED, deliveries
+
     per_source: dict[str, Counter] = {name: Counter() for name in SOURCES}
     reasons: Counter = Counter()
-    unbalanced = []
+    latest = {}
+    if settings.lake_dir.exists():
+        for record in deliveries(Lake.from_settings(settings)):
+            latest[(record.source, record.as_of_date)] = record
+    not_published = []
     dates = set()
-    pattern = f"*/{PARTITION_COLUMN}=*/{RECONCILIATION_FILE}"
-    for record in _json_files(settings.reconciliation_dir, pattern):
-        source = record["source"]
-        dates.add(str(record["as_of_date"]))
+    for (source, as_of_date), record in sorted(latest.items()):
+        if record.status != PUBLISHED:
+            not_published.append(f"{source}/{as_of_date}: {record.status}")
+            continue
+        dates.add(as_of_date.isoformat())
         for field in ("landing_rows", "bronze_rows", "quarantined_rows", "duplicates_dropped"):
-            per_source[source][field] += int(record[field])
-        for reason, count in record.get("quarantined_by_reason", {}).items():
+            per_source[source][field] += int(getattr(record, field))
+        for reason, count in record.quarantined_by_reason.items():
             reasons[(source, reason)] += int(count)
-        if not record.get("balanced", False):
-            unbalanced.append(f"{source}/{record['as_of_date']}")
     return {
         "dates": sorted(dates),
         "sources": {name: dict(counts) for name, counts in per_source.items()},
@@ -46,7 +52,7 @@ def reconciliation_summary(settings: Settings) -> dict[str, Any]:
             {"source": source, "reason": reason, "rows": rows}
             for (source, reason), rows in sorted(reasons.items())
         ],
-        "unbalanced": unbalanced,
+        "not_published": not_published,
     }
 
 
@@ -217,11 +223,11 @@ def print_summary(summary: dict[str, Any], out=print) -> None:
     ]
     out(_table(rows, ["source", "landing", "bronze", "quarantined", "duplicates"]))
     out(
-        "reconciliation: "
+        "lake: "
         + (
-            "every source and date balances"
-            if not layers["unbalanced"]
-            else f"UNBALANCED: {', '.join(layers['unbalanced'])}"
+            "every delivery is published and balances (landing = bronze + quarantined + duplicates)"
+            if not layers["not_published"]
+            else f"NOT PUBLISHED: {', '.join(layers['not_published'])}"
         )
     )
     if layers["quarantined_by_reason"]:

@@ -31,15 +31,20 @@ WAREHOUSE_POOL = "warehouse_writer"
 
 
 def _bronze_ready(context: dict[str, Any]) -> str | None:
-    """The first source whose bronze partition for the date has not reconciled, if any."""
-    from spark_jobs.ingest import reconciliation_path
+    """The first source whose delivery for the date is not published in the lake, if any.
 
-    settings = get_settings()
+    Readiness is the ledger's fact (published after its gate passed), not a file's existence.
+    """
+    from creditlake.lake import Lake
+    from creditlake.ledger import PUBLISHED, latest_delivery
+
+    lake = Lake.from_settings(get_settings())
     as_of_date = as_of_date_of(context)
     for source in SOURCES:
-        marker = reconciliation_path(settings, source, as_of_date)
-        if not marker.is_file():
-            return f"reconciled bronze partition of {source} for {as_of_date} ({marker})"
+        delivery = latest_delivery(lake, source, as_of_date)
+        if delivery is None or delivery.status != PUBLISHED:
+            state = "nothing recorded" if delivery is None else delivery.status
+            return f"published bronze delivery of {source} for {as_of_date} (ledger: {state})"
     return None
 
 
@@ -115,6 +120,13 @@ def build_warehouse_dag(doc_md: str | None) -> DAG:
             run = fail_on(QualityGateError, MissingDataError)(validate_warehouse)
             return [result.to_dict() for result in run(as_of_date_of(context))]
 
-        wait >> _dbt_task_group() >> validate_warehouse()
+        @task(pool=WAREHOUSE_POOL)
+        def pin_bronze() -> dict:
+            """Point the warehouse's bronze views at the lake's published snapshots."""
+            from orchestration.dbt import pin_bronze
+
+            return pin_bronze(get_settings())
+
+        wait >> pin_bronze() >> _dbt_task_group() >> validate_warehouse()
 
     return transform()

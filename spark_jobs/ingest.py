@@ -17,10 +17,11 @@ from __future__ import annotations
 import argparse
 import codecs
 import datetime as dt
+import hashlib
 import json
 import logging
-import os
 import re
+import shutil
 import sys
 import time
 from collections import Counter
@@ -30,20 +31,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from creditlake.lake import parse_date, partition_dir, replace_partition
+from creditlake import ledger
+from creditlake.lake import Lake, Staged, bronze_table, parse_date, quarantine_table
 from creditlake.landing import Landing, LandingError
+from creditlake.ledger import Delivery, loaded_elsewhere
 from creditlake.settings import Settings, SettingsError, get_settings
 from creditlake.sources import SOURCES, Source, get_source
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
+
+    from spark_jobs.transforms import Batch
 
 log = logging.getLogger(__name__)
 
 #: Bytes read from the start of a landing file to check that it is UTF-8 text with a header.
 SNIFF_BYTES = 64 * 1024
 COUNT_CHUNK_BYTES = 8 * 1024 * 1024
-RECONCILIATION_FILE = "reconciliation.json"
 #: Runtime SQL settings the job sets for its own duration, whatever session it is given:
 #: timestamp text in landing files means UTC (the contract), and the job's cache, which lives for
 #: seconds, is built uncompressed (compressing it costs about 15 CPU seconds on a 1.4M-line file,
@@ -51,6 +56,8 @@ RECONCILIATION_FILE = "reconciliation.json"
 JOB_CONFS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
+    # Scratch Parquet for the lake seam: microsecond timestamps, as Iceberg stores them.
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
 _FIRST_LINE = re.compile(r"\r\n|\r|\n")
 #: Header fields of a personal-data source are quoted in errors only if they look like names.
@@ -65,6 +72,10 @@ class ReconciliationError(IngestError):
     """Landing lines != bronze rows + quarantined rows + duplicates dropped."""
 
 
+class DuplicateDeliveryError(IngestError):
+    """The file's exact content was already loaded under another date."""
+
+
 @dataclass
 class IngestResult:
     """What one ingest did; the Airflow task returns :meth:`to_dict` as its XCom."""
@@ -77,7 +88,11 @@ class IngestResult:
     quarantined_rows: int
     duplicates_dropped: int
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
-    bronze_path: str = ""
+    content_sha256: str = ""
+    batch_id: str = ""
+    #: The staged (not yet published) snapshots: the gate audits these, then publishes them.
+    bronze_snapshot_id: int | None = None
+    quarantine_snapshot_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         result = asdict(self)
@@ -213,26 +228,45 @@ def duplicate_counts(duplicates: DataFrame) -> tuple[int, int]:
     return copies, clashes
 
 
+def content_sha256(path: Path) -> str:
+    """The delivery's content hash: the ledger's key for "this file was already loaded"."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(COUNT_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_scratch(df: DataFrame, folder: Path) -> list[str]:
+    """Spark's output as Parquet files in a private scratch folder, for the lake seam to commit.
+
+    Spark parses, types and splits; the commit to the governed table goes through
+    :class:`creditlake.lake.Lake` (classic Spark cannot load the Iceberg runtime here). The
+    scratch files are read back in bounded batches, never collected to the driver at once.
+    """
+    df.write.mode("overwrite").parquet(str(folder))
+    return sorted(str(f) for f in folder.glob("*.parquet") if not f.name.startswith(("_", ".")))
+
+
 def reconcile(
     source: Source,
     landing_path: Path,
-    bronze_path: Path,
-    quarantine_path: Path,
+    lake: Lake,
+    bronze: Staged,
+    quarantine: Staged,
     duplicates_dropped: int,
 ) -> Reconciliation:
-    """Count landing, bronze and quarantine again from storage, not from the job's own numbers.
+    """Count landing, bronze and quarantine again, from the bytes and the staged snapshots.
 
-    The landing lines are counted from the file's bytes and the written partitions are read back
-    with pyarrow: neither count goes through the Spark plan being checked.
+    The landing lines are counted from the file's bytes, bronze rows from the staged snapshot's
+    manifests and the quarantine reasons from its staged rows: no count goes through the Spark
+    plan being checked.
     """
-    import pyarrow.parquet as pq
-
-    bronze_rows = sum(pq.ParquetFile(f).metadata.num_rows for f in _parquet_files(bronze_path))
-    by_reason = Counter(
-        reason
-        for f in _parquet_files(quarantine_path)
-        for reason in pq.read_table(f, columns=["reason"]).column("reason").to_pylist()
+    bronze_rows = sum(
+        f.rows for f in lake.partition_files(bronze.table, bronze.as_of_date, bronze.snapshot_id)
     )
+    quarantined = lake.read(quarantine.table, quarantine.as_of_date, quarantine.snapshot_id)
+    by_reason = Counter(quarantined.column("reason").to_pylist())
     return Reconciliation(
         landing_rows=count_landing_rows(landing_path, source),
         bronze_rows=bronze_rows,
@@ -242,37 +276,35 @@ def reconcile(
     )
 
 
-def _parquet_files(folder: Path) -> list[Path]:
-    """The data files of a written partition (Spark's ``_SUCCESS`` and ``.crc`` files aside)."""
-    return sorted(f for f in folder.glob("*.parquet") if not f.name.startswith(("_", ".")))
-
-
-def reconciliation_path(settings: Settings, source: str, as_of_date: dt.date) -> Path:
-    """Where the job records how ``source``'s delivery for ``as_of_date`` reconciled.
-
-    Readers (the warehouse DAG's readiness check, the summary) ask here rather than rebuilding the
-    path, so the layout has one owner.
-    """
-    return partition_dir(settings.reconciliation_dir / source, as_of_date) / RECONCILIATION_FILE
-
-
-def write_reconciliation(report: Reconciliation, path: Path, identity: dict[str, Any]) -> Path:
-    """Write ``reconciliation.json`` atomically (write aside, then rename over the old one)."""
-    target = path.parent
-    target.mkdir(parents=True, exist_ok=True)
-    content = {
-        **identity,
-        "landing_rows": report.landing_rows,
-        "bronze_rows": report.bronze_rows,
-        "quarantined_rows": report.quarantined_rows,
-        "duplicates_dropped": report.duplicates_dropped,
-        "quarantined_by_reason": report.quarantined_by_reason,
-        "balanced": report.balanced,
-    }
-    scratch = target / f".{path.name}.{os.getpid()}.tmp"
-    scratch.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
-    scratch.replace(path)
-    return path
+def refuse_duplicate_delivery(
+    lake: Lake, src: Source, as_of_date: dt.date, location: str, sha256: str
+) -> None:
+    """Refuse a file whose exact bytes were already published under another date."""
+    earlier = loaded_elsewhere(lake, src.name, sha256, as_of_date)
+    if earlier is None:
+        return
+    ledger.record(
+        lake,
+        Delivery(
+            source=src.name,
+            as_of_date=as_of_date,
+            status=ledger.DUPLICATE,
+            batch_id="",
+            landing_file=location,
+            content_sha256=sha256,
+            landing_rows=0,
+            bronze_rows=0,
+            quarantined_rows=0,
+            duplicates_dropped=0,
+            detail=f"same content as the delivery of {earlier.as_of_date} ({earlier.landing_file})",
+        ),
+    )
+    raise DuplicateDeliveryError(
+        f"landing file {location} has the same content (sha256 {sha256[:12]}...) as "
+        f"{earlier.landing_file}, already loaded for {earlier.as_of_date}: refused, so no row is "
+        "loaded twice. If the source re-sent it by mistake, ask for the right file; if it is a "
+        "correction of that date, land it under that date."
+    )
 
 
 # The job ----------------------------------------------------------------------------------------
@@ -312,6 +344,8 @@ def main(
     :class:`IngestError` when it cannot be ingested (nothing is written then) and
     :class:`ReconciliationError` when what was written does not account for every landing line.
     """
+    from pyspark.sql.pandas.types import to_arrow_schema
+
     from spark_jobs.session import get_spark
     from spark_jobs.transforms import (
         Batch,
@@ -332,80 +366,146 @@ def main(
     path = landing.fetch(src.name, as_of_date, src.file_name)
     check_landing_file(path, src, location)
     pii_key = settings.pii_key
+    lake = Lake.from_settings(settings)
+    sha256 = content_sha256(path)
+    refuse_duplicate_delivery(lake, src, as_of_date, location, sha256)
     spark = spark or get_spark(f"creditlake-ingest-{src.name}", settings)
 
     ingested_at = dt.datetime.now(dt.UTC)
+    attempt = ingested_at.strftime("%Y%m%dT%H%M%S.%fZ")
     batch = Batch(
         source_file=location,
-        batch_id=f"{src.name}/{as_of_date.isoformat()}/{ingested_at.strftime('%Y%m%dT%H%M%S.%fZ')}",
+        batch_id=f"{src.name}/{as_of_date.isoformat()}/{attempt}",
         ingested_at=ingested_at,
     )
-    # Inside the block: Spark fixes an expression's time zone when the DataFrame is built.
-    with _session_confs(spark, JOB_CONFS):
-        numbered = transform_number_lines(read_lines(spark, path))
-        parsed = transform_parse(numbered, src)
-        # Parsed once and kept (PII already tokenised): finding duplicates and both writes read
-        # the cache instead of parsing the landing file again.
-        validated = transform_validate(parsed, src, as_of_date, pii_key).persist()
-        duplicates = transform_find_duplicates(validated).persist()
-        try:
-            copies, clashes = duplicate_counts(duplicates)
-            log.info("%s %s: parsed and validated (%.1f s)", src.name, as_of_date, _since(started))
-            deduplicated = transform_deduplicate(
-                validated, duplicates if copies + clashes else None, src
-            )
-            bronze_path = replace_partition(
-                transform_bronze(deduplicated, src, batch),
-                settings.bronze_dir / src.name,
-                as_of_date,
-            )
-            log.info("%s %s: wrote %s (%.1f s)", src.name, as_of_date, bronze_path, _since(started))
-            quarantine_path = replace_partition(
-                transform_quarantine(deduplicated, src, location).coalesce(1),
-                settings.quarantine_dir / src.name,
-                as_of_date,
-            )
-            log.info(
-                "%s %s: wrote %s (%.1f s)", src.name, as_of_date, quarantine_path, _since(started)
-            )
-        finally:
-            duplicates.unpersist()
-            validated.unpersist()
-
-    report = reconcile(src, path, bronze_path, quarantine_path, duplicates_dropped=copies)
-    identity = {
-        "source": src.name,
-        "as_of_date": as_of_date.isoformat(),
-        "landing_file": location,
-        "batch_id": batch.batch_id,
-    }
-    write_reconciliation(report, reconciliation_path(settings, src.name, as_of_date), identity)
-    if not report.balanced:
-        raise ReconciliationError(
-            f"{src.name} {as_of_date} does not reconcile: {report.landing_rows} landing rows != "
-            f"{report.bronze_rows} bronze + {report.quarantined_rows} quarantined + "
-            f"{report.duplicates_dropped} duplicates dropped"
+    scratch = settings.staging_dir / "ingest" / f"{src.name}-{as_of_date.isoformat()}-{attempt}"
+    try:
+        # Inside the block: Spark fixes an expression's time zone when the DataFrame is built.
+        with _session_confs(spark, JOB_CONFS):
+            numbered = transform_number_lines(read_lines(spark, path))
+            parsed = transform_parse(numbered, src)
+            # Parsed once and kept (PII already tokenised): finding duplicates and both writes
+            # read the cache instead of parsing the landing file again.
+            validated = transform_validate(parsed, src, as_of_date, pii_key).persist()
+            duplicates = transform_find_duplicates(validated).persist()
+            try:
+                copies, clashes = duplicate_counts(duplicates)
+                log.info(
+                    "%s %s: parsed and validated (%.1f s)", src.name, as_of_date, _since(started)
+                )
+                deduplicated = transform_deduplicate(
+                    validated, duplicates if copies + clashes else None, src
+                )
+                bronze_frame = transform_bronze(deduplicated, src, batch)
+                quarantine_frame = transform_quarantine(deduplicated, src, location).coalesce(1)
+                bronze_files = write_scratch(bronze_frame, scratch / "bronze")
+                quarantine_files = write_scratch(quarantine_frame, scratch / "quarantine")
+            finally:
+                duplicates.unpersist()
+                validated.unpersist()
+        log.info("%s %s: transformed (%.1f s)", src.name, as_of_date, _since(started))
+        result = _stage(
+            lake,
+            src,
+            as_of_date,
+            path,
+            batch,
+            sha256,
+            copies,
+            (bronze_files, to_arrow_schema(bronze_frame.schema)),
+            (quarantine_files, to_arrow_schema(quarantine_frame.schema)),
         )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     log.info(
-        "%s %s ingested in %.1f s: %d landing rows = %d bronze + %d quarantined + %d duplicates",
+        "%s %s staged in %.1f s: %d landing rows = %d bronze + %d quarantined + %d duplicates",
         src.name,
         as_of_date,
         _since(started),
-        report.landing_rows,
-        report.bronze_rows,
-        report.quarantined_rows,
-        report.duplicates_dropped,
+        result.landing_rows,
+        result.bronze_rows,
+        result.quarantined_rows,
+        result.duplicates_dropped,
     )
-    return IngestResult(
+    return result
+
+
+def _stage(
+    lake: Lake,
+    src: Source,
+    as_of_date: dt.date,
+    path: Path,
+    batch: Batch,
+    sha256: str,
+    copies: int,
+    bronze: tuple[list[str], pa.Schema],
+    quarantine: tuple[list[str], pa.Schema],
+) -> IngestResult:
+    """Commit the job's output to the date's audit branches, reconcile it, record it.
+
+    Quarantine is staged before bronze and the ledger row comes last: the three are separate
+    commits (Iceberg has none spanning tables), so the ledger row, written only once both stages
+    exist, is what ties them together under one batch id. A crash before it leaves no staged
+    delivery in the ledger, and the re-run restages both.
+    """
+    from creditlake.lake import parquet_chunks
+
+    properties = {
+        "source": src.name,
+        "batch_id": batch.batch_id,
+        "source_file": batch.source_file,
+        "content_sha256": sha256,
+    }
+    staged_quarantine = lake.stage_partition(
+        quarantine_table(src.name),
+        as_of_date,
+        parquet_chunks(quarantine[0], quarantine[1]),
+        quarantine[1],
+        properties,
+    )
+    staged_bronze = lake.stage_partition(
+        bronze_table(src.name),
+        as_of_date,
+        parquet_chunks(bronze[0], bronze[1]),
+        bronze[1],
+        properties,
+    )
+    report = reconcile(src, path, lake, staged_bronze, staged_quarantine, duplicates_dropped=copies)
+    delivery = Delivery(
         source=src.name,
         as_of_date=as_of_date,
-        landing_file=location,
+        status=ledger.STAGED if report.balanced else ledger.UNBALANCED,
+        batch_id=batch.batch_id,
+        landing_file=batch.source_file,
+        content_sha256=sha256,
         landing_rows=report.landing_rows,
         bronze_rows=report.bronze_rows,
         quarantined_rows=report.quarantined_rows,
         duplicates_dropped=report.duplicates_dropped,
         quarantined_by_reason=report.quarantined_by_reason,
-        bronze_path=str(bronze_path),
+        bronze_snapshot_id=staged_bronze.snapshot_id,
+        quarantine_snapshot_id=staged_quarantine.snapshot_id,
+    )
+    ledger.record(lake, delivery)
+    if not report.balanced:
+        raise ReconciliationError(
+            f"{src.name} {as_of_date} does not reconcile: {report.landing_rows} landing rows != "
+            f"{report.bronze_rows} bronze + {report.quarantined_rows} quarantined + "
+            f"{report.duplicates_dropped} duplicates dropped; nothing was published"
+        )
+    return IngestResult(
+        source=src.name,
+        as_of_date=as_of_date,
+        landing_file=batch.source_file,
+        landing_rows=report.landing_rows,
+        bronze_rows=report.bronze_rows,
+        quarantined_rows=report.quarantined_rows,
+        duplicates_dropped=report.duplicates_dropped,
+        quarantined_by_reason=report.quarantined_by_reason,
+        content_sha256=sha256,
+        batch_id=batch.batch_id,
+        bronze_snapshot_id=staged_bronze.snapshot_id,
+        quarantine_snapshot_id=staged_quarantine.snapshot_id,
     )
 
 

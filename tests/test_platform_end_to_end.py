@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from creditlake import ledger
+from creditlake.lake import Lake, bronze_table, quarantine_table
 from creditlake.settings import Settings, get_settings
 from creditlake.sources import SOURCES
-from spark_jobs.ingest import reconciliation_path
 
 pytestmark = pytest.mark.slow
 
@@ -60,8 +61,18 @@ def _dates() -> list[str]:
 
 
 def _reconciliation(settings: Settings, source: str, day: str) -> dict:
-    path = reconciliation_path(settings, source, dt.date.fromisoformat(day))
-    return json.loads(path.read_text())
+    """The ledger's record of the date's published delivery."""
+    lake = Lake.from_settings(settings)
+    delivery = ledger.latest_delivery(lake, source, dt.date.fromisoformat(day))
+    assert delivery is not None and delivery.status == ledger.PUBLISHED, (source, day, delivery)
+    return delivery.to_dict()
+
+
+def _published(settings: Settings, layer: str, source: str, day: str | None = None):
+    """The published rows of a lake table (one date's partition, or all of it), as Arrow."""
+    table = bronze_table(source) if layer == "bronze" else quarantine_table(source)
+    as_of_date = dt.date.fromisoformat(day) if day else None
+    return Lake.from_settings(settings).read(table, as_of_date)
 
 
 def _landing_lines(settings: Settings, source: str, day: str) -> int:
@@ -81,15 +92,11 @@ def test_every_dag_run_succeeded_except_the_late_file_wait(platform) -> None:
 
 def test_reconciliation_holds_for_every_source_and_date(platform) -> None:
     settings, _, _ = platform
-    con = duckdb.connect()
     for source in SOURCES:
         for day in _dates():
             record = _reconciliation(settings, source, day)
             landing = _landing_lines(settings, source, day)
-            bronze = con.execute(
-                "select count(*) from read_parquet(?)",
-                [str(settings.bronze_dir / source / f"ingest_date={day}" / "*.parquet")],
-            ).fetchone()[0]
+            bronze = _published(settings, "bronze", source, day).num_rows
             assert record["landing_rows"] == landing, (source, day)
             assert record["bronze_rows"] == bronze, (source, day)
             assert landing == bronze + record["quarantined_rows"] + record["duplicates_dropped"]
@@ -98,18 +105,19 @@ def test_reconciliation_holds_for_every_source_and_date(platform) -> None:
 def test_every_injected_defect_is_accounted_for(platform) -> None:
     settings, _, _ = platform
     defects = json.loads((settings.oracle_dir / "defects.json").read_text())
-    con = duckdb.connect()
     structural = {"malformed_json", "missing_required", "wrong_type", "negative_amount"}
     seen_kinds = set()
     for source, by_date in defects.items():
         if source not in SOURCES:
             continue
         for day, entries in by_date.items():
-            quarantine = settings.quarantine_dir / source / f"ingest_date={day}" / "*.parquet"
+            quarantined = _published(settings, "quarantine", source, day)
             rows = dict(
-                con.execute(
-                    "select row_number, reason from read_parquet(?)", [str(quarantine)]
-                ).fetchall()
+                zip(
+                    quarantined.column("row_number").to_pylist(),
+                    quarantined.column("reason").to_pylist(),
+                    strict=True,
+                )
             )
             record = _reconciliation(settings, source, day)
             for defect in entries if isinstance(entries, list) else entries.get("defects", []):
@@ -136,28 +144,31 @@ def test_late_file_landed_in_its_own_date(platform) -> None:
     last = _dates()[-1]
     record = _reconciliation(settings, "transactions", last)
     assert record["bronze_rows"] > 0
-    con = duckdb.connect()
-    dates = con.execute(
-        "select distinct cast(transacted_at as date) from read_parquet(?)",
-        [str(settings.bronze_dir / "transactions" / f"ingest_date={last}" / "*.parquet")],
-    ).fetchall()
-    assert dates == [(dt.date.fromisoformat(last),)]
+    rows = _published(settings, "bronze", "transactions", last)
+    dates = {value.date() for value in rows.column("transacted_at").to_pylist()}
+    assert dates == {dt.date.fromisoformat(last)}
 
 
 def test_rerunning_a_date_does_not_duplicate(platform) -> None:
+    """Write, audit and publish a date again: the published table holds each row once."""
     settings, _, _ = platform
+    from expectations.names import bronze_suite_name
+    from expectations.validate import validate_bronze
     from spark_jobs.ingest import main
+    from spark_jobs.session import get_spark
 
     day = _dates()[1]
     before = _reconciliation(settings, "repayments", day)
     again = main("repayments", day, settings)
     assert again.bronze_rows == before["bronze_rows"]
-    con = duckdb.connect()
-    total = con.execute(
-        "select count(*), count(distinct repayment_id) from read_parquet(?, hive_partitioning=1)",
-        [str(settings.bronze_dir / "repayments" / "*" / "*.parquet")],
-    ).fetchone()
-    assert total[0] == total[1]
+    validate_bronze("repayments", day, get_spark("creditlake-tests"), settings)
+    lake = Lake.from_settings(settings)
+    ledger.publish_delivery(
+        lake, "repayments", dt.date.fromisoformat(day), bronze_suite_name("repayments")
+    )
+    ids = _published(settings, "bronze", "repayments").column("repayment_id").to_pylist()
+    assert len(ids) == len(set(ids))
+    assert _reconciliation(settings, "repayments", day)["batch_id"] == again.batch_id
 
 
 def test_no_raw_identifier_downstream_of_landing(platform) -> None:

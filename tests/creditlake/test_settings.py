@@ -12,7 +12,9 @@ from creditlake.settings import SettingsError, get_settings
 def test_locations_follow_the_home(creditlake_home: Path) -> None:
     settings = get_settings()
     assert settings.home == creditlake_home.resolve()
-    assert settings.bronze_dir == creditlake_home.resolve() / "lake" / "bronze"
+    lake = creditlake_home.resolve() / "lake"
+    assert settings.catalog_uri == f"sqlite:///{lake / 'catalog.db'}"
+    assert settings.catalog_warehouse == (lake / "iceberg").as_uri()
     assert settings.mlflow_tracking_uri.startswith("sqlite:///")
     assert str(creditlake_home.resolve()) in settings.mlflow_tracking_uri
 
@@ -39,4 +41,12 @@ def test_short_keys_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_numbers_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CREDITLAKE_APR_CAP", "24%")
     with pytest.raises(SettingsError, match="CREDITLAKE_APR_CAP"):
+        get_settings()
+
+
+def test_catalog_type_must_be_known(creditlake_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CREDITLAKE_CATALOG_TYPE", "hive")
+    with pytest.raises(
+        SettingsError, match="CREDITLAKE_CATALOG_TYPE='hive' is not one of sql, glue"
+    ):
         get_settings()

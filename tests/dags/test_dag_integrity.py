@@ -65,6 +65,7 @@ def test_ingest_dag_graph_matches_its_docs(dagbag, domain: str) -> None:
             f"{source}.wait_for_landing",
             f"{source}.load_bronze",
             f"{source}.validate_bronze",
+            f"{source}.publish_bronze",
         }
         assert dag.get_task(f"{source}.wait_for_landing").downstream_task_ids == {
             f"{source}.load_bronze"
@@ -72,7 +73,11 @@ def test_ingest_dag_graph_matches_its_docs(dagbag, domain: str) -> None:
         assert dag.get_task(f"{source}.load_bronze").downstream_task_ids == {
             f"{source}.validate_bronze"
         }
-        outlets = dag.get_task(f"{source}.validate_bronze").outlets
+        assert dag.get_task(f"{source}.validate_bronze").downstream_task_ids == {
+            f"{source}.publish_bronze"
+        }
+        assert not dag.get_task(f"{source}.validate_bronze").outlets
+        outlets = dag.get_task(f"{source}.publish_bronze").outlets
         assert [a.name for a in outlets] == [f"bronze.{source}"]
     assert set(dag.task_ids) == expected
 
@@ -89,7 +94,8 @@ def test_warehouse_dag_runs_every_model_between_the_gates(dagbag) -> None:
         "fct_application_training_set",
     ):
         assert any(mart in m for m in models), f"{mart} is not rendered as a task"
-    assert dag.get_task("wait_for_bronze").downstream_task_ids <= dbt_tasks
+    assert dag.get_task("wait_for_bronze").downstream_task_ids == {"pin_bronze"}
+    assert dag.get_task("pin_bronze").downstream_task_ids <= dbt_tasks
     assert dag.get_task("validate_warehouse").upstream_task_ids <= dbt_tasks
     assert dag.get_task("validate_warehouse").upstream_task_ids
 

@@ -56,7 +56,7 @@ def built_warehouse(dbt_settings: Settings) -> Iterator[BuiltWarehouse]:
     """The scenario's bronze lake, built by ``dbt build`` (models, tests and unit tests)."""
     from orchestration.dbt import PROJECT_DIR, run_dbt
 
-    write_scenario(dbt_settings.lake_dir)
+    write_scenario(dbt_settings)
     run_dbt(["build"], dbt_settings, as_of_date=AS_OF_DATE)
     target = PROJECT_DIR / "target"
     yield BuiltWarehouse(

@@ -3,9 +3,10 @@
 The rows are a handful of customers, applications, loans, schedules, repayments, app events,
 transactions and bureau reports, each built to exercise one rule of the warehouse (a loan 35 days
 late inside its first 6 months, an immature loan, an event after the application, a re-delivered
-customer, a delivery after the as-of date, ...). Parquet is written with pyarrow using the types of
-``creditlake.sources.bronze_columns`` under ``bronze/<source>/ingest_date=<D>/``, as the Spark
-ingestion writes it, so dbt reads exactly what it will read in production. The tests compute what
+customer, a delivery after the as-of date, a staged delivery never published, ...). Arrow tables
+with the types of ``creditlake.sources.bronze_columns`` go through the lake seam
+(``creditlake.lake.Lake``) into the bronze Iceberg tables, as the ingestion commits them, so dbt
+reads exactly what it will read in production. The tests compute what
 the warehouse should hold from these same specifications.
 """
 
@@ -18,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
+from creditlake.lake import Lake, Staged, bronze_table
 from creditlake.settings import Settings
-from creditlake.sources import PARTITION_COLUMN, bronze_columns, get_source
+from creditlake.sources import bronze_columns, get_source
 
 TEST_PII_KEY = "test-only-pii-key-0123456789abcdef0123456789abcdef"
 
@@ -75,9 +76,14 @@ def bronze_schema(source_name: str) -> pa.Schema:
 
 
 def write_bronze(
-    lake_dir: Path, source_name: str, ingest_date: dt.date, rows: list[dict[str, Any]]
-) -> Path:
-    """Write rows as one bronze partition, adding the lineage columns bronze carries."""
+    settings: Settings,
+    source_name: str,
+    ingest_date: dt.date,
+    rows: list[dict[str, Any]],
+    publish: bool = True,
+) -> Staged:
+    """Write rows as one bronze partition through the lake seam, adding the lineage columns
+    bronze carries, and publish it (or leave it staged on its audit branch)."""
     from decimal import Decimal
 
     schema = bronze_schema(source_name)
@@ -97,11 +103,12 @@ def write_bronze(
             _ingested_at=ingested_at,
         )
         full_rows.append(record)
-    partition = lake_dir / "bronze" / source_name / f"{PARTITION_COLUMN}={ingest_date}"
-    partition.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(full_rows, schema=schema), partition / "part-00000.parquet")
-    (partition / "_SUCCESS").write_text("")
-    return partition
+    lake = Lake.from_settings(settings)
+    table = pa.Table.from_pylist(full_rows, schema=schema)
+    staged = lake.stage_partition(bronze_table(source_name), ingest_date, [table], schema, {})
+    if publish:
+        lake.publish(staged)
+    return staged
 
 
 # The scenario ------------------------------------------------------------------------------------
@@ -324,11 +331,11 @@ BUREAU_REPORTS = [
 ]
 
 
-def write_scenario(lake_dir: Path) -> None:
-    """Write every bronze table of the scenario under ``lake_dir``."""
+def write_scenario(settings: Settings) -> None:
+    """Write every bronze table of the scenario into the lake of ``settings``."""
     jan = {n: dt.date(2026, 1, n) for n in (1, 2, 3, 4, 5)}
     write_bronze(
-        lake_dir,
+        settings,
         "customers",
         jan[1],
         [
@@ -337,19 +344,18 @@ def write_scenario(lake_dir: Path) -> None:
             customer("C3", "1985-12-31", 8000.0),
         ],
     )
-    write_bronze(lake_dir, "customers", jan[2], [customer("C3", "1985-12-31", 9000.0)])
+    write_bronze(settings, "customers", jan[2], [customer("C3", "1985-12-31", 9000.0)])
     write_bronze(
-        lake_dir,
+        settings,
         "customers",
         jan[5],
         [customer("C3", "1985-12-31", 99999.0), customer("C4", "1970-01-01", 1000.0)],
     )
-    # A partition being swapped in by the ingestion (written aside): never read.
-    aside = write_bronze(lake_dir, "customers", jan[4], [customer("C9", "1999-09-09", 1.0)])
-    aside.rename(aside.parent / f"_staging_{aside.name}_0123456789ab")
+    # A delivery staged on its audit branch whose gate has not passed: never read.
+    write_bronze(settings, "customers", jan[4], [customer("C9", "1999-09-09", 1.0)], publish=False)
 
     write_bronze(
-        lake_dir,
+        settings,
         "applications",
         jan[1],
         [
@@ -360,13 +366,13 @@ def write_scenario(lake_dir: Path) -> None:
         ],
     )
     write_bronze(
-        lake_dir, "applications", jan[3], [application("A5", "C2", "2026-01-03 09:00:00", 800.0, 3)]
+        settings, "applications", jan[3], [application("A5", "C2", "2026-01-03 09:00:00", 800.0, 3)]
     )
     write_bronze(
-        lake_dir, "applications", jan[5], [application("A6", "C4", "2026-01-05 09:00:00", 500.0, 3)]
+        settings, "applications", jan[5], [application("A6", "C4", "2026-01-05 09:00:00", 500.0, 3)]
     )
     write_bronze(
-        lake_dir,
+        settings,
         "loans",
         jan[1],
         [
@@ -384,9 +390,9 @@ def write_scenario(lake_dir: Path) -> None:
         ],
     )
     schedules, repayments = schedule_and_repayments()
-    write_bronze(lake_dir, "repayment_schedules", jan[1], schedules)
+    write_bronze(settings, "repayment_schedules", jan[1], schedules)
     for ingest_date, rows in sorted(repayments.items()):
-        write_bronze(lake_dir, "repayments", ingest_date, rows)
-    write_bronze(lake_dir, "app_events", jan[1], APP_EVENTS)
-    write_bronze(lake_dir, "transactions", jan[1], TRANSACTIONS)
-    write_bronze(lake_dir, "bureau_reports", jan[1], BUREAU_REPORTS)
+        write_bronze(settings, "repayments", ingest_date, rows)
+    write_bronze(settings, "app_events", jan[1], APP_EVENTS)
+    write_bronze(settings, "transactions", jan[1], TRANSACTIONS)
+    write_bronze(settings, "bureau_reports", jan[1], BUREAU_REPORTS)

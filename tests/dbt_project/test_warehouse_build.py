@@ -88,11 +88,18 @@ def test_every_unit_test_and_data_test_ran_and_passed(built_warehouse) -> None:
 
 
 def test_schemas_are_exactly_the_three_layers(built_warehouse) -> None:
+    """dbt's three layers, over the pinned bronze views and their snapshot record."""
     rows = built_warehouse.query(
         "select table_schema, table_name, table_type from information_schema.tables"
     )
     layers = {(schema, kind) for schema, _, kind in rows}
-    assert layers == {("staging", "VIEW"), ("intermediate", "BASE TABLE"), ("marts", "BASE TABLE")}
+    assert layers == {
+        ("bronze", "VIEW"),
+        ("lake", "BASE TABLE"),
+        ("staging", "VIEW"),
+        ("intermediate", "BASE TABLE"),
+        ("marts", "BASE TABLE"),
+    }
     marts = {name for schema, name, _ in rows if schema == "marts"}
     assert marts == {
         "dim_customers",
@@ -218,7 +225,7 @@ def test_age_is_computed_on_the_application_date(built_warehouse) -> None:
 def test_the_build_sees_only_deliveries_up_to_the_as_of_date(built_warehouse) -> None:
     customers = built_warehouse.rows_by_key("marts.dim_customers", "customer_id")
     # C3 re-delivered on 01-02 (9000) and 01-05 (after the as-of date); C4 only on 01-05; C9 sits
-    # in a partition still being written aside.
+    # in a delivery staged on its audit branch whose gate never passed (unpublished).
     assert set(customers) == {"C1", "C2", "C3"}
     assert float(customers["C3"]["monthly_income_cny"]) == 9000.0
     features = built_warehouse.rows_by_key("marts.fct_application_features", "application_id")
@@ -233,7 +240,11 @@ def test_personal_data_is_generalised_downstream(built_warehouse) -> None:
     by_schema: dict[str, set[str]] = {}
     for schema, _, column in columns:
         by_schema.setdefault(schema, set()).add(column)
-    everything = set().union(*by_schema.values())
+    # bronze (the lake's published snapshot, seen through views) keeps precise location
+    built = {
+        schema: names for schema, names in by_schema.items() if schema not in ("bronze", "lake")
+    }
+    everything = set().union(*built.values())
     assert not everything & {"latitude", "longitude", "national_id", "mobile", "name"}
     assert "birth_date" not in by_schema["marts"] | by_schema["intermediate"]
     customers = built_warehouse.rows_by_key("marts.dim_customers", "customer_id")

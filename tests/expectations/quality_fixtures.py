@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from creditlake.lake import replace_partition
+from creditlake import ledger
+from creditlake.lake import Lake, bronze_table, quarantine_table
 from creditlake.pii import tokenise
 from creditlake.policy import PII_TOKEN
 from creditlake.settings import Settings
@@ -80,9 +80,14 @@ def write_bronze(
     as_of_date: dt.date = DAY,
     drop: tuple[str, ...] = (),
     retype: dict[str, str] | None = None,
-) -> Path:
-    """Write ``rows`` as the ``as_of_date`` partition of the source's bronze table, as ingestion
-    does; ``drop`` and ``retype`` (column -> Spark type) break its schema on purpose."""
+) -> ledger.Delivery:
+    """Stage ``rows`` as the ``as_of_date`` partition of the source's bronze table and record the
+    staged delivery, as ingestion does; ``drop`` and ``retype`` (column -> Spark type) break its
+    schema on purpose."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    from spark_jobs.transforms import QUARANTINE_SCHEMA
+
     names = [c.name for c in bronze_columns(get_source(source_name))]
     frame = spark.createDataFrame(
         [tuple(r[n] for n in names) for r in rows], bronze_ddl(source_name)
@@ -91,7 +96,31 @@ def write_bronze(
         frame = frame.drop(*drop)
     for column, spark_type in (retype or {}).items():
         frame = frame.withColumn(column, frame[column].cast(spark_type))
-    return replace_partition(frame, settings.bronze_dir / source_name, as_of_date)
+    lake = Lake.from_settings(settings)
+    rows_arrow = frame.toArrow()
+    staged = lake.stage_partition(
+        bronze_table(source_name), as_of_date, [rows_arrow], rows_arrow.schema, {}
+    )
+    quarantine_schema = to_arrow_schema(QUARANTINE_SCHEMA)
+    staged_quarantine = lake.stage_partition(
+        quarantine_table(source_name), as_of_date, [], quarantine_schema, {}
+    )
+    delivery = ledger.Delivery(
+        source=source_name,
+        as_of_date=as_of_date,
+        status=ledger.STAGED,
+        batch_id=f"{source_name}/{as_of_date}/test",
+        landing_file="test",
+        content_sha256="0" * 64,
+        landing_rows=len(rows),
+        bronze_rows=len(rows),
+        quarantined_rows=0,
+        duplicates_dropped=0,
+        bronze_snapshot_id=staged.snapshot_id,
+        quarantine_snapshot_id=staged_quarantine.snapshot_id,
+    )
+    ledger.record(lake, delivery)
+    return delivery
 
 
 # Warehouse marts ---------------------------------------------------------------------------------

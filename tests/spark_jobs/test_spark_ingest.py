@@ -1,7 +1,8 @@
 """Integration tests of the ingestion job on tiny landing files (CSV and JSON Lines).
 
-The written tables are read back with pyarrow, not Spark, so the assertions do not share a reader
-with the job they check.
+The job stages each date on an audit branch of the Iceberg tables and records it in the ledger;
+the staged rows are read back through the lake (pyiceberg and Arrow), not Spark, so the
+assertions do not share a reader with the job they check.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from spark_job_helpers import (
     transaction,
 )
 
-from creditlake.lake import partition_dir
+from creditlake import ledger
+from creditlake.lake import Lake, bronze_table, quarantine_table
 from creditlake.landing import Landing, LandingError
 from creditlake.settings import PROJECT_ROOT, Settings, get_settings
 from creditlake.sources import bronze_columns, get_source
@@ -46,10 +48,17 @@ def configure_keeping_landing(monkeypatch: pytest.MonkeyPatch, home: Path) -> Se
     return get_settings()
 
 
-def read_partition(table_dir: Path, day: dt.date = DAY) -> list[dict]:
-    folder = partition_dir(table_dir, day)
-    files = sorted(folder.glob("*.parquet"))
-    return [row for f in files for row in pq.read_table(f).to_pylist()]
+def read_partition(settings: Settings, layer: str, source: str, day: dt.date = DAY) -> list[dict]:
+    """The rows the latest ingest of ``source`` staged for ``day`` (``layer``: bronze or
+    quarantine), without the partition column."""
+    lake = Lake.from_settings(settings)
+    delivery = ledger.latest_delivery(lake, source, day)
+    if layer == "bronze":
+        table, snapshot_id = bronze_table(source), delivery.bronze_snapshot_id
+    else:
+        table, snapshot_id = quarantine_table(source), delivery.quarantine_snapshot_id
+    rows = lake.read(table, day, snapshot_id)
+    return rows.drop_columns(["ingest_date"]).to_pylist()
 
 
 def location(settings: Settings, source: str, day: dt.date = DAY) -> str:
@@ -99,6 +108,10 @@ def ingested(spark, module_settings: Settings) -> dict[str, ingest.IngestResult]
 
 def test_customers_result_accounts_for_every_line(ingested, module_settings):
     result = ingested["customers"].to_dict()
+    staged = {k: result.pop(k) for k in ("bronze_snapshot_id", "quarantine_snapshot_id")}
+    assert all(isinstance(v, int) for v in staged.values())
+    assert re.fullmatch("[0-9a-f]{64}", result.pop("content_sha256"))
+    assert result.pop("batch_id").startswith("customers/2026-01-01/")
     assert result == {
         "source": "customers",
         "as_of_date": "2026-01-01",
@@ -113,13 +126,12 @@ def test_customers_result_accounts_for_every_line(ingested, module_settings):
             "malformed_row": 1,
             "negative_amount:monthly_income_cny": 1,
         },
-        "bronze_path": str(partition_dir(module_settings.bronze_dir / "customers", DAY)),
     }
 
 
 def test_customers_bronze_rows_are_typed_tokenised_and_traced(ingested, module_settings):
     rows = sorted(
-        read_partition(module_settings.bronze_dir / "customers"), key=lambda r: r["_row_number"]
+        read_partition(module_settings, "bronze", "customers"), key=lambda r: r["_row_number"]
     )
     assert [(r["customer_id"], r["_row_number"]) for r in rows] == [
         ("C000001", 1),
@@ -140,7 +152,7 @@ def test_customers_bronze_rows_are_typed_tokenised_and_traced(ingested, module_s
 
 
 def test_customers_quarantine_rows_and_reasons(ingested, module_settings):
-    rows = read_partition(module_settings.quarantine_dir / "customers")
+    rows = read_partition(module_settings, "quarantine", "customers")
     assert sorted((r["row_number"], r["reason"]) for r in rows) == [
         (4, "negative_amount:monthly_income_cny"),
         (5, "invalid_national_id"),
@@ -159,7 +171,7 @@ def test_app_events_from_json_lines(ingested, module_settings):
         "wrong_type:event_at": 1,
     }
     assert ingested["app_events"].duplicates_dropped == 1
-    bronze = read_partition(module_settings.bronze_dir / "app_events")
+    bronze = read_partition(module_settings, "bronze", "app_events")
     assert sorted((r["event_id"], r["_row_number"]) for r in bronze) == [
         ("E00000001", 1),
         ("E00000003", 4),
@@ -168,34 +180,39 @@ def test_app_events_from_json_lines(ingested, module_settings):
 
 
 def test_raw_lines_are_quarantined_for_sources_without_pii(ingested, module_settings):
-    [row] = read_partition(module_settings.quarantine_dir / "transactions")
+    [row] = read_partition(module_settings, "quarantine", "transactions")
     assert (row["row_number"], row["reason"]) == (2, "non_positive_amount:amount_cny")
     assert row["raw_line"] == TRANSACTION_LINES[1]
     assert json.loads(row["record_json"])["amount_cny"] == "0"
 
 
-def test_reconciliation_file(ingested, module_settings):
-    path = partition_dir(module_settings.reconciliation_dir / "app_events", DAY)
-    content = json.loads((path / "reconciliation.json").read_text(encoding="utf-8"))
-    assert content["balanced"] is True
-    assert {k: content[k] for k in ("landing_rows", "bronze_rows", "quarantined_rows")} == {
-        "landing_rows": 6,
-        "bronze_rows": 2,
-        "quarantined_rows": 3,
-    }
-    assert content["duplicates_dropped"] == 1
-    assert content["quarantined_by_reason"] == ingested["app_events"].quarantined_by_reason
-    assert content["source"] == "app_events"
-    assert content["as_of_date"] == "2026-01-01"
-    assert content["landing_file"] == location(module_settings, "app_events")
-    assert content["batch_id"].startswith("app_events/2026-01-01/")
+def test_ledger_records_the_staged_delivery(ingested, module_settings):
+    lake = Lake.from_settings(module_settings)
+    delivery = ledger.latest_delivery(lake, "app_events", DAY)
+    assert delivery.status == ledger.STAGED
+    assert delivery.balanced
+    assert (delivery.landing_rows, delivery.bronze_rows, delivery.quarantined_rows) == (6, 2, 3)
+    assert delivery.duplicates_dropped == 1
+    assert delivery.quarantined_by_reason == ingested["app_events"].quarantined_by_reason
+    assert delivery.landing_file == location(module_settings, "app_events")
+    assert delivery.batch_id == ingested["app_events"].batch_id
+    assert delivery.bronze_snapshot_id == ingested["app_events"].bronze_snapshot_id
 
 
-def test_partition_column_is_the_folder_not_a_file_column(ingested, module_settings):
-    table = module_settings.bronze_dir / "transactions"
-    assert [p.name for p in table.iterdir()] == ["ingest_date=2026-01-01"]
-    for f in partition_dir(table, DAY).glob("*.parquet"):
-        assert "ingest_date" not in pq.read_schema(f).names
+def test_a_staged_date_is_not_published(ingested, module_settings):
+    """Until its gate passes, the date sits on its audit branch: readers of main see nothing."""
+    lake = Lake.from_settings(module_settings)
+    table = bronze_table("transactions")
+    assert lake.read(table).num_rows == 0
+    staged = lake.load(table).metadata.refs["audit_2026-01-01"].snapshot_id
+    assert staged == ingested["transactions"].bronze_snapshot_id
+    summary = lake.load(table).snapshot_by_id(staged).summary.additional_properties
+    assert summary["creditlake.as_of_date"] == "2026-01-01"
+    assert summary["creditlake.batch_id"] == ingested["transactions"].batch_id
+    assert summary["creditlake.content_sha256"] == ingested["transactions"].content_sha256
+    assert summary["creditlake.source_file"] == location(module_settings, "transactions")
+    [spec_field] = lake.load(table).spec().fields
+    assert (spec_field.name, str(spec_field.transform)) == ("ingest_date", "identity")
 
 
 def _raw_pii_values() -> set[str]:
@@ -226,7 +243,7 @@ def test_job_logs_carry_no_pii(spark, settings, caplog):
     with caplog.at_level(logging.INFO, logger="spark_jobs"):
         main("customers", DAY, settings=settings, spark=spark)
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "customers 2026-01-01 ingested" in logged
+    assert "customers 2026-01-01 staged" in logged
     assert not [value for value in _raw_pii_values() if value in logged]
 
 
@@ -241,7 +258,7 @@ def test_timestamps_mean_utc_whatever_session_the_job_is_given(spark, settings):
         assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"  # put back
     finally:
         spark.conf.set("spark.sql.session.timeZone", zone)
-    [row] = read_partition(settings.bronze_dir / "transactions")
+    [row] = read_partition(settings, "bronze", "transactions")
     assert row["transacted_at"] == dt.datetime(2025, 12, 31, 23, 30, tzinfo=dt.UTC)
 
 
@@ -257,19 +274,22 @@ def test_rerun_replaces_the_partition_and_an_emptied_quarantine(spark, settings)
 
     deliver(settings, "transactions", [json_line(transaction(1)), json_line(transaction(2))])
     second = main("transactions", DAY, settings=settings, spark=spark)
-    bronze = read_partition(settings.bronze_dir / "transactions")
+    bronze = read_partition(settings, "bronze", "transactions")
     assert sorted(r["transaction_id"] for r in bronze) == ["T00000001", "T00000002"]
     assert len({r["_batch_id"] for r in bronze}) == 1  # only the second run's rows
-    assert read_partition(settings.quarantine_dir / "transactions") == []
+    assert read_partition(settings, "quarantine", "transactions") == []
     assert (second.bronze_rows, second.quarantined_rows) == (2, 0)
-    leftovers = [p.name for p in (settings.bronze_dir / "transactions").iterdir()]
-    assert leftovers == ["ingest_date=2026-01-01"]  # no staging or retired folders remain
+    refs = Lake.from_settings(settings).load(bronze_table("transactions")).metadata.refs
+    assert set(refs) == {"main", "audit_2026-01-01"}  # the re-run replaced the date's stage
 
 
 def test_failed_reruns_leave_the_old_partition_intact(spark, settings, monkeypatch):
     deliver(settings, "customers", [customer_line(1), customer_line(2)])
     main("customers", DAY, settings=settings, spark=spark)
-    before = read_partition(settings.bronze_dir / "customers")
+    lake = Lake.from_settings(settings)
+    before = read_partition(settings, "bronze", "customers")
+    recorded = ledger.deliveries(lake, "customers", DAY)
+    published = lake.snapshot_id(bronze_table("customers"))
 
     # A delivery with a renamed column fails before anything is written.
     header = ",".join(get_source("customers").column_names).replace("mobile", "phone")
@@ -294,8 +314,9 @@ def test_failed_reruns_leave_the_old_partition_intact(spark, settings, monkeypat
     monkeypatch.setattr(tr, "transform_bronze", failing_bronze)
     with pytest.raises(Exception, match="disk full"):
         main("customers", DAY, settings=settings, spark=spark)
-    assert read_partition(settings.bronze_dir / "customers") == before
-    assert spark.read.parquet(str(settings.bronze_dir / "customers")).count() == len(before)
+    assert read_partition(settings, "bronze", "customers") == before
+    assert ledger.deliveries(lake, "customers", DAY) == recorded  # nothing new recorded
+    assert lake.snapshot_id(bronze_table("customers")) == published
 
 
 def test_reconciliation_failure_is_reported_and_recorded(spark, settings, monkeypatch):
@@ -310,11 +331,10 @@ def test_reconciliation_failure_is_reported_and_recorded(spark, settings, monkey
         main("transactions", DAY, settings=settings, spark=spark)
     assert str(error.value) == (
         "transactions 2026-01-01 does not reconcile: 3 landing rows != "
-        "2 bronze + 0 quarantined + 0 duplicates dropped"
+        "2 bronze + 0 quarantined + 0 duplicates dropped; nothing was published"
     )
-    folder = partition_dir(settings.reconciliation_dir / "transactions", DAY)
-    content = json.loads((folder / "reconciliation.json").read_text(encoding="utf-8"))
-    assert (content["landing_rows"], content["bronze_rows"], content["balanced"]) == (3, 2, False)
+    recorded = ledger.latest_delivery(Lake.from_settings(settings), "transactions", DAY)
+    assert (recorded.status, recorded.landing_rows, recorded.bronze_rows) == ("unbalanced", 3, 2)
 
 
 def test_missing_delivery_names_the_landing_location(settings):
@@ -391,7 +411,7 @@ def test_ingests_from_an_s3_landing_zone(spark, tmp_path, monkeypatch):
         server.stop()
     assert uri == "s3://landing-bucket/raw/transactions/2026-01-01/transactions.jsonl"
     assert (result.landing_file, result.bronze_rows) == (uri, 1)
-    [row] = read_partition(s3_settings.bronze_dir / "transactions")
+    [row] = read_partition(s3_settings, "bronze", "transactions")
     assert row["_source_file"] == uri
 
 
