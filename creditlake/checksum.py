@@ -25,8 +25,8 @@ def checksum_sql(relation: str, columns: Iterable[str]) -> str:
     """A DuckDB query returning ``(rows, checksum)`` of ``relation`` over ``columns``."""
     fields = ", ".join(f'"{name}"' for name in sorted(columns))
     return (
-        "select count(*), coalesce(md5(string_agg(row_hash, '' order by row_hash)), '') "
-        f"from (select md5(cast(struct_pack({fields}) as varchar)) as row_hash from {relation})"
+        "select count(*), coalesce(sha256(string_agg(row_hash, '' order by row_hash)), '') "
+        f"from (select sha256(cast(struct_pack({fields}) as varchar)) as row_hash from {relation})"
     )
 
 

@@ -48,6 +48,9 @@ QUARANTINE = "quarantine"
 #: The platform's own records (the delivery ledger, gate results).
 LEDGER_NAMESPACE = "lake"
 NAMESPACES = (BRONZE, QUARANTINE, LEDGER_NAMESPACE)
+#: The warehouse table where ``orchestration.dbt.pin_bronze`` records which snapshot of each lake
+#: table the warehouse's bronze views read (training logs it as the model's lineage).
+PINNED_SNAPSHOTS_TABLE = "lake.pinned_snapshots"
 #: The published state every reader reads.
 MAIN = "main"
 #: Rows per Arrow chunk handed to one Iceberg append: bounds the writer's memory.

@@ -163,8 +163,13 @@ def fit_log_register(
     parent_run_id: str,
     settings: Settings,
     workdir: Path,
+    lineage_tags: dict[str, str] | None = None,
 ) -> ModelOutcome:
-    """Fit one family in its own child run, log it, and register it as a version of the model."""
+    """Fit one family in its own child run, log it, and register it as a version of the model.
+
+    ``lineage_tags`` (:class:`ml.lineage.TrainingLineage`) go on the version, so a registered
+    version says which lake snapshots and training-set hash it came from.
+    """
     with mlflow.start_run(
         experiment_id=experiment_id, run_name=f"{family} {as_of_date}", nested=True
     ) as child:
@@ -197,6 +202,7 @@ def fit_log_register(
             "run_id": child.info.run_id,
             "training_run_id": parent_run_id,
             "oot_months": ",".join(data.oot_months),
+            **(lineage_tags or {}),
         },
     )
     return ModelOutcome(family, child.info.run_id, str(version.version), evaluation, fitted.details)

@@ -27,6 +27,7 @@ from creditlake.settings import DBT_MANIFEST_PATH, Settings, get_settings
 from ml.data import labels_of, read_training_set, table_columns
 from ml.features import dbt_column_meta, select_features
 from ml.gate import apply_gate, current_champion
+from ml.lineage import TrainingLineage, training_lineage, training_set_sha256
 from ml.model_card import model_card
 from ml.models import MODEL_FAMILIES
 from ml.names import EXPERIMENT, FEATURES_TABLE
@@ -51,6 +52,7 @@ class TrainResult:
     models: dict[str, ModelOutcome]
     champion_version: str | None
     gate: dict[str, Any]
+    training_set_sha256: str = ""
 
     @property
     def registered_versions(self) -> dict[str, str]:
@@ -64,12 +66,14 @@ class TrainResult:
 
 def load_training_data(
     settings: Settings, as_of_date: dt.date, manifest_path: Path = DBT_MANIFEST_PATH
-) -> TrainingData:
+) -> tuple[TrainingData, TrainingLineage]:
     """Read the training set (loans applied up to ``as_of_date``), pick features, split by month.
 
-    The features' dbt metadata comes from the manifest at ``manifest_path``.
+    The features' dbt metadata comes from the manifest at ``manifest_path``. The lineage says
+    which lake snapshots and dbt project built these exact rows (:mod:`ml.lineage`).
     """
     frame = read_training_set(settings.warehouse_path, as_of_date)
+    rows_read = training_set_sha256(frame)  # before anything below adds to the frame
     y = labels_of(frame)
     scoring_columns = table_columns(settings.warehouse_path, FEATURES_TABLE)
     selection = select_features(
@@ -77,7 +81,8 @@ def load_training_data(
         None if scoring_columns is None else set(scoring_columns),
         dbt_column_meta(manifest_path),
     )
-    return split_out_of_time(frame, y, selection)
+    lineage = training_lineage(settings.warehouse_path, manifest_path, rows_read)
+    return split_out_of_time(frame, y, selection), lineage
 
 
 def main(
@@ -95,7 +100,7 @@ def main(
     """
     settings = settings or get_settings()
     as_of_date = parse_date(as_of_date, "as_of_date")
-    data = load_training_data(settings, as_of_date, manifest_path)
+    data, lineage = load_training_data(settings, as_of_date, manifest_path)
     client = configure_mlflow(settings)
     experiment_id = ensure_experiment(client, EXPERIMENT, settings)
     previous = current_champion(client)
@@ -106,6 +111,7 @@ def main(
     ):
         workdir = Path(tmp)
         log_run_inputs(data, as_of_date, settings, workdir)
+        mlflow.set_tags(lineage.tags())
         outcomes = {
             family: fit_log_register(
                 family,
@@ -116,6 +122,7 @@ def main(
                 parent_run_id=parent.info.run_id,
                 settings=settings,
                 workdir=workdir,
+                lineage_tags=lineage.tags(),
             )
             for family in MODEL_FAMILIES
         }
@@ -139,4 +146,5 @@ def main(
         models=outcomes,
         champion_version=gate_record["champion_version"],
         gate=gate_record,
+        training_set_sha256=lineage.training_set_sha256,
     )

@@ -175,6 +175,20 @@ def cmd_env(args: argparse.Namespace) -> None:
         print(f"export {name}={shlex.quote(value)}")
 
 
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    """Rebuild a registered version's training set from its lake snapshots; compare hashes."""
+    from orchestration.reproduce import ReproduceError, reproduce
+
+    try:
+        result = reproduce(args.model, args.version, get_settings())
+    except ReproduceError as error:
+        print(f"creditlake reproduce: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print("\n".join(result.lines()))
+    if not result.matches:
+        raise SystemExit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="creditlake", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -226,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--description", help="one sentence on what the source holds")
     p.set_defaults(func=cmd_new_source)
+
+    p = commands.add_parser(
+        "reproduce",
+        help="rebuild a model version's training set from its lake snapshots; compare hashes",
+    )
+    p.add_argument("--model", default="credit_pd")
+    p.add_argument("--version", required=True, help="the registered version, e.g. 3")
+    p.set_defaults(func=cmd_reproduce)
 
     p = commands.add_parser("env", help="print export lines for the airflow/dbt CLIs")
     p.set_defaults(func=cmd_env)

@@ -66,12 +66,19 @@ def dbt_vars(as_of_date: str, settings: Settings) -> dict[str, Any]:
     return {"as_of_date": as_of_date, **settings.policy.dbt_vars()}
 
 
-def run_dbt(args: list[str], settings: Settings, as_of_date: str | dt.date | None) -> None:
+def run_dbt(
+    args: list[str],
+    settings: Settings,
+    as_of_date: str | dt.date | None,
+    snapshots: dict[str, int] | None = None,
+) -> None:
     """Run ``dbt <args>`` on this project in-process; raise :class:`DbtRunError` if it fails.
 
     ``as_of_date`` is required by anything that executes models (``build``, ``run``, ``test``,
-    ``compile``); ``parse`` and ``ls`` can pass ``None``. The environment is set for the call only
-    and restored afterwards, so settings derived later in the same process are not affected.
+    ``compile``), which first pin the warehouse's bronze views (:func:`pin_bronze`, at
+    ``snapshots`` if given, else the published ones); ``parse`` and ``ls`` can pass ``None``.
+    The environment is set for the call only and restored afterwards, so settings derived later
+    in the same process are not affected.
     """
     from dbt.cli.main import dbtRunner
 
@@ -86,7 +93,7 @@ def run_dbt(args: list[str], settings: Settings, as_of_date: str | dt.date | Non
         cli_args += ["--vars", json.dumps(dbt_vars(pinned_as_of_date(as_of_date), settings))]
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     if as_of_date is not None:
-        pin_bronze(settings)
+        pin_bronze(settings, snapshots)
     # dbt reads env_var() from os.environ; patch.dict restores the previous environment after.
     with mock.patch.dict(os.environ, dbt_env(settings)):
         try:
@@ -97,11 +104,9 @@ def run_dbt(args: list[str], settings: Settings, as_of_date: str | dt.date | Non
         raise DbtRunError(failure_message(args, result.result, result.exception))
 
 
-#: The warehouse table recording which lake snapshot each bronze view reads.
-PINNED_SNAPSHOTS_TABLE = "lake.pinned_snapshots"
-
-
-def pin_bronze(settings: Settings) -> dict[str, int | None]:
+def pin_bronze(
+    settings: Settings, snapshots: dict[str, int] | None = None
+) -> dict[str, int | None]:
     """Point the warehouse's ``bronze`` schema at the lake's published snapshots.
 
     One view per source over the data files of its table's published snapshot (``main``), and
@@ -109,12 +114,14 @@ def pin_bronze(settings: Settings) -> dict[str, int | None]:
     training set can be rebuilt from exactly these snapshots. Staged dates (audit branches) are
     not in the published snapshot, so nothing dbt builds can read data whose gate has not passed.
     Files in object storage are copied into the warehouse instead (DuckDB has no S3 reader that
-    installs offline). Returns ``{source: snapshot id}``.
+    installs offline). ``snapshots`` (``{lake table: snapshot id}``, as training logged them) pins
+    earlier snapshots instead, to rebuild what a model was trained on. Returns
+    ``{source: snapshot id}``.
     """
     import duckdb
     import pyarrow as pa
 
-    from creditlake.lake import Lake, bronze_table
+    from creditlake.lake import PINNED_SNAPSHOTS_TABLE, Lake, bronze_table
     from creditlake.sources import SOURCES
 
     lake = Lake.from_settings(settings)
@@ -128,7 +135,7 @@ def pin_bronze(settings: Settings) -> dict[str, int | None]:
             table = bronze_table(source)
             if not lake.exists(table):
                 continue
-            snapshot_id = lake.snapshot_id(table)
+            snapshot_id = (snapshots or {}).get(table) or lake.snapshot_id(table)
             files = lake.partition_files(table, snapshot_id=snapshot_id)
             local = [f.local_path for f in files]
             con.execute(f'drop view if exists bronze."{source}"')

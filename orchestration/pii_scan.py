@@ -11,6 +11,10 @@ store and artifact is searched for
 each standing alone (not inside a longer run of letters or digits, so a hex token or a timestamp
 does not count), plus, when given, exact raw values known to be personal (the test suite passes
 the names and numbers it generated).
+
+The lake's own Iceberg snapshot ids are random 64-bit numbers: about one in ten of those with 16
+or more digits passes the Luhn check. They are read from the catalog and ignored by value (an
+exact allow-list, not a pattern), wherever they appear: table metadata, the ledger, MLflow tags.
 """
 
 from __future__ import annotations
@@ -72,13 +76,17 @@ def _mask(value: str) -> str:
     return value[:3] + "*" * max(len(value) - 5, 0) + value[-2:]
 
 
+#: Exact values known not to be personal (the lake's snapshot ids), set by :func:`scan_platform`.
+_IGNORED: set[str] = set()
+
+
 def scan_text(text: str, where: str, known: frozenset[str] = frozenset()) -> list[Finding]:
     """Findings in one string (patterns with validation, then exact known values)."""
     findings = []
     for kind, pattern in _COMPILED.items():
         for match in pattern.finditer(text):
             value = match.group(1)
-            if _VALIDATORS[kind](value):
+            if value not in _IGNORED and _VALIDATORS[kind](value):
                 findings.append(Finding(where, kind, _mask(value)))
     findings.extend(Finding(where, "known_value", _mask(v)) for v in known if v in text)
     return findings
@@ -102,7 +110,9 @@ def _duckdb_relation_findings(
         ).fetchall()
         digit_candidates.update(v for (v,) in candidates)
         findings.extend(
-            Finding(where, kind, _mask(v)) for (v,) in candidates if _VALIDATORS[kind](v)
+            Finding(where, kind, _mask(v))
+            for (v,) in candidates
+            if v not in _IGNORED and _VALIDATORS[kind](v)
         )
     if known:
         # Known numbers are among the digit candidates; names are inside runs of non-ASCII text
@@ -194,9 +204,27 @@ def scan_files(roots: Iterable[Path], known: frozenset[str] = frozenset()) -> li
     return findings
 
 
+def lake_snapshot_ids(settings: Settings) -> set[str]:
+    """Every snapshot id of every table in the lake's catalog, as text."""
+    from creditlake.lake import NAMESPACES, Lake
+
+    if not settings.lake_dir.exists() and settings.catalog_type == "sql":
+        return set()
+    catalog = Lake.from_settings(settings).catalog
+    ids: set[str] = set()
+    for namespace in NAMESPACES:
+        if namespace not in {n[0] for n in catalog.list_namespaces()}:
+            continue
+        for identifier in catalog.list_tables(namespace):
+            ids |= {str(s.snapshot_id) for s in catalog.load_table(identifier).snapshots()}
+    return ids
+
+
 def scan_platform(settings: Settings, known: Iterable[str] = ()) -> list[Finding]:
     """Everything downstream of landing: lake, warehouse, reports, GX, MLflow, Airflow."""
     known_set = frozenset(v for v in known if v)
+    _IGNORED.clear()
+    _IGNORED.update(lake_snapshot_ids(settings))
     findings = scan_parquet_tables(settings.lake_dir, known_set)
     # The lake's catalog, table metadata and manifests (column bounds are values too).
     findings += scan_files([settings.lake_dir], known_set)

@@ -164,3 +164,28 @@ def test_champion_loads_in_a_fresh_process_without_the_repository_code(
 
     expected = here.predict(conform_to_schema(sample, here.metadata.get_input_schema()))["pd"]
     np.testing.assert_allclose(in_fresh_process, expected.to_numpy(), rtol=1e-9)
+
+
+def test_versions_record_the_hash_of_the_rows_they_were_trained_on(
+    ml_platform, training_runs
+) -> None:
+    """The lineage tags let `creditlake reproduce` check a rebuilt training set (ml.lineage)."""
+    import datetime as dt
+
+    from ml.data import read_training_set
+    from ml.lineage import TrainingLineage, training_set_sha256
+
+    first, second = training_runs["first"], training_runs["second"]
+    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    # the fixture put run 1's warehouse back after run 2
+    rows, digest = training_set_sha256(
+        read_training_set(ml_platform.warehouse_path, dt.date(2026, 1, 1))
+    )
+    assert first.training_set_sha256 == digest
+    assert second.training_set_sha256 != digest  # run 2 trained on shuffled labels
+    for outcome in first.models.values():
+        tags = client.get_model_version("credit_pd", outcome.version).tags
+        lineage = TrainingLineage.from_tags(tags)
+        assert (lineage.training_set_sha256, lineage.training_set_rows) == (digest, rows)
+        assert len(lineage.manifest_sha256) == 64
+    assert client.get_run(first.run_id).data.tags["training_set_sha256"] == digest

@@ -1,0 +1,92 @@
+"""The lake seam: staged dates are invisible until published; schema changes are policed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from creditlake import ledger
+from creditlake.lake import Lake, LakeError, bronze_table
+from creditlake.settings import get_settings
+
+D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
+TABLE = bronze_table("loans")
+
+
+def rows(*ids: str, **extra: list) -> pa.Table:
+    return pa.table({"loan_id": pa.array(ids, pa.string()), **extra})
+
+
+@pytest.fixture
+def lake(creditlake_home: Path) -> Lake:
+    return Lake.from_settings(get_settings())
+
+
+def _ids(lake: Lake, as_of_date: dt.date | None = None) -> list[str]:
+    return sorted(lake.read(TABLE, as_of_date).column("loan_id").to_pylist())
+
+
+def test_staged_dates_are_invisible_until_published(lake: Lake) -> None:
+    first = lake.stage_partition(TABLE, D1, [rows("L1", "L2")], rows().schema, {"batch_id": "b1"})
+    assert _ids(lake) == []
+    lake.publish(first)
+    second = lake.stage_partition(TABLE, D2, [rows("L3")], rows().schema, {})
+    assert _ids(lake) == ["L1", "L2"]
+    lake.publish(second)
+    assert _ids(lake) == ["L1", "L2", "L3"]
+    # a re-run of a date replaces that date only
+    lake.publish(lake.stage_partition(TABLE, D1, [rows("L9")], rows().schema, {}))
+    assert (_ids(lake, D1), _ids(lake, D2)) == (["L9"], ["L3"])
+    assert set(lake.load(TABLE).metadata.refs) == {"main"}  # published branches are dropped
+    summary = lake.load(TABLE).snapshot_by_id(first.snapshot_id).summary.additional_properties
+    assert (summary["creditlake.batch_id"], summary["creditlake.as_of_date"]) == (
+        "b1",
+        "2026-01-01",
+    )
+
+
+def test_publish_refuses_when_main_moved_since_the_stage(lake: Lake) -> None:
+    one = lake.stage_partition(TABLE, D1, [rows("L1")], rows().schema, {})
+    two = lake.stage_partition(TABLE, D2, [rows("L2")], rows().schema, {})
+    lake.publish(one)
+    with pytest.raises(LakeError, match=r"main moved .* re-run the date"):
+        lake.publish(two)
+    assert _ids(lake) == ["L1"]
+    assert lake.publish(one) == one.snapshot_id  # publishing again is a no-op
+
+
+def test_rows_of_another_date_are_refused(lake: Lake) -> None:
+    other = rows("L1", ingest_date=[D2])
+    with pytest.raises(LakeError, match="1 row\\(s\\) staged for 2026-01-01 carry another"):
+        lake.stage_partition(TABLE, D1, [other], other.schema, {})
+
+
+def test_added_columns_evolve_the_schema_and_retyped_ones_fail(lake: Lake) -> None:
+    lake.publish(lake.stage_partition(TABLE, D1, [rows("L1")], rows().schema, {}))
+    wider = rows("L2", principal=[10.0])
+    lake.publish(lake.stage_partition(TABLE, D2, [wider], wider.schema, {}))
+    assert lake.read(TABLE).column("principal").to_pylist() in ([None, 10.0], [10.0, None])
+    retyped = rows("L3", principal=["ten"])
+    with pytest.raises(LakeError, match=r"column type changed for principal \(double -> string\)"):
+        lake.stage_partition(TABLE, D2, [retyped], retyped.schema, {})
+
+
+def _delivery(as_of_date: dt.date, status: str, sha: str = "a" * 64) -> ledger.Delivery:
+    return ledger.Delivery("loans", as_of_date, status, "b", "f", sha, 1, 1, 0, 0)
+
+
+def test_the_ledger_finds_content_already_published_under_another_date(lake: Lake) -> None:
+    ledger.record(lake, _delivery(D1, ledger.STAGED))
+    assert ledger.loaded_elsewhere(lake, "loans", "a" * 64, D2) is None  # staged only
+    ledger.record(lake, _delivery(D1, ledger.PUBLISHED))
+    found = ledger.loaded_elsewhere(lake, "loans", "a" * 64, D2)
+    assert found is not None and found.as_of_date == D1
+    assert ledger.loaded_elsewhere(lake, "loans", "a" * 64, D1) is None  # a re-run of D1
+    assert ledger.loaded_elsewhere(lake, "customers", "a" * 64, D2) is None
+    # D1 was corrected with other bytes: the old content is no longer what D1 holds
+    ledger.record(lake, _delivery(D1, ledger.PUBLISHED, sha="b" * 64))
+    assert ledger.loaded_elsewhere(lake, "loans", "a" * 64, D2) is None
+    assert ledger.latest_delivery(lake, "loans", D1).content_sha256 == "b" * 64
