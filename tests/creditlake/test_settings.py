@@ -40,3 +40,21 @@ def test_bad_numbers_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CREDITLAKE_APR_CAP", "24%")
     with pytest.raises(SettingsError, match="CREDITLAKE_APR_CAP"):
         get_settings()
+
+
+def test_ingest_gate_settings_have_defaults_and_are_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = get_settings()
+    assert (settings.max_quarantine_rate, settings.require_control_file) == (0.05, False)
+    monkeypatch.setenv("CREDITLAKE_MAX_QUARANTINE_RATE", "0.2")
+    monkeypatch.setenv("CREDITLAKE_REQUIRE_CONTROL_FILE", "yes")
+    settings = get_settings()
+    assert (settings.max_quarantine_rate, settings.require_control_file) == (0.2, True)
+    monkeypatch.setenv("CREDITLAKE_MAX_QUARANTINE_RATE", "5")
+    with pytest.raises(SettingsError, match=r"CREDITLAKE_MAX_QUARANTINE_RATE=5\.0 is not a share"):
+        get_settings()
+    monkeypatch.setenv("CREDITLAKE_MAX_QUARANTINE_RATE", "0.05")
+    monkeypatch.setenv("CREDITLAKE_REQUIRE_CONTROL_FILE", "sometimes")
+    with pytest.raises(SettingsError, match="CREDITLAKE_REQUIRE_CONTROL_FILE='sometimes'"):
+        get_settings()
