@@ -1,7 +1,9 @@
 """Ingest one source's landing file for one logical date into bronze, quarantine and reconciliation.
 
-extract (fetch the delivery, check it is text with the registry header, number its lines) →
+extract (fetch the delivery and check it as a file, :mod:`spark_jobs.delivery`; number its
+lines) →
 transform (:mod:`spark_jobs.transforms`: parse, type, validate, de-duplicate, tokenise PII) →
+gate (:mod:`spark_jobs.delivery_gate`: fail a delivery that looks wrong as a whole) →
 load (replace the date's bronze and quarantine partitions) → reconcile (count what was written
 again, independently, and prove every landing line is accounted for).
 
@@ -15,12 +17,10 @@ Run it from Python (``main("customers", "2026-01-01")``, as the Airflow DAGs do)
 from __future__ import annotations
 
 import argparse
-import codecs
 import datetime as dt
 import json
 import logging
 import os
-import re
 import sys
 import time
 from collections import Counter
@@ -34,15 +34,14 @@ from creditlake.lake import parse_date, partition_dir, replace_partition
 from creditlake.landing import Landing, LandingError
 from creditlake.settings import Settings, SettingsError, get_settings
 from creditlake.sources import SOURCES, Source, get_source
+from spark_jobs.delivery import IngestError, count_landing_rows, fetch_delivery
+from spark_jobs.delivery_gate import Census, gate_delivery
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 log = logging.getLogger(__name__)
 
-#: Bytes read from the start of a landing file to check that it is UTF-8 text with a header.
-SNIFF_BYTES = 64 * 1024
-COUNT_CHUNK_BYTES = 8 * 1024 * 1024
 RECONCILIATION_FILE = "reconciliation.json"
 #: Runtime SQL settings the job sets for its own duration, whatever session it is given:
 #: timestamp text in landing files means UTC (the contract), and the job's cache, which lives for
@@ -52,13 +51,6 @@ JOB_CONFS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
 }
-_FIRST_LINE = re.compile(r"\r\n|\r|\n")
-#: Header fields of a personal-data source are quoted in errors only if they look like names.
-_HEADER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-
-
-class IngestError(RuntimeError):
-    """A delivery the job cannot ingest (wrong header, not text, unknown source or date)."""
 
 
 class ReconciliationError(IngestError):
@@ -78,6 +70,10 @@ class IngestResult:
     duplicates_dropped: int
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     bronze_path: str = ""
+    #: SHA-256 of the landing file's bytes (the delivery's identity, whatever its name).
+    content_sha256: str = ""
+    #: JSON keys the records carry that the registry does not know (not loaded; schema drift).
+    new_fields: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         result = asdict(self)
@@ -102,69 +98,6 @@ class Reconciliation:
 
 
 # Extract ----------------------------------------------------------------------------------------
-def expected_header(source: Source) -> str:
-    return ",".join(source.column_names)
-
-
-def _shown_header(found: str, source: Source) -> str:
-    """The found header as an error may show it: no raw personal data in any log.
-
-    A file delivered without its header has a data row in its place; for a source with tokenised
-    columns that row would put names and ID numbers into the Airflow log. Fields that do not look
-    like column names are replaced by their length.
-    """
-    if not source.pii_columns:
-        return found
-    shown = [
-        name if _HEADER_NAME.match(name) else f"<{len(name)} characters not shown>"
-        for name in found.split(",")
-    ]
-    return ",".join(shown)
-
-
-def check_landing_file(path: Path, source: Source, location: str) -> None:
-    """Fail early, naming the file, if it is unreadable, not UTF-8 text, or has the wrong header.
-
-    Spark would read a binary file as text and quarantine every "line", hiding the real problem
-    (a wrong or compressed file) behind thousands of rows, so the start of the file is checked
-    here first. A CSV header must be exactly the registry's column list: a renamed or reordered
-    column would otherwise load values into the wrong columns.
-    """
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-    except OSError as error:
-        raise IngestError(f"landing file {location} cannot be read: {error.strerror}") from error
-    nul = head.find(b"\0")
-    if nul >= 0:
-        raise IngestError(
-            f"landing file {location} is binary, not UTF-8 text "
-            f"(NUL byte at offset {nul}); is it compressed or the wrong file?"
-        )
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < SNIFF_BYTES)
-    except UnicodeDecodeError as error:
-        raise IngestError(
-            f"landing file {location} is not UTF-8 text (invalid byte at offset {error.start})"
-        ) from error
-    if source.format != "csv":
-        return
-    found = _FIRST_LINE.split(text, maxsplit=1)[0] if text else ""
-    expected = expected_header(source)
-    if found != expected:
-        shown = _shown_header(found, source) if found else "(empty file, no header line)"
-        hint = (
-            "\n  (the file starts with a UTF-8 byte-order mark; deliver it without one)"
-            if found.startswith("\ufeff")
-            else ""
-        )
-        raise IngestError(
-            f"landing file {location} has the wrong header line:\n"
-            f"  expected: {expected}\n"
-            f"  found:    {shown}{hint}"
-        )
-
-
 def read_lines(spark: SparkSession, path: Path) -> DataFrame:
     """The file's lines with what :func:`transform_number_lines` needs to number them."""
     from pyspark.sql import functions as F
@@ -174,31 +107,6 @@ def read_lines(spark: SparkSession, path: Path) -> DataFrame:
         F.col("_metadata.file_block_start").alias("_block_start"),
         F.monotonically_increasing_id().alias("_position"),
     )
-
-
-def count_lines(path: Path) -> int:
-    """Lines as Spark's text reader splits them: ended by ``\\n``, ``\\r`` or ``\\r\\n``, plus a
-    last line without an ending.
-
-    Counted from the bytes in Python, so reconciliation does not trust the Spark read it checks.
-    """
-    lines, last = 0, b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(COUNT_CHUNK_BYTES):
-            lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
-            if last == b"\r" and chunk.startswith(b"\n"):
-                lines -= 1  # a \r\n split across two chunks ends one line, not two
-            last = chunk[-1:]
-    if last not in (b"", b"\n", b"\r"):
-        lines += 1
-    return lines
-
-
-def count_landing_rows(path: Path, source: Source) -> int:
-    """Data lines in the landing file: every line but a CSV file's header."""
-    lines = count_lines(path)
-    header_lines = 1 if source.format == "csv" and lines > 0 else 0
-    return lines - header_lines
 
 
 # Load and reconcile -----------------------------------------------------------------------------
@@ -309,7 +217,9 @@ def main(
     """Ingest ``source`` for ``as_of_date``; raise if the delivery is bad or does not reconcile.
 
     Raises :class:`creditlake.landing.LandingError` when the file was not delivered,
-    :class:`IngestError` when it cannot be ingested (nothing is written then) and
+    :class:`IngestError` when it cannot be ingested (the file-level checks of
+    :mod:`spark_jobs.delivery` and the gate of :mod:`spark_jobs.delivery_gate`; nothing is written
+    then) and
     :class:`ReconciliationError` when what was written does not account for every landing line.
     """
     from spark_jobs.session import get_spark
@@ -318,6 +228,7 @@ def main(
         transform_bronze,
         transform_deduplicate,
         transform_find_duplicates,
+        transform_mark_lines,
         transform_number_lines,
         transform_parse,
         transform_quarantine,
@@ -327,10 +238,8 @@ def main(
     started = time.monotonic()
     settings = settings or get_settings()
     src, as_of_date = _resolve(source, as_of_date)
-    landing = Landing.from_settings(settings)
-    location = landing.location(src.name, as_of_date, src.file_name)
-    path = landing.fetch(src.name, as_of_date, src.file_name)
-    check_landing_file(path, src, location)
+    delivery = fetch_delivery(Landing.from_settings(settings), src, as_of_date, settings)
+    location, path = delivery.location, delivery.path
     pii_key = settings.pii_key
     spark = spark or get_spark(f"creditlake-ingest-{src.name}", settings)
 
@@ -342,7 +251,9 @@ def main(
     )
     # Inside the block: Spark fixes an expression's time zone when the DataFrame is built.
     with _session_confs(spark, JOB_CONFS):
-        numbered = transform_number_lines(read_lines(spark, path))
+        numbered = transform_mark_lines(
+            transform_number_lines(read_lines(spark, path)), delivery.scan.line_marks()
+        )
         parsed = transform_parse(numbered, src)
         # Parsed once and kept (PII already tokenised): finding duplicates and both writes read
         # the cache instead of parsing the landing file again.
@@ -354,6 +265,8 @@ def main(
             deduplicated = transform_deduplicate(
                 validated, duplicates if copies + clashes else None, src
             )
+            # Before anything is written: a delivery that looks wrong as a whole fails here.
+            new_fields = gate_delivery(Census.of(deduplicated), delivery, settings)
             bronze_path = replace_partition(
                 transform_bronze(deduplicated, src, batch),
                 settings.bronze_dir / src.name,
@@ -406,6 +319,8 @@ def main(
         duplicates_dropped=report.duplicates_dropped,
         quarantined_by_reason=report.quarantined_by_reason,
         bronze_path=str(bronze_path),
+        content_sha256=delivery.content_sha256,
+        new_fields=new_fields,
     )
 
 

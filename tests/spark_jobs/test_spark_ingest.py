@@ -7,6 +7,7 @@ with the job they check.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -33,7 +34,7 @@ from creditlake.lake import partition_dir
 from creditlake.landing import Landing, LandingError
 from creditlake.settings import PROJECT_ROOT, Settings, get_settings
 from creditlake.sources import bronze_columns, get_source
-from spark_jobs import ingest
+from spark_jobs import delivery, ingest
 from spark_jobs import transforms as tr
 from spark_jobs.ingest import IngestError, ReconciliationError, main
 
@@ -114,6 +115,10 @@ def test_customers_result_accounts_for_every_line(ingested, module_settings):
             "negative_amount:monthly_income_cny": 1,
         },
         "bronze_path": str(partition_dir(module_settings.bronze_dir / "customers", DAY)),
+        "content_sha256": hashlib.sha256(
+            Path(location(module_settings, "customers")).read_bytes()
+        ).hexdigest(),
+        "new_fields": [],
     }
 
 
@@ -412,15 +417,15 @@ def test_ingests_from_an_s3_landing_zone(spark, tmp_path, monkeypatch):
 def test_count_lines(tmp_path, monkeypatch, content, lines):
     path = tmp_path / "f.txt"
     path.write_bytes(content)
-    assert ingest.count_lines(path) == lines
-    monkeypatch.setattr(ingest, "COUNT_CHUNK_BYTES", 1)  # every \r\n split across chunks
-    assert ingest.count_lines(path) == lines
+    assert delivery.count_lines(path) == lines
+    monkeypatch.setattr(delivery, "COUNT_CHUNK_BYTES", 1)  # every \r\n split across chunks
+    assert delivery.count_lines(path) == lines
 
 
 def test_count_lines_agrees_with_spark(spark, tmp_path):
     path = tmp_path / "mixed.txt"
     path.write_bytes(b"a\r\nb\rc\n\n d\r\n\r\ne")
-    assert ingest.count_lines(path) == spark.read.text(str(path)).count() == 7
+    assert delivery.count_lines(path) == spark.read.text(str(path)).count() == 7
 
 
 # Command line -----------------------------------------------------------------------------------
@@ -438,7 +443,8 @@ class _KeepAlive:
 
 
 def test_cli_runs_the_job_and_prints_the_result(spark, settings, monkeypatch, capsys):
-    deliver(settings, "bureau_reports", [json.dumps({"report_id": "R1"})])
+    report = dict.fromkeys(get_source("bureau_reports").column_names) | {"report_id": "R1"}
+    deliver(settings, "bureau_reports", [json.dumps(report)])
     monkeypatch.setattr("spark_jobs.session.get_spark", lambda *a, **k: _KeepAlive(spark))
     assert ingest.cli(["--source", "bureau_reports", "--as-of-date", "2026-01-01"]) == 0
     printed = json.loads(capsys.readouterr().out)
