@@ -65,6 +65,32 @@ class Landing:
         response = self._s3().list_objects_v2(Bucket=bucket, Prefix=self._s3_key(key), MaxKeys=1)
         return response.get("KeyCount", 0) > 0
 
+    def files(self, source: str, as_of_date: dt.date) -> list[str]:
+        """Every file in a delivery folder, by its path relative to the folder, sorted.
+
+        Files in sub-folders are listed as ``sub/name``, so nothing delivered there is hidden.
+        """
+        folder_key = delivery_key(source, as_of_date)
+        if not self.is_s3:
+            folder = Path(self.uri) / folder_key
+            if not folder.is_dir():
+                return []
+            return sorted(
+                p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+            )
+        bucket, _ = self._bucket_prefix()
+        prefix = self._s3_key(folder_key) + "/"
+        names = []
+        for page in (
+            self._s3().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        ):
+            names.extend(
+                item["Key"][len(prefix) :]
+                for item in page.get("Contents", [])
+                if not item["Key"].endswith("/")  # a "folder" marker, not a file
+            )
+        return sorted(names)
+
     def fetch(self, source: str, as_of_date: dt.date, file_name: str) -> Path:
         """A local path to the delivered file (downloaded first when the landing zone is S3)."""
         key = delivery_key(source, as_of_date, file_name)

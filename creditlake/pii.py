@@ -92,3 +92,19 @@ def luhn_valid(digits: str) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0
+
+
+def luhn_valid_column(digits: Column) -> Column:
+    """Spark expression: True when a string of digits passes the Luhn check (card numbers)."""
+    from pyspark.sql import functions as F
+
+    length = F.length(digits)
+
+    def add_digit(total: Column, place: Column) -> Column:
+        # ``place`` counts from the right, 1-based; every second digit is doubled.
+        digit = F.substring(digits, length - place + 1, 1).try_cast("int")
+        doubled = F.when(digit * 2 > 9, digit * 2 - 9).otherwise(digit * 2)
+        return total + F.when(place % 2 == 0, doubled).otherwise(digit)
+
+    total = F.aggregate(F.sequence(F.lit(1), length), F.lit(0), add_digit)
+    return digits.rlike(r"^[0-9]+$") & (total % 10 == 0)

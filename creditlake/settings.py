@@ -39,6 +39,23 @@ def _float(name: str, default: float) -> float:
         raise SettingsError(f"{name}={raw!r} is not a number") from None
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name, "true" if default else "false")
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean (true/false)")
+
+
+def _rate(name: str, default: float) -> float:
+    value = _float(name, default)
+    if not 0 <= value <= 1:
+        raise SettingsError(f"{name}={value!r} is not a share between 0 and 1")
+    return value
+
+
 def _int(name: str, default: int) -> int:
     raw = _env(name, str(default))
     try:
@@ -90,6 +107,11 @@ class Settings:
     champion_min_auc: float
     champion_min_ks: float
     champion_max_auc_drop: float
+    #: Ingest: above this share of quarantined rows a delivery fails as a whole (a source in the
+    #: registry may set its own, ``Source.max_quarantine_rate``).
+    max_quarantine_rate: float = 0.05
+    #: Ingest: refuse a delivery without its control file ``<file>.ctl.json``.
+    require_control_file: bool = False
 
     # Derived locations -------------------------------------------------------------------------
     @property
@@ -178,4 +200,6 @@ def get_settings() -> Settings:
         champion_min_auc=_float("CREDITLAKE_CHAMPION_MIN_AUC", 0.65),
         champion_min_ks=_float("CREDITLAKE_CHAMPION_MIN_KS", 0.20),
         champion_max_auc_drop=_float("CREDITLAKE_CHAMPION_MAX_AUC_DROP", 0.005),
+        max_quarantine_rate=_rate("CREDITLAKE_MAX_QUARANTINE_RATE", 0.05),
+        require_control_file=_bool("CREDITLAKE_REQUIRE_CONTROL_FILE", False),
     )

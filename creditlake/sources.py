@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from creditlake.policy import (
+    DEFAULT_POLICY,
     PII_DERIVED,
     PII_IDENTIFIER,
     PII_LOCATION,
@@ -32,6 +33,10 @@ class Column:
     #: True when the value must be >= 0.
     non_negative: bool = False
     description: str = ""
+    #: Plausible range: a value outside it is not a policy breach but a wrong value (a unit
+    #: change such as fen for yuan, or swapped columns); the ingest quarantines it.
+    min_value: float | None = None
+    max_value: float | None = None
 
     @property
     def tokenised(self) -> bool:
@@ -51,6 +56,9 @@ class Source:
     key: str
     columns: tuple[Column, ...]
     description: str
+    #: Above this share of quarantined rows the ingest fails the delivery as a whole; None takes
+    #: the deployment's ``Settings.max_quarantine_rate``.
+    max_quarantine_rate: float | None = None
 
     @property
     def system(self) -> str:
@@ -81,6 +89,15 @@ class Source:
 
 
 C = Column
+
+#: Money amounts of one loan (or less) above this are not a policy breach (the credit limit, a
+#: warning at bronze) but a wrong unit: five times the reference credit limit.
+PLAUSIBLE_LOAN_AMOUNT_MAX_CNY = 5 * DEFAULT_POLICY.credit_limit_cny
+#: Monthly income of a consumer-credit applicant; above it a value is in fen or misplaced.
+PLAUSIBLE_MONTHLY_INCOME_MAX_CNY = 500_000.0
+#: Bureau balances across all of a person's credit; larger is a unit error.
+PLAUSIBLE_BALANCE_MAX_CNY = 10_000_000.0
+LOAN_AMOUNT = {"max_value": PLAUSIBLE_LOAN_AMOUNT_MAX_CNY}
 
 #: Lineage columns every bronze table carries after its source columns.
 LINEAGE_COLUMNS: tuple[Column, ...] = (
@@ -131,7 +148,13 @@ SOURCES: dict[str, Source] = {
                 C("is_new_citizen", "int", required=True, description="1 for 新市民"),
                 C("education", "string", required=True),
                 C("occupation", "string", required=True),
-                C("monthly_income_cny", "decimal(12,2)", required=True, non_negative=True),
+                C(
+                    "monthly_income_cny",
+                    "decimal(12,2)",
+                    required=True,
+                    non_negative=True,
+                    max_value=PLAUSIBLE_MONTHLY_INCOME_MAX_CNY,
+                ),
                 C("registered_at", "timestamp", required=True),
             ),
         ),
@@ -147,15 +170,27 @@ SOURCES: dict[str, Source] = {
                 C("applied_at", "timestamp", required=True),
                 C("channel", "string", required=True),
                 C("product", "string", required=True),
-                C("requested_amount_cny", "decimal(12,2)", required=True, positive=True),
-                C("term_months", "int", required=True, positive=True),
+                C(
+                    "requested_amount_cny",
+                    "decimal(12,2)",
+                    required=True,
+                    positive=True,
+                    **LOAN_AMOUNT,
+                ),
+                C("term_months", "int", required=True, positive=True, max_value=360),
                 C("purpose", "string", required=True),
                 C("device_id", "string", required=True, pii=PII_IDENTIFIER),
                 C("ip_address", "string", required=True, pii=PII_IDENTIFIER),
                 C("decision", "string", required=True, description="approved or rejected"),
                 C("decided_at", "timestamp", required=True),
-                C("approved_amount_cny", "decimal(12,2)", positive=True),
-                C("apr", "decimal(6,4)", non_negative=True, description="annual rate, 0.18 = 18%"),
+                C("approved_amount_cny", "decimal(12,2)", positive=True, **LOAN_AMOUNT),
+                C(
+                    "apr",
+                    "decimal(6,4)",
+                    non_negative=True,
+                    max_value=1.0,
+                    description="annual rate, 0.18 = 18%",
+                ),
             ),
         ),
         Source(
@@ -169,9 +204,9 @@ SOURCES: dict[str, Source] = {
                 C("application_id", "string", required=True),
                 C("customer_id", "string", required=True),
                 C("disbursed_at", "timestamp", required=True),
-                C("principal_cny", "decimal(12,2)", required=True, positive=True),
-                C("apr", "decimal(6,4)", required=True, non_negative=True),
-                C("term_months", "int", required=True, positive=True),
+                C("principal_cny", "decimal(12,2)", required=True, positive=True, **LOAN_AMOUNT),
+                C("apr", "decimal(6,4)", required=True, non_negative=True, max_value=1.0),
+                C("term_months", "int", required=True, positive=True, max_value=360),
                 C("first_due_date", "date", required=True),
             ),
         ),
@@ -186,9 +221,21 @@ SOURCES: dict[str, Source] = {
                 C("loan_id", "string", required=True),
                 C("installment_number", "int", required=True, positive=True),
                 C("due_date", "date", required=True),
-                C("principal_due_cny", "decimal(12,2)", required=True, non_negative=True),
-                C("interest_due_cny", "decimal(12,2)", required=True, non_negative=True),
-                C("total_due_cny", "decimal(12,2)", required=True, positive=True),
+                C(
+                    "principal_due_cny",
+                    "decimal(12,2)",
+                    required=True,
+                    non_negative=True,
+                    **LOAN_AMOUNT,
+                ),
+                C(
+                    "interest_due_cny",
+                    "decimal(12,2)",
+                    required=True,
+                    non_negative=True,
+                    **LOAN_AMOUNT,
+                ),
+                C("total_due_cny", "decimal(12,2)", required=True, positive=True, **LOAN_AMOUNT),
             ),
         ),
         Source(
@@ -202,7 +249,7 @@ SOURCES: dict[str, Source] = {
                 C("loan_id", "string", required=True),
                 C("installment_number", "int", required=True, positive=True),
                 C("paid_at", "timestamp", required=True),
-                C("amount_cny", "decimal(12,2)", required=True, positive=True),
+                C("amount_cny", "decimal(12,2)", required=True, positive=True, **LOAN_AMOUNT),
                 C("payment_channel", "string", required=True),
             ),
         ),
@@ -221,8 +268,8 @@ SOURCES: dict[str, Source] = {
                 C("device_id", "string", required=True, pii=PII_IDENTIFIER),
                 C("os", "string"),
                 C("city", "string"),
-                C("latitude", "double", pii=PII_LOCATION),
-                C("longitude", "double", pii=PII_LOCATION),
+                C("latitude", "double", pii=PII_LOCATION, min_value=-90, max_value=90),
+                C("longitude", "double", pii=PII_LOCATION, min_value=-180, max_value=180),
             ),
         ),
         Source(
@@ -235,7 +282,7 @@ SOURCES: dict[str, Source] = {
                 C("transaction_id", "string", required=True),
                 C("customer_id", "string", required=True),
                 C("transacted_at", "timestamp", required=True),
-                C("amount_cny", "decimal(12,2)", required=True, positive=True),
+                C("amount_cny", "decimal(12,2)", required=True, positive=True, **LOAN_AMOUNT),
                 C("category", "string", required=True),
                 C("merchant_id", "string", required=True),
                 C("merchant_name", "string"),
@@ -254,7 +301,13 @@ SOURCES: dict[str, Source] = {
                 C("bureau_score", "int", required=True, positive=True),
                 C("credit_accounts_count", "int", required=True, non_negative=True),
                 C("open_loans_count", "int", required=True, non_negative=True),
-                C("outstanding_balance_cny", "decimal(14,2)", required=True, non_negative=True),
+                C(
+                    "outstanding_balance_cny",
+                    "decimal(14,2)",
+                    required=True,
+                    non_negative=True,
+                    max_value=PLAUSIBLE_BALANCE_MAX_CNY,
+                ),
                 C("max_days_past_due_24m", "int", required=True, non_negative=True),
                 C("inquiries_6m_count", "int", required=True, non_negative=True),
                 C("months_since_first_credit", "int", required=True, non_negative=True),
@@ -293,6 +346,8 @@ def bronze_columns(source: Source) -> list[Column]:
             c.positive,
             c.non_negative,
             c.description,
+            c.min_value,
+            c.max_value,
         )
         for c in source.columns
     ]

@@ -38,7 +38,7 @@ from generator.dates import DAY, Timeline, add_months, day_number
 from generator.identities import faker_for, ip_addresses
 from generator.risk import calibrate_intercept
 from generator.servicing import build_repayments, build_schedules
-from generator.writer import line_texts, write_file
+from generator.writer import CONTROL_SUFFIX, line_texts, write_control_file, write_file
 from ml.metrics import MetricInputError, auc
 
 LATE_DIR_NAME = "late_deliveries"
@@ -243,13 +243,16 @@ def _write_source(
         else:
             path = Path(landing.uri) / key
         entry = _write_with_defects(path, part, source, plan, rng)
+        control = write_control_file(path, entry["data_lines"])
         if is_late:
             entry["late"] = True
             held.append({"source": name, "date": date_text, "held_at": str(path)})
         else:
             entry["location"] = landing.put(path, name, day)
+            landing.put(control, name, day)
             if landing.is_s3:
                 path.unlink()
+                control.unlink()
         out[date_text] = entry
     return out
 
@@ -383,7 +386,11 @@ def _delete_s3_prefix(landing: Landing, source: str) -> None:
 
 
 def deliver_late(settings: Settings) -> list[str]:
-    """Deliver the held-back files into landing (then drop them); returns their locations."""
+    """Deliver the held-back files into landing (then drop them); returns their locations.
+
+    Each data file goes first and its control file after it, as a feed signals a complete
+    delivery; only the data files' locations are returned.
+    """
     root = late_dir(settings)
     if not root.is_dir():
         return []
@@ -391,7 +398,9 @@ def deliver_late(settings: Settings) -> list[str]:
     delivered = []
     for path in sorted(p for p in root.glob("*/*/*") if p.is_file()):
         source, date_text = path.parent.parent.name, path.parent.name
-        delivered.append(landing.put(path, source, dt.date.fromisoformat(date_text)))
+        location = landing.put(path, source, dt.date.fromisoformat(date_text))
+        if not path.name.endswith(CONTROL_SUFFIX):
+            delivered.append(location)
         path.unlink()
     shutil.rmtree(root, ignore_errors=True)
     return delivered

@@ -10,6 +10,8 @@ a few defective lines can be spliced in by line number without re-serialising th
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -25,6 +27,8 @@ from creditlake.sources import Column, Source
 from generator.dates import DAY, format_dates, format_timestamps
 
 CHUNK_ROWS = 250_000
+#: A landing file's control file is its name plus this (docs/CONTRACTS.md).
+CONTROL_SUFFIX = ".ctl.json"
 _DECIMAL = re.compile(r"decimal\(\d+,\s*(\d+)\)")
 
 
@@ -186,6 +190,27 @@ def write_file(
             _write_array_slice(out, lines, cursor - chunk_start, chunk_stop - chunk_start)
             written += chunk_stop - chunk_start
     return written
+
+
+def write_control_file(path: Path, data_rows: int) -> Path:
+    """Write ``<file>.ctl.json`` beside a landing file, as lenders' feeds ship one.
+
+    It says how many data rows (header excluded) and bytes the file has, and their SHA-256, so the
+    ingest can tell a complete delivery from one cut short or changed on the way.
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(8 * 1024 * 1024):
+            digest.update(chunk)
+    control = {
+        "file": path.name,
+        "rows": data_rows,
+        "sha256": digest.hexdigest(),
+        "bytes": path.stat().st_size,
+    }
+    target = path.with_name(path.name + CONTROL_SUFFIX)
+    target.write_text(json.dumps(control) + "\n", encoding="utf-8")
+    return target
 
 
 def _rows_between(rows: list[int], start: int, stop: int) -> Iterable[int]:

@@ -1,12 +1,16 @@
-"""Ingest one source's landing file for one logical date into bronze, quarantine and reconciliation.
+"""Ingest one source's landing file for one logical date: stage bronze and quarantine, reconcile.
 
-extract (fetch the delivery, check it is text with the registry header, number its lines) →
-transform (:mod:`spark_jobs.transforms`: parse, type, validate, de-duplicate, tokenise PII) →
-load (replace the date's bronze and quarantine partitions) → reconcile (count what was written
-again, independently, and prove every landing line is accounted for).
+extract (:mod:`spark_jobs.delivery`: fetch the delivery, check its folder, control file, text and
+header, number its records) → transform (:mod:`spark_jobs.transforms`: parse, type, validate,
+de-duplicate, tokenise PII; :mod:`spark_jobs.delivery_gate` fails a delivery that looks wrong as a
+whole) → load (stage the date's partitions on the audit branch of the Iceberg tables through
+:class:`creditlake.lake.Lake`) → reconcile (count what was staged again, independently, prove
+every landing record is accounted for, and record the delivery in the ledger).
 
-Re-running a date replaces that date's partitions, and a failed run leaves them as they were,
-because every table write goes through :func:`creditlake.lake.replace_partition`.
+The job writes, it does not publish: the bronze gate audits the staged snapshot and
+``publish_bronze`` makes it visible (write-audit-publish). Re-running a date replaces its stage; a
+failed run leaves the published tables as they were; a file already published under another date
+is refused.
 
 Run it from Python (``main("customers", "2026-01-01")``, as the Airflow DAGs do) or as a job:
 ``python -m spark_jobs.ingest --source customers --as-of-date 2026-01-01`` (or ``spark-submit``).
@@ -15,12 +19,9 @@ Run it from Python (``main("customers", "2026-01-01")``, as the Airflow DAGs do)
 from __future__ import annotations
 
 import argparse
-import codecs
 import datetime as dt
-import hashlib
 import json
 import logging
-import re
 import shutil
 import sys
 import time
@@ -34,9 +35,11 @@ from typing import TYPE_CHECKING, Any
 from creditlake import ledger
 from creditlake.lake import Lake, Staged, bronze_table, parse_date, quarantine_table
 from creditlake.landing import Landing, LandingError
-from creditlake.ledger import Delivery, loaded_elsewhere
+from creditlake.ledger import loaded_elsewhere
 from creditlake.settings import Settings, SettingsError, get_settings
 from creditlake.sources import SOURCES, Source, get_source
+from spark_jobs.delivery import IngestError, count_landing_rows, fetch_delivery
+from spark_jobs.delivery_gate import Census, gate_delivery
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -46,9 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Bytes read from the start of a landing file to check that it is UTF-8 text with a header.
-SNIFF_BYTES = 64 * 1024
-COUNT_CHUNK_BYTES = 8 * 1024 * 1024
 #: Runtime SQL settings the job sets for its own duration, whatever session it is given:
 #: timestamp text in landing files means UTC (the contract), and the job's cache, which lives for
 #: seconds, is built uncompressed (compressing it costs about 15 CPU seconds on a 1.4M-line file,
@@ -59,13 +59,6 @@ JOB_CONFS = {
     # Scratch Parquet for the lake seam: microsecond timestamps, as Iceberg stores them.
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
-_FIRST_LINE = re.compile(r"\r\n|\r|\n")
-#: Header fields of a personal-data source are quoted in errors only if they look like names.
-_HEADER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-
-
-class IngestError(RuntimeError):
-    """A delivery the job cannot ingest (wrong header, not text, unknown source or date)."""
 
 
 class ReconciliationError(IngestError):
@@ -88,8 +81,11 @@ class IngestResult:
     quarantined_rows: int
     duplicates_dropped: int
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    #: SHA-256 of the landing file's bytes (the delivery's identity, whatever its name).
     content_sha256: str = ""
     batch_id: str = ""
+    #: JSON keys the records carry that the registry does not know (not loaded; schema drift).
+    new_fields: list[str] = field(default_factory=list)
     #: The staged (not yet published) snapshots: the gate audits these, then publishes them.
     bronze_snapshot_id: int | None = None
     quarantine_snapshot_id: int | None = None
@@ -117,69 +113,6 @@ class Reconciliation:
 
 
 # Extract ----------------------------------------------------------------------------------------
-def expected_header(source: Source) -> str:
-    return ",".join(source.column_names)
-
-
-def _shown_header(found: str, source: Source) -> str:
-    """The found header as an error may show it: no raw personal data in any log.
-
-    A file delivered without its header has a data row in its place; for a source with tokenised
-    columns that row would put names and ID numbers into the Airflow log. Fields that do not look
-    like column names are replaced by their length.
-    """
-    if not source.pii_columns:
-        return found
-    shown = [
-        name if _HEADER_NAME.match(name) else f"<{len(name)} characters not shown>"
-        for name in found.split(",")
-    ]
-    return ",".join(shown)
-
-
-def check_landing_file(path: Path, source: Source, location: str) -> None:
-    """Fail early, naming the file, if it is unreadable, not UTF-8 text, or has the wrong header.
-
-    Spark would read a binary file as text and quarantine every "line", hiding the real problem
-    (a wrong or compressed file) behind thousands of rows, so the start of the file is checked
-    here first. A CSV header must be exactly the registry's column list: a renamed or reordered
-    column would otherwise load values into the wrong columns.
-    """
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-    except OSError as error:
-        raise IngestError(f"landing file {location} cannot be read: {error.strerror}") from error
-    nul = head.find(b"\0")
-    if nul >= 0:
-        raise IngestError(
-            f"landing file {location} is binary, not UTF-8 text "
-            f"(NUL byte at offset {nul}); is it compressed or the wrong file?"
-        )
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < SNIFF_BYTES)
-    except UnicodeDecodeError as error:
-        raise IngestError(
-            f"landing file {location} is not UTF-8 text (invalid byte at offset {error.start})"
-        ) from error
-    if source.format != "csv":
-        return
-    found = _FIRST_LINE.split(text, maxsplit=1)[0] if text else ""
-    expected = expected_header(source)
-    if found != expected:
-        shown = _shown_header(found, source) if found else "(empty file, no header line)"
-        hint = (
-            "\n  (the file starts with a UTF-8 byte-order mark; deliver it without one)"
-            if found.startswith("\ufeff")
-            else ""
-        )
-        raise IngestError(
-            f"landing file {location} has the wrong header line:\n"
-            f"  expected: {expected}\n"
-            f"  found:    {shown}{hint}"
-        )
-
-
 def read_lines(spark: SparkSession, path: Path) -> DataFrame:
     """The file's lines with what :func:`transform_number_lines` needs to number them."""
     from pyspark.sql import functions as F
@@ -189,31 +122,6 @@ def read_lines(spark: SparkSession, path: Path) -> DataFrame:
         F.col("_metadata.file_block_start").alias("_block_start"),
         F.monotonically_increasing_id().alias("_position"),
     )
-
-
-def count_lines(path: Path) -> int:
-    """Lines as Spark's text reader splits them: ended by ``\\n``, ``\\r`` or ``\\r\\n``, plus a
-    last line without an ending.
-
-    Counted from the bytes in Python, so reconciliation does not trust the Spark read it checks.
-    """
-    lines, last = 0, b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(COUNT_CHUNK_BYTES):
-            lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
-            if last == b"\r" and chunk.startswith(b"\n"):
-                lines -= 1  # a \r\n split across two chunks ends one line, not two
-            last = chunk[-1:]
-    if last not in (b"", b"\n", b"\r"):
-        lines += 1
-    return lines
-
-
-def count_landing_rows(path: Path, source: Source) -> int:
-    """Data lines in the landing file: every line but a CSV file's header."""
-    lines = count_lines(path)
-    header_lines = 1 if source.format == "csv" and lines > 0 else 0
-    return lines - header_lines
 
 
 # Load and reconcile -----------------------------------------------------------------------------
@@ -226,15 +134,6 @@ def duplicate_counts(duplicates: DataFrame) -> tuple[int, int]:
         else:
             clashes += row["count"]
     return copies, clashes
-
-
-def content_sha256(path: Path) -> str:
-    """The delivery's content hash: the ledger's key for "this file was already loaded"."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(COUNT_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def write_scratch(df: DataFrame, folder: Path) -> list[str]:
@@ -285,7 +184,7 @@ def refuse_duplicate_delivery(
         return
     ledger.record(
         lake,
-        Delivery(
+        ledger.Delivery(
             source=src.name,
             as_of_date=as_of_date,
             status=ledger.DUPLICATE,
@@ -341,7 +240,9 @@ def main(
     """Ingest ``source`` for ``as_of_date``; raise if the delivery is bad or does not reconcile.
 
     Raises :class:`creditlake.landing.LandingError` when the file was not delivered,
-    :class:`IngestError` when it cannot be ingested (nothing is written then) and
+    :class:`IngestError` when it cannot be ingested (the file-level checks of
+    :mod:`spark_jobs.delivery` and the gate of :mod:`spark_jobs.delivery_gate`; nothing is written
+    then) and
     :class:`ReconciliationError` when what was written does not account for every landing line.
     """
     from pyspark.sql.pandas.types import to_arrow_schema
@@ -352,6 +253,7 @@ def main(
         transform_bronze,
         transform_deduplicate,
         transform_find_duplicates,
+        transform_mark_lines,
         transform_number_lines,
         transform_parse,
         transform_quarantine,
@@ -361,13 +263,11 @@ def main(
     started = time.monotonic()
     settings = settings or get_settings()
     src, as_of_date = _resolve(source, as_of_date)
-    landing = Landing.from_settings(settings)
-    location = landing.location(src.name, as_of_date, src.file_name)
-    path = landing.fetch(src.name, as_of_date, src.file_name)
-    check_landing_file(path, src, location)
+    delivery = fetch_delivery(Landing.from_settings(settings), src, as_of_date, settings)
+    location, path = delivery.location, delivery.path
     pii_key = settings.pii_key
     lake = Lake.from_settings(settings)
-    sha256 = content_sha256(path)
+    sha256 = delivery.content_sha256
     refuse_duplicate_delivery(lake, src, as_of_date, location, sha256)
     spark = spark or get_spark(f"creditlake-ingest-{src.name}", settings)
 
@@ -382,7 +282,9 @@ def main(
     try:
         # Inside the block: Spark fixes an expression's time zone when the DataFrame is built.
         with _session_confs(spark, JOB_CONFS):
-            numbered = transform_number_lines(read_lines(spark, path))
+            numbered = transform_mark_lines(
+                transform_number_lines(read_lines(spark, path)), delivery.scan.line_marks()
+            )
             parsed = transform_parse(numbered, src)
             # Parsed once and kept (PII already tokenised): finding duplicates and both writes
             # read the cache instead of parsing the landing file again.
@@ -396,6 +298,8 @@ def main(
                 deduplicated = transform_deduplicate(
                     validated, duplicates if copies + clashes else None, src
                 )
+                # Before anything is written: a delivery that looks wrong as a whole fails here.
+                new_fields = gate_delivery(Census.of(deduplicated), delivery, settings)
                 bronze_frame = transform_bronze(deduplicated, src, batch)
                 quarantine_frame = transform_quarantine(deduplicated, src, location).coalesce(1)
                 bronze_files = write_scratch(bronze_frame, scratch / "bronze")
@@ -415,6 +319,7 @@ def main(
             (bronze_files, to_arrow_schema(bronze_frame.schema)),
             (quarantine_files, to_arrow_schema(quarantine_frame.schema)),
         )
+        result.new_fields = new_fields
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     log.info(
@@ -471,7 +376,7 @@ def _stage(
         properties,
     )
     report = reconcile(src, path, lake, staged_bronze, staged_quarantine, duplicates_dropped=copies)
-    delivery = Delivery(
+    record = ledger.Delivery(
         source=src.name,
         as_of_date=as_of_date,
         status=ledger.STAGED if report.balanced else ledger.UNBALANCED,
@@ -486,7 +391,7 @@ def _stage(
         bronze_snapshot_id=staged_bronze.snapshot_id,
         quarantine_snapshot_id=staged_quarantine.snapshot_id,
     )
-    ledger.record(lake, delivery)
+    ledger.record(lake, record)
     if not report.balanced:
         raise ReconciliationError(
             f"{src.name} {as_of_date} does not reconcile: {report.landing_rows} landing rows != "

@@ -1,7 +1,8 @@
 """The row admission rules of the ingest job: what a landing row must be to enter bronze.
 
 Each rule is a :class:`Check` built from the source registry (required columns, registry types,
-amount signs, the national ID); a row that fails one is quarantined with the reason of the first
+amount signs, plausible ranges, the national ID, no personal identifier in a column that is not
+tokenised); a row that fails one is quarantined with the reason of the first
 that fails, in the order :func:`validation_checks` lists them. This is the one home of these rules:
 nothing downstream of bronze checks them again (docs/quality.md).
 """
@@ -13,25 +14,42 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from pyspark.sql import functions as F
 
-from creditlake.pii import national_id_check_column
+from creditlake.pii import luhn_valid_column, national_id_check_column
+from creditlake.sources import Column as RegistryColumn
 from creditlake.sources import Source
+from spark_jobs.delivery import EMBEDDED_NEWLINE, TRUNCATED_LINE
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
 
 # Quarantine reasons, in the order they are checked (the first failing check wins) ----------------
+TRUNCATED = TRUNCATED_LINE  # the file ends inside the line (spark_jobs.delivery)
+MULTILINE = EMBEDDED_NEWLINE  # a quoted CSV field holds a line break (spark_jobs.delivery)
 MALFORMED_JSON = "malformed_json"
 MALFORMED_ROW = "malformed_row"
+PERSONAL_DATA = "personal_data_in_unprotected_column"
 MISSING_REQUIRED = "missing_required"
 WRONG_TYPE = "wrong_type"
 NEGATIVE_AMOUNT = "negative_amount"
 NON_POSITIVE_AMOUNT = "non_positive_amount"
+OUT_OF_RANGE = "out_of_range"
 INVALID_NATIONAL_ID = "invalid_national_id"
 DUPLICATE_KEY = "duplicate_key"
 
 #: The earliest birth date a national ID may carry; later than the as-of date is impossible too.
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 NATIONAL_ID_SHAPE = r"^[0-9]{17}[0-9X]$"
+#: Shapes of personal identifiers inside any text. A run of 11+ digits is the cheap test that
+#: gates the precise ones: a mobile number (1[3-9] and 9 digits, optionally +86), an 18-character
+#: resident ID with a valid check character, or 13-19 digits that pass the Luhn check (a card).
+LONG_DIGITS = r"[0-9]{11}"
+MOBILE_IN_TEXT = r"(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9]{9}(?![0-9])"
+NATIONAL_ID_IN_TEXT = r"(?<![0-9])([0-9]{17}[0-9Xx])(?![0-9A-Za-z])"
+CARD_IN_TEXT = r"(?<![0-9])([0-9]{13,19})(?![0-9])"
+#: What a quarantine record shows instead of a value shaped like a personal identifier, and a
+#: quarantine detail instead of a value with a long run of digits.
+REDACTED = "<redacted: shaped like a personal identifier>"
+NOT_SHOWN = "(value not shown: a long run of digits)"
 #: How much of an offending value a quarantine detail quotes (never for tokenised columns).
 DETAIL_VALUE_CHARS = 40
 
@@ -55,13 +73,51 @@ def field(name: str) -> Column:
 
 
 def quoted(value: Column) -> Column:
-    """The start of an offending value, quoted, for a quarantine detail."""
-    return F.concat(F.lit("'"), F.substring(value, 1, DETAIL_VALUE_CHARS), F.lit("'"))
+    """The start of an offending value, quoted, for a quarantine detail; a value with a run of
+    digits as long as a mobile number is not shown (it may be a misplaced identifier)."""
+    shown = F.concat(F.lit("'"), F.substring(value, 1, DETAIL_VALUE_CHARS), F.lit("'"))
+    return F.when(value.rlike(LONG_DIGITS), F.lit(NOT_SHOWN)).otherwise(shown)
+
+
+def screened_columns(source: Source) -> list[RegistryColumn]:
+    """Free-text columns, where a misplaced personal identifier would reach bronze in clear: text
+    not declared personal and not an identifier (``*_id``: keys and codes, which may legitimately
+    be long digit strings). Typed columns need no screening: an identifier in one fails its type
+    or its plausible range, and no detail quotes it (:func:`quoted`)."""
+    return [
+        c
+        for c in source.columns
+        if c.type == "string" and c.pii is None and not c.name.endswith("_id")
+    ]
+
+
+def personal_flag(name: str) -> str:
+    """The column that says whether ``name``'s text is shaped like a personal identifier."""
+    return f"_personal__{name}"
+
+
+def looks_personal(text: Column) -> Column:
+    """True when the text holds a mobile number, a resident ID or a card number (never null)."""
+    national_id = F.upper(F.regexp_extract(text, NATIONAL_ID_IN_TEXT, 1))
+    card = F.regexp_extract(text, CARD_IN_TEXT, 1)
+    precise = (
+        text.rlike(MOBILE_IN_TEXT)
+        | F.coalesce(national_id_check_column(F.when(national_id != "", national_id)), F.lit(False))
+        | F.coalesce(luhn_valid_column(F.when(card != "", card)), F.lit(False))
+    )
+    return F.when(text.rlike(LONG_DIGITS), precise).otherwise(F.lit(False))
+
+
+def shown_number(value: Column) -> Column:
+    """A typed value for a quarantine detail, unless it has as many digits as a mobile number."""
+    text = value.cast("string")
+    return F.when(text.rlike(LONG_DIGITS), F.lit(NOT_SHOWN)).otherwise(text)
 
 
 def typed_columns(source: Source, as_of_date: dt.date) -> list[Column]:
-    """Each non-tokenised field cast to its registry type (null when it does not cast), plus,
-    for customers, the national-ID facts the checks and derived columns need.
+    """Each non-tokenised field cast to its registry type (null when it does not cast), whether
+    each screened field looks like a personal identifier (:func:`personal_flag`), plus, for
+    customers, the national-ID facts the checks and derived columns need.
 
     Tokenised columns are all text and stay in ``_fields`` until they are tokenised.
     """
@@ -69,6 +125,9 @@ def typed_columns(source: Source, as_of_date: dt.date) -> list[Column]:
         (field(c.name) if c.type == "string" else field(c.name).try_cast(c.type)).alias(c.name)
         for c in source.columns
         if not c.tokenised
+    ]
+    typed += [
+        looks_personal(field(c.name)).alias(personal_flag(c.name)) for c in screened_columns(source)
     ]
     if source.name != "customers":
         return typed
@@ -102,6 +161,17 @@ def validation_checks(source: Source, as_of_date: dt.date) -> list[Check]:
             F.col("_malformed_detail"),
         )
     ]
+    for column in screened_columns(source):
+        checks.append(
+            Check(
+                F.col(personal_flag(column.name)),
+                F.lit(f"{PERSONAL_DATA}:{column.name}"),
+                F.lit(
+                    f"{column.name} holds a value shaped like a mobile, resident ID or card "
+                    "number (not shown); swapped columns?"
+                ),
+            )
+        )
     for column in source.columns:
         if column.required:
             checks.append(
@@ -131,7 +201,7 @@ def validation_checks(source: Source, as_of_date: dt.date) -> list[Check]:
                 Check(
                     value < 0,
                     F.lit(f"{NEGATIVE_AMOUNT}:{column.name}"),
-                    F.concat(F.lit(f"{column.name} "), value.cast("string"), F.lit(" is below 0")),
+                    F.concat(F.lit(f"{column.name} "), shown_number(value), F.lit(" is below 0")),
                 )
             )
             if column.positive:
@@ -142,8 +212,30 @@ def validation_checks(source: Source, as_of_date: dt.date) -> list[Check]:
                         F.lit(f"{column.name} is 0 but must be positive"),
                     )
                 )
+    checks.extend(_range_checks(source))
     if source.name == "customers":
         checks.append(_national_id_check(as_of_date))
+    return checks
+
+
+def _range_checks(source: Source) -> list[Check]:
+    """Values outside the registry's plausible range: a unit change or swapped columns."""
+    checks = []
+    for column in source.columns:
+        if column.tokenised:
+            continue
+        value = F.col(column.name)
+        for bound, failed, words in (
+            (column.max_value, value > F.lit(column.max_value), "above the plausible maximum"),
+            (column.min_value, value < F.lit(column.min_value), "below the plausible minimum"),
+        ):
+            if bound is not None:
+                detail = F.concat(
+                    F.lit(f"{column.name} "),
+                    shown_number(value),
+                    F.lit(f" is {words} {bound:.10g}; a unit change?"),
+                )
+                checks.append(Check(failed, F.lit(f"{OUT_OF_RANGE}:{column.name}"), detail))
     return checks
 
 

@@ -23,14 +23,22 @@ from pyspark.sql import types as T
 
 from creditlake.pii import hmac_sha256_column
 from creditlake.sources import CUSTOMER_DERIVED_COLUMNS, Source, bronze_columns
+from spark_jobs.delivery import CONTINUATION
+from spark_jobs.delivery_gate import KEY_CENSUS_COLUMNS
 from spark_jobs.row_rules import (
     DUPLICATE_KEY,
+    LONG_DIGITS,
     MALFORMED_JSON,
     MALFORMED_ROW,
+    MULTILINE,
+    REDACTED,
+    TRUNCATED,
     failure,
     field,
     first_failure,
+    personal_flag,
     quoted,
+    screened_columns,
     typed_columns,
     validation_checks,
 )
@@ -70,6 +78,11 @@ JSON_WRITE_OPTIONS = {"ignoreNullFields": "false"}
 LINE_HASH_SALT = "creditlake-line"
 
 BLANK = r"^\s*$"
+TRUNCATED_DETAIL = "the file ends inside this line (no line feed after it): cut short?"
+MULTILINE_DETAIL = (
+    "a quoted field holds a line break, so the record continues on the next line(s); "
+    "deliver one record per line"
+)
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,28 @@ def transform_number_lines(lines: DataFrame) -> DataFrame:
     )
 
 
+def transform_mark_lines(numbered: DataFrame, marks: dict[int, str]) -> DataFrame:
+    """Flag the few lines the scan of the file's bytes found special (``_line_flag``).
+
+    ``marks`` (:meth:`spark_jobs.delivery.FileScan.line_marks`) maps a line number to
+    ``truncated_line`` (the file ends inside it), ``embedded_newline`` (a quoted field opens a
+    record that continues on the next lines) or ``continuation``. Continuation lines are dropped:
+    a multi-line record is one record, reported once, on the line it starts on.
+    """
+    flag = F.lit(None).cast("string")
+    by_flag: dict[str, list[int]] = {}
+    for line, name in marks.items():
+        by_flag.setdefault(name, []).append(line)
+    for name, lines in sorted(by_flag.items()):
+        flag = F.when(F.col("_line_number").isin(lines), F.lit(name)).otherwise(flag)
+    flagged = numbered.select("*", flag.alias("_line_flag"))
+    if CONTINUATION in by_flag:
+        flagged = flagged.where(
+            F.col("_line_flag").isNull() | (F.col("_line_flag") != CONTINUATION)
+        )
+    return flagged
+
+
 # Parsing ----------------------------------------------------------------------------------------
 def _text_schema(source: Source) -> T.StructType:
     """Every registry column as text, plus the parser's corrupt-record column."""
@@ -141,15 +176,23 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
     in view, not a silent null. The CSV header (line 1, checked before Spark reads the file) is
     dropped, so ``_row_number`` is the data row the registry's lineage column promises.
 
+    A line flagged by :func:`transform_mark_lines` is malformed whatever it parses into: a cut
+    line may still parse (``0.0730`` cut to ``0.07``) and would load a wrong value.
+
     Returns ``_row_number``, ``_raw_line``, ``_malformed_reason``/``_malformed_detail`` (null when
-    the line parsed) and ``_fields``: a struct of text fields, null for a malformed line.
+    the line parsed), ``_fields`` (a struct of text fields, null for a malformed line) and, for
+    JSON Lines, ``_extra_keys``/``_absent_keys``: the keys of a record the registry does not know
+    and the registry keys it lacks (null when there are none).
     """
     schema = _text_schema(source)
+    line_flag = F.col("_line_flag") if "_line_flag" in numbered.columns else F.lit(None)
     if source.format == "csv":
         rows = numbered.where(F.col("_line_number") > 1).select(
             (F.col("_line_number") - F.lit(1)).alias("_row_number"),
             "_raw_line",
+            line_flag.cast("string").alias("_line_flag"),
             F.from_csv(F.col("_raw_line"), _ddl(schema), CSV_OPTIONS).alias("_parsed"),
+            F.lit(None).cast("array<string>").alias("_keys"),
         )
         found = _csv_field_count(F.col("_raw_line")).cast("string")
         malformed_reason = MALFORMED_ROW
@@ -161,7 +204,9 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
         rows = numbered.select(
             F.col("_line_number").alias("_row_number"),
             "_raw_line",
+            line_flag.cast("string").alias("_line_flag"),
             F.from_json(F.col("_raw_line"), schema, JSON_OPTIONS).alias("_parsed"),
+            F.json_object_keys(F.col("_raw_line")).alias("_keys"),
         )
         malformed_reason = MALFORMED_JSON
         malformed_detail = F.lit("line is not a JSON object")
@@ -173,9 +218,16 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
     parsed_to_nothing = parsed.isNull() | first_field.isNull()
     is_blank = F.when(parsed_to_nothing, F.col("_raw_line").rlike(BLANK)).otherwise(F.lit(False))
     unparsable = parsed.isNull() | parsed.getField("_corrupt_record").isNotNull()
-    malformed = F.when(is_blank, failure(F.lit(malformed_reason), F.lit("blank line"))).when(
-        unparsable, failure(F.lit(malformed_reason), malformed_detail)
+    flag = F.col("_line_flag")
+    malformed = (
+        F.when(flag == TRUNCATED, failure(F.lit(TRUNCATED), F.lit(TRUNCATED_DETAIL)))
+        .when(flag == MULTILINE, failure(F.lit(MULTILINE), F.lit(MULTILINE_DETAIL)))
+        .when(is_blank, failure(F.lit(malformed_reason), F.lit("blank line")))
+        .when(unparsable, failure(F.lit(malformed_reason), malformed_detail))
     )
+    registry_keys = F.array(*[F.lit(name) for name in source.column_names])
+    extra_keys = F.array_except(F.col("_keys"), registry_keys)
+    absent_keys = F.array_except(registry_keys, F.col("_keys"))
     fields = F.struct(
         *[_blank_to_null(parsed.getField(name)).alias(name) for name in source.column_names]
     )
@@ -184,12 +236,15 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
         "_raw_line",
         malformed.alias("_malformed"),
         fields.alias("_parsed_fields"),
+        F.when(F.size(extra_keys) > 0, extra_keys).alias("_extra_keys"),
+        F.when(F.size(absent_keys) > 0, absent_keys).alias("_absent_keys"),
     ).select(
         "_row_number",
         "_raw_line",
         F.col("_malformed").getField("reason").alias("_malformed_reason"),
         F.col("_malformed").getField("detail").alias("_malformed_detail"),
         F.when(F.col("_malformed").isNull(), F.col("_parsed_fields")).alias("_fields"),
+        *KEY_CENSUS_COLUMNS,
     )
 
 
@@ -239,12 +294,14 @@ def transform_validate(
     derived columns.
     """
     value_columns = [c.name for c in source.columns if not c.tokenised]
+    personal_flags = [personal_flag(c.name) for c in screened_columns(source)]
     typed = parsed.select(
         "_row_number",
         "_raw_line",
         "_fields",
         "_malformed_reason",
         "_malformed_detail",
+        *_census_columns(parsed),
         *typed_columns(source, as_of_date),
     )
     tokens = [
@@ -260,21 +317,34 @@ def transform_validate(
         F.xxhash64(F.lit(LINE_HASH_SALT), "_raw_line").alias("_line_hash_2"),
         F.col("_malformed_reason").isNull().alias("_is_record"),
         first_failure(validation_checks(source, as_of_date)).alias("_failure"),
+        *_census_columns(parsed),
+        *personal_flags,
         *value_columns,
         *tokens,
         *_derived_columns(source),
     )
+    screened = {c.name for c in screened_columns(source)}
+
+    def shown(name: str) -> Column:
+        """A field's text for a quarantine record, unless it may be a misplaced identifier: shaped
+        like one (free text) or holding a run of digits as long as a mobile number (typed)."""
+        hidden = F.col(personal_flag(name)) if name in screened else field(name).rlike(LONG_DIGITS)
+        return F.when(hidden, F.lit(REDACTED)).otherwise(field(name)).alias(name)
+
     text_record = F.struct(
-        *[
-            F.col(c.bronze_name) if c.tokenised else field(c.name).alias(c.name)
-            for c in source.columns
-        ]
+        *[F.col(c.bronze_name) if c.tokenised else shown(c.name) for c in source.columns]
     )
     failed_check = F.col("_failure").isNotNull()
     record_json = F.when(
         failed_check & F.col("_fields").isNotNull(), F.to_json(text_record, JSON_WRITE_OPTIONS)
     )
-    raw_line = F.lit(None) if source.pii_columns else F.col("_raw_line")
+    # A raw line is kept only for sources without tokenised columns, and even then not when it
+    # holds a run of digits as long as a mobile number: a misplaced or malformed identifier.
+    raw_line = (
+        F.lit(None)
+        if source.pii_columns
+        else F.when(~F.col("_raw_line").rlike(LONG_DIGITS), F.col("_raw_line"))
+    )
     return checked.select(
         "_row_number",
         "_key",
@@ -286,8 +356,14 @@ def transform_validate(
         F.col("_failure").getField("detail").alias("_check_detail"),
         record_json.cast("string").alias("_record_json"),
         raw_line.cast("string").alias("_raw_line"),
+        *_census_columns(checked),
         *_source_value_columns(source),
     )
+
+
+def _census_columns(frame: DataFrame) -> list[str]:
+    """The key-census columns, when the frame has them (unit tests may build frames without)."""
+    return [name for name in KEY_CENSUS_COLUMNS if name in frame.columns]
 
 
 def transform_find_duplicates(validated: DataFrame) -> DataFrame:
@@ -398,6 +474,7 @@ def transform_deduplicate(
         .cast("string")
         .alias("_record_json"),
         F.when(is_quarantined, F.col("_raw_line")).cast("string").alias("_raw_line"),
+        *_census_columns(joined),
         *_source_value_columns(source),
     )
 

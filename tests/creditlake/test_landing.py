@@ -81,3 +81,17 @@ def test_s3_objects_live_under_the_prefix(s3_landing: Landing, tmp_path: Path) -
     bucket = s3_landing.uri.removeprefix("s3://").split("/")[0]
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]]
     assert keys == ["raw/loans/2026-01-02/loans.csv"]
+
+
+@pytest.mark.parametrize("landing_fixture", ["local_landing", "s3_landing"])
+def test_files_lists_everything_in_a_delivery_folder(
+    landing_fixture: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    landing: Landing = request.getfixturevalue(landing_fixture)
+    assert landing.files("loans", DAY) == []
+    for name in ("loans.csv", "loans.csv.ctl.json", "loans_v2.csv"):
+        (tmp_path / name).write_text("x")
+        landing.put(tmp_path / name, "loans", DAY)
+    (tmp_path / "other.csv").write_text("x")
+    landing.put(tmp_path / "other.csv", "loans", DAY + dt.timedelta(days=1))
+    assert landing.files("loans", DAY) == ["loans.csv", "loans.csv.ctl.json", "loans_v2.csv"]

@@ -50,3 +50,21 @@ def test_catalog_type_must_be_known(creditlake_home: Path, monkeypatch: pytest.M
         SettingsError, match="CREDITLAKE_CATALOG_TYPE='hive' is not one of sql, glue"
     ):
         get_settings()
+
+
+def test_ingest_gate_settings_have_defaults_and_are_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = get_settings()
+    assert (settings.max_quarantine_rate, settings.require_control_file) == (0.05, False)
+    monkeypatch.setenv("CREDITLAKE_MAX_QUARANTINE_RATE", "0.2")
+    monkeypatch.setenv("CREDITLAKE_REQUIRE_CONTROL_FILE", "yes")
+    settings = get_settings()
+    assert (settings.max_quarantine_rate, settings.require_control_file) == (0.2, True)
+    monkeypatch.setenv("CREDITLAKE_MAX_QUARANTINE_RATE", "5")
+    with pytest.raises(SettingsError, match=r"CREDITLAKE_MAX_QUARANTINE_RATE=5\.0 is not a share"):
+        get_settings()
+    monkeypatch.setenv("CREDITLAKE_MAX_QUARANTINE_RATE", "0.05")
+    monkeypatch.setenv("CREDITLAKE_REQUIRE_CONTROL_FILE", "sometimes")
+    with pytest.raises(SettingsError, match="CREDITLAKE_REQUIRE_CONTROL_FILE='sometimes'"):
+        get_settings()

@@ -221,6 +221,8 @@ def test_late_file_reaches_landing_only_when_delivered(
     assert (Path(settings.landing_uri) / "repayments" / "2026-01-02" / "repayments.csv").is_file()
     assert deliver_late(settings) == [str(landing_file)]
     assert landing_file.read_bytes() == content
+    control = json.loads(Path(f"{landing_file}.ctl.json").read_text(encoding="utf-8"))
+    assert control["sha256"] == hashlib.sha256(content).hexdigest()  # delivered with its file
     assert not held.exists()
     assert deliver_late(settings) == []
 
@@ -275,3 +277,24 @@ def test_invalid_configuration_names_the_setting(tmp_path: Path, monkeypatch) ->
         generate(GeneratorConfig(defect_rate=0.5), settings)
     with pytest.raises(GeneratorConfigError, match="history_start"):
         generate(GeneratorConfig(history_start=dt.date(2026, 2, 1)), settings)
+
+
+def test_every_landing_file_ships_a_control_file_that_matches_it(defective_run: Run) -> None:
+    """``<file>.ctl.json``: the file's name, data rows (header excluded), bytes and SHA-256."""
+    checked = 0
+    for source, dates in defective_run.report.defects.items():
+        for date, kinds in dates.items():
+            if "late_file" in kinds:
+                continue
+            path = defective_run.file(source, date)
+            control = json.loads(Path(f"{path}.ctl.json").read_text(encoding="utf-8"))
+            content = path.read_bytes()
+            header = 1 if get_source(source).format == "csv" else 0
+            assert control == {
+                "file": path.name,
+                "rows": content.count(b"\n") - header,
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "bytes": len(content),
+            }
+            checked += 1
+    assert checked == len(SOURCES) * (1 + defective_run.config.days) - 1  # one file is late

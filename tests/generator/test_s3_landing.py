@@ -69,7 +69,10 @@ def test_generate_into_s3_then_deliver_late(s3_settings: Settings) -> None:
     late = "raw/transactions/2026-01-02/transactions.jsonl"
     assert late not in keys
     assert "raw/transactions/2026-01-01/transactions.jsonl" in keys
-    assert len(keys) == 8 * 2 - 1 + 1  # 8 sources x 2 dates, minus the late one, plus keep.txt
+    assert f"{late}.ctl.json" not in keys
+    assert "raw/transactions/2026-01-01/transactions.jsonl.ctl.json" in keys
+    # 8 sources x 2 dates, each a file and its control file, minus the late pair, plus keep.txt
+    assert len(keys) == (8 * 2 - 1) * 2 + 1
     assert not (s3_settings.staging_dir / "generator").exists() or not any(
         p.is_file() for p in (s3_settings.staging_dir / "generator").rglob("*")
     )

@@ -21,7 +21,8 @@ from spark_job_helpers import DAY, PII_KEY, customer, customer_line, national_id
 from creditlake.pii import national_id_check_char, tokenise
 from creditlake.sources import Column, Source, bronze_columns, get_source
 from spark_jobs import transforms as tr
-from spark_jobs.ingest import count_lines, read_lines
+from spark_jobs.delivery import count_lines
+from spark_jobs.ingest import read_lines
 
 KEY = PII_KEY.encode()
 TS = "2026-01-01 08:00:00"
@@ -243,7 +244,9 @@ def test_record_json_holds_the_text_with_pii_tokenised(csv_rows):
 
 
 def test_raw_line_is_kept_for_quarantined_rows_of_sources_without_pii(spark):
-    lines = [widget("W1"), widget("W2", amount="-3")]
+    # Not phone-shaped: a phone number in a column not declared personal is quarantined
+    # (personal_data_in_unprotected_column) and its raw line withheld.
+    lines = [widget("W1", phone="desk 42"), widget("W2", phone="desk 43", amount="-3")]
     rows = by_row(classify(spark, WIDGETS_WITHOUT_PII, lines))
     assert rows[1]["_raw_line"] is None
     assert rows[2]["_raw_line"] == lines[1]
