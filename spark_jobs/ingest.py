@@ -318,8 +318,8 @@ def main(
             copies,
             (bronze_files, to_arrow_schema(bronze_frame.schema)),
             (quarantine_files, to_arrow_schema(quarantine_frame.schema)),
+            new_fields,
         )
-        result.new_fields = new_fields
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     log.info(
@@ -345,6 +345,7 @@ def _stage(
     copies: int,
     bronze: tuple[list[str], pa.Schema],
     quarantine: tuple[list[str], pa.Schema],
+    new_fields: list[str],
 ) -> IngestResult:
     """Commit the job's output to the date's audit branches, reconcile it, record it.
 
@@ -390,6 +391,11 @@ def _stage(
         quarantined_by_reason=report.quarantined_by_reason,
         bronze_snapshot_id=staged_bronze.snapshot_id,
         quarantine_snapshot_id=staged_quarantine.snapshot_id,
+        detail=(
+            f"fields not in the registry, reported and not loaded: {', '.join(new_fields)}"
+            if new_fields
+            else ""
+        ),
     )
     ledger.record(lake, record)
     if not report.balanced:
@@ -411,6 +417,7 @@ def _stage(
         batch_id=batch.batch_id,
         bronze_snapshot_id=staged_bronze.snapshot_id,
         quarantine_snapshot_id=staged_quarantine.snapshot_id,
+        new_fields=new_fields,
     )
 
 

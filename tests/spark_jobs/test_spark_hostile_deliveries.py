@@ -268,3 +268,32 @@ def test_unexpected_files_in_the_delivery_folder_are_refused(settings):
         f"delivery folder {path.parent} holds unexpected files: loans (1).csv, old/loans.csv "
         "(expected only loans.csv and optionally loans.csv.ctl.json)"
     )
+
+
+# The same file again under another date ---------------------------------------------------------
+def test_a_file_already_published_under_another_date_is_refused(spark, settings):
+    """The ledger keys deliveries by content: the same bytes under a new date load nothing."""
+    from expectations.names import bronze_suite_name
+
+    lines = [json_line(transaction(n)) for n in range(1, 4)]
+    deliver(settings, "transactions", lines)
+    first = main("transactions", DAY, settings=settings, spark=spark)
+    lake = Lake.from_settings(settings)
+    suite = bronze_suite_name("transactions")
+    gate = ledger.GateResult(
+        suite, DAY, "bronze.transactions", first.bronze_snapshot_id, True, 1, 0, 0
+    )
+    ledger.record(lake, gate)
+    ledger.publish_delivery(lake, "transactions", DAY, suite)
+
+    later = DAY + dt.timedelta(days=1)
+    path = deliver(settings, "transactions", lines, day=later)
+    with pytest.raises(IngestError) as error:
+        main("transactions", later, settings=settings, spark=spark)
+    assert str(error.value).startswith(f"landing file {path} has the same content (sha256 ")
+    assert f"already loaded for {DAY}: refused" in str(error.value)
+    refused = ledger.latest_delivery(lake, "transactions", later)
+    assert (refused.status, refused.bronze_rows) == (ledger.DUPLICATE, 0)
+    assert lake.read(bronze_table("transactions")).num_rows == 3  # loaded once
+    # A re-run of the date it was published under is not a duplicate.
+    assert main("transactions", DAY, settings=settings, spark=spark).bronze_rows == 3
