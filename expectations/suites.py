@@ -48,6 +48,7 @@ from great_expectations.expectations.expectation import Expectation
 
 from creditlake.policy import PII_TOKEN, TOKEN_REGEX, Policy
 from creditlake.settings import Settings
+from creditlake.severity import FAIL, GX_NAMES, WARN
 from creditlake.sources import Column, Source, bronze_columns
 from expectations.names import (
     AS_OF_DATE_PARAMETER,
@@ -61,8 +62,9 @@ from expectations.names import (
 
 logger = logging.getLogger(__name__)
 
-CRITICAL = "critical"
-WARNING = "warning"
+#: GX's words for the platform's severities (creditlake.severity): fail and warn.
+CRITICAL = GX_NAMES[FAIL]
+WARNING = GX_NAMES[WARN]
 INFO = "info"
 SEVERITIES = (CRITICAL, WARNING, INFO)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from creditlake.settings import Settings
+from creditlake.severity import of_gx
 from creditlake.sources import SOURCES
 from expectations.validate import data_docs_index, quality_summaries_dir
 
@@ -250,12 +251,12 @@ def print_summary(summary: dict[str, Any], out=print) -> None:
     out(
         f"\nGreat Expectations: {totals.get('suites_run', 0)} suite runs, "
         f"{totals.get('evaluated', 0)} expectations evaluated, {totals.get('passed', 0)} passed, "
-        f"{totals.get('failed_critical', 0)} critical and {totals.get('failed_warning', 0)} "
-        "warning failures"
+        f"{totals.get('failed_critical', 0)} failed (severity fail) and "
+        f"{totals.get('failed_warning', 0)} reported (severity warn)"
     )
     for severity, items in quality.get("failures", {}).items():
         for label, count in items.items():
-            out(f"  [{severity}] {label}: {count} unexpected rows")
+            out(f"  [{of_gx(severity)}] {label}: {count} unexpected rows")
     model = summary["model"]
     if model.get("champion"):
         champion = model["champion"]

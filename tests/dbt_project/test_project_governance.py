@@ -147,3 +147,17 @@ def test_yaml_documents_exactly_the_columns_each_relation_has(built_warehouse) -
         actual[table].append(column)
     for name, model in _models(built_warehouse.manifest).items():
         assert actual[name] == list(model["columns"]), f"{name}: YAML and relation differ"
+
+
+def test_every_dbt_test_speaks_the_platform_severity_model(built_warehouse) -> None:
+    """dbt's error/warn are the platform's fail/warn (creditlake.severity); nothing else."""
+    from creditlake import severity
+
+    tests = [
+        node
+        for node in built_warehouse.manifest["nodes"].values()
+        if node["resource_type"] in ("test", "unit_test") and node["package_name"] == "creditlake"
+    ]
+    assert tests
+    found = {severity.of_dbt(node["config"].get("severity", "error")) for node in tests}
+    assert found == {severity.FAIL, severity.WARN}

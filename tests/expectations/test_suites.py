@@ -259,3 +259,16 @@ def test_schedule_sum_covers_every_loan_when_completeness_is_unknown(settings: S
         e.expectation_type.startswith("expect_column_pair") for e in partial.expectations
     )
     assert any("'scheduled_principal_cny'" in s for s in partial.skipped)
+
+
+def test_every_expectation_speaks_the_platform_severity_model(settings: Settings) -> None:
+    """fail or warn (creditlake.severity), in GX's words: nothing outside the one model."""
+    from quality_fixtures import LOANS_COLUMNS, TRAINING_SET_COLUMNS
+
+    from creditlake import severity
+
+    every = [e for s in SOURCES.values() for e in suites.bronze_suite(s, settings).expectations]
+    every += suites.training_set_rules(list(TRAINING_SET_COLUMNS), settings).expectations
+    every += suites.loans_rules(list(LOANS_COLUMNS), settings).expectations
+    found = {severity.of_gx(getattr(e.severity, "value", e.severity)) for e in every}
+    assert found == {severity.FAIL, severity.WARN}
