@@ -6,7 +6,10 @@ gate passed), `pin_bronze` points the warehouse's bronze views at the published 
 (through
 astronomer-cosmos, one task per model, each `dbt build` with its tests) builds staging views,
 intermediate models and the marts `dim_customers`, `fct_loans`, `fct_installments`,
-`fct_application_features` and `fct_application_training_set` in DuckDB, as of the logical date.
+`fct_application_features` and `fct_application_training_set` in DuckDB, as of the logical date:
+each build replaces the marts' rows its date owns (snapshots of customers and loans for the date,
+the applications, instalments and training rows first known on it) and no other date's, so a
+backfill rewrites only its own date.
 Great Expectations then checks the training set and loans (policy rules included); a failed
 critical expectation fails the run so neither training nor scoring consumes bad data.
 

@@ -10,6 +10,14 @@ LOANS_SUITE = "warehouse_loans"
 TRAINING_SET_TABLE = "marts.fct_application_training_set"
 LOANS_TABLE = "marts.fct_loans"
 
+#: The rows of a mart a gate for date D validates (``?`` is D). fct_loans is a per-date snapshot:
+#: D's slice. The training set is an event mart whose rows are owned by the date their label
+#: became known: the training set as of D is every row owned by D or earlier.
+MART_ROWS_OF_DATE = {
+    LOANS_TABLE: "as_of_date = ?",
+    TRAINING_SET_TABLE: "as_of_date <= ?",
+}
+
 #: Suite parameters: the as-of date (midnight), and the first instant after it (rows dated on the
 #: as-of date, at any time of day, are strictly before it).
 AS_OF_DATE_PARAMETER = "as_of_date"

@@ -248,13 +248,29 @@ TRAINING_SET_DATE_COLUMNS = (
     "disbursed_date",
     "performance_window_end_date",
 )
-#: The date dbt pinned the build to (its ``as_of_date`` var); it must be the date being validated.
+#: The as-of date that owns a mart row (dbt writes it from its ``as_of_date`` var).
 BUILD_DATE_COLUMN = "as_of_date"
 
 
-def _build_date_rule(columns: Sequence[str], suite: str, skipped: list[str]) -> list[Expectation]:
+def _build_date_rule(
+    columns: Sequence[str], suite: str, skipped: list[str], slice_only: bool = True
+) -> list[Expectation]:
+    """The rows validated belong to the date validated (a snapshot's slice) or to dates up to it.
+
+    A snapshot mart is read as the date's slice, so every row must carry that date: a stale
+    build would not. An event mart is read as every row owned up to the date, so none may come
+    from a later date's build.
+    """
     if not _optional(BUILD_DATE_COLUMN, columns, suite, "build date check", skipped):
         return []
+    if not slice_only:
+        return [
+            gxe.ExpectColumnValuesToBeBetween(
+                column=BUILD_DATE_COLUMN,
+                max_value={"$PARAMETER": AS_OF_DATE_PARAMETER},
+                notes="no row owned by a later date than the one validated",
+            )
+        ]
     return [
         gxe.ExpectColumnValuesToBeBetween(
             column=BUILD_DATE_COLUMN,
@@ -300,7 +316,8 @@ def training_set_rules(columns: Sequence[str], settings: Settings) -> MartRules:
                     notes="no future data: nothing dated after the as-of date",
                 )
             )
-    rules.extend(_build_date_rule(columns, suite, skipped))
+    # the training set as of the date: every row owned by it or an earlier date (an event mart)
+    rules.extend(_build_date_rule(columns, suite, skipped, slice_only=False))
     rules.extend(_mart_policy_rules(TRAINING_SET_TABLE, columns, suite, settings, skipped))
     return MartRules(rules, skipped)
 
@@ -334,7 +351,13 @@ def loans_rules(columns: Sequence[str], settings: Settings) -> MartRules:
     """Rules for ``marts.fct_loans`` given the columns it has."""
     suite = LOANS_SUITE
     skipped: list[str] = []
-    rules: list[Expectation] = []  # the key is the model's dbt contract (primary key)
+    # The key is the model's dbt contract (primary key). The date's snapshot is read: an empty
+    # one means the build for the date has not run.
+    rules: list[Expectation] = [
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=1, notes="the loans snapshot of the date validated exists"
+        )
+    ]
     complete = _optional(
         "installments_count", columns, suite, "schedule completeness", skipped
     ) and _optional("term_months", columns, suite, "schedule completeness", skipped)

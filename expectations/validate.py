@@ -33,6 +33,7 @@ from creditlake.ledger import Delivery, GateResult
 from creditlake.settings import Settings, get_settings
 from creditlake.sources import PARTITION_COLUMN, get_source
 from expectations.context import data_docs_index
+from expectations.names import MART_ROWS_OF_DATE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -351,8 +352,13 @@ def gate_record(result: QualityResult, subject: str, snapshot_id: int | None) ->
 
 
 # Warehouse -------------------------------------------------------------------------------------
-def read_mart(settings: Settings, table: str) -> pd.DataFrame:
-    """A mart as pandas, read through a read-only DuckDB connection (dbt may hold the writer)."""
+def read_mart(settings: Settings, table: str, as_of_date: dt.date | None = None) -> pd.DataFrame:
+    """A mart as pandas, through a read-only DuckDB connection (dbt may hold the writer).
+
+    Marts keep the rows of many as-of dates: given ``as_of_date``, only the rows a gate for that
+    date validates are read (:data:`expectations.names.MART_ROWS_OF_DATE`). A mart without an
+    ``as_of_date`` column is read whole; its build-date rule is then skipped, and says so.
+    """
     import duckdb
 
     path = settings.warehouse_path
@@ -372,7 +378,12 @@ def read_mart(settings: Settings, table: str) -> pd.DataFrame:
             raise LookupError(
                 f"table {table} is not in the warehouse {path}: run the dbt build that creates it"
             )
-        return con.execute(f'select * from "{schema}"."{name}"').fetchdf()
+        columns = {row[0] for row in con.execute(f'describe "{schema}"."{name}"').fetchall()}
+        if as_of_date is None or "as_of_date" not in columns:
+            return con.execute(f'select * from "{schema}"."{name}"').fetchdf()
+        return con.execute(
+            f'select * from "{schema}"."{name}" where {MART_ROWS_OF_DATE[table]}', [as_of_date]
+        ).fetchdf()
 
 
 def prepare_mart_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -428,7 +439,7 @@ def validate_warehouse(
         (suites.TRAINING_SET_SUITE, suites.TRAINING_SET_TABLE, suites.training_set_rules),
         (suites.LOANS_SUITE, suites.LOANS_TABLE, suites.loans_rules),
     ):
-        frame = prepare_mart_frame(read_mart(settings, table))
+        frame = prepare_mart_frame(read_mart(settings, table, as_of_date))
         rules = build(list(frame.columns), settings)
         results.append(
             _run_suite(

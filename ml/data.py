@@ -92,13 +92,25 @@ def labels_of(frame: pd.DataFrame) -> np.ndarray:
     return values
 
 
+#: The as-of date that owns a training row: the date its label became known.
+OWNER_DATE = "as_of_date"
+
+
 def read_training_set(warehouse_path: Path, as_of_date: dt.date) -> pd.DataFrame:
-    """Loans applied for up to the month of ``as_of_date``; ``application_month`` as ``yyyy-mm``."""
+    """The training set as of ``as_of_date``; ``application_month`` as ``yyyy-mm``.
+
+    The training set is an event mart: each row is owned by the date its label became known and
+    never rewritten, so the set as of D is every row owned by D or earlier (a backfilled or later
+    date's rows are not part of it). Loans applied for after the month of D stay out as well.
+    """
     frame = read_table(warehouse_path, TRAINING_TABLE)
     if frame is None:
         raise TrainingDataError(
             f"table {TRAINING_TABLE} does not exist in {warehouse_path}: build the marts first"
         )
+    if OWNER_DATE in frame.columns:
+        owned = pd.to_datetime(frame[OWNER_DATE]).dt.date <= as_of_date
+        frame = frame[owned.to_numpy()].reset_index(drop=True)
     frame = frame.assign(**{MONTH: month_labels(frame)})
     frame = frame[frame[MONTH] <= as_of_date.strftime("%Y-%m")].reset_index(drop=True)
     if frame.empty:

@@ -3,7 +3,9 @@
 dbt runs through astronomer-cosmos, one Airflow task per model (``dbt build`` of the model and its
 tests, so a failed test stops its dependants), rendered from the parsed manifest so that parsing the
 DAG file never runs dbt. Every build is pinned to the run's logical date through the dbt var
-``as_of_date``, so a backfill rebuilds the warehouse as it was known on that as_of_date.
+``as_of_date``; each mart row is owned by one date and a build replaces only its date's rows
+(incremental models, ``dbt_project/README.md``), so a backfill of a date rewrites that date alone,
+and any order of dates gives the same warehouse.
 """
 
 from __future__ import annotations

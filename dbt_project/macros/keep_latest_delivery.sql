@@ -17,3 +17,18 @@
         order by ingest_date desc, ingested_at desc, source_row_number desc
     ) = 1
 {%- endmacro %}
+
+
+{#-
+    The date a key was first delivered (its earliest delivery by the as-of date). Event marts own
+    a record's row on the first date it was known, so staging keeps that date beside the latest
+    version of the row. A window over the same partition as `keep_latest_delivery`, evaluated
+    before its filter.
+-#}
+{% macro first_delivery_date(key_columns) -%}
+    {{ return(adapter.dispatch('first_delivery_date', 'creditlake')(key_columns)) }}
+{%- endmacro %}
+
+{% macro default__first_delivery_date(key_columns) -%}
+    min(ingest_date) over (partition by {{ key_columns | join(', ') }})
+{%- endmacro %}

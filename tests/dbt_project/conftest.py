@@ -1,7 +1,10 @@
-"""One dbt parse and one dbt build over the fixture lake, shared by the tests of this folder.
+"""One dbt parse and the daily dbt builds over the fixture lake, shared by the tests of this folder.
 
-The build runs once per test session (it takes a few tens of seconds); the tests query the
-resulting DuckDB file read-only and read the run results and manifest it left behind.
+The warehouse follows the as-of date (each mart row is owned by one date), so the session builds
+it the way production does: every date from the extract up to AS_OF_DATE, in order, with the whole
+scenario (including the deliveries after AS_OF_DATE) already published. That runs once per test
+session (under a minute); the tests query the resulting DuckDB file read-only and read the run
+results and manifest the last build left behind.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from dbt_fixture_lake import AS_OF_DATE, fresh_settings, write_scenario
+from dbt_fixture_lake import BUILD_DATES, fresh_settings, write_scenario
 
 from creditlake.settings import Settings
 
@@ -29,11 +32,15 @@ class BuiltWarehouse:
         with duckdb.connect(str(self.settings.warehouse_path), read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
 
-    def rows_by_key(self, table: str, key: str) -> dict[str, dict[str, Any]]:
+    def rows_by_key(
+        self, table: str, key: str, as_of_date: Any = None
+    ) -> dict[str, dict[str, Any]]:
+        """Rows by key; of one as-of date's slice when given (a snapshot mart has one per date)."""
         import duckdb
 
+        where, params = ("where as_of_date = ?", [as_of_date]) if as_of_date else ("", [])
         with duckdb.connect(str(self.settings.warehouse_path), read_only=True) as con:
-            cursor = con.execute(f"select * from {table}")
+            cursor = con.execute(f"select * from {table} {where}", params)
             names = [c[0] for c in cursor.description]
             return {
                 row[names.index(key)]: dict(zip(names, row, strict=True))
@@ -53,11 +60,13 @@ def dbt_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def built_warehouse(dbt_settings: Settings) -> Iterator[BuiltWarehouse]:
-    """The scenario's bronze lake, built by ``dbt build`` (models, tests and unit tests)."""
+    """The scenario's bronze lake, built by ``dbt build`` (models, tests and unit tests) for every
+    date of BUILD_DATES in order, as the daily runs would."""
     from orchestration.dbt import PROJECT_DIR, run_dbt
 
     write_scenario(dbt_settings)
-    run_dbt(["build"], dbt_settings, as_of_date=AS_OF_DATE)
+    for as_of_date in BUILD_DATES:
+        run_dbt(["build"], dbt_settings, as_of_date=as_of_date)
     target = PROJECT_DIR / "target"
     yield BuiltWarehouse(
         dbt_settings,

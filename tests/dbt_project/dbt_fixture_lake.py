@@ -42,6 +42,11 @@ def fresh_settings(home: Path) -> Settings:
 
 AS_OF_DATE = dt.date(2026, 1, 4)
 EXTRACT_DATE = dt.date(2026, 1, 1)
+#: The daily builds of the session's warehouse: the extract date up to AS_OF_DATE. The scenario
+#: also holds deliveries of the day after, which no build up to AS_OF_DATE may read.
+BUILD_DATES = [
+    EXTRACT_DATE + dt.timedelta(days=n) for n in range((AS_OF_DATE - EXTRACT_DATE).days + 1)
+]
 UTC = dt.UTC
 
 

@@ -81,7 +81,11 @@ def test_parse_needs_no_as_of_date_and_yields_every_layer(parsed_manifest) -> No
     assert schemas == {"staging", "intermediate", "marts"}
     assert {name for name, node in models.items() if node["schema"] == "marts"} == MARTS
     assert all(models[name]["contract"]["enforced"] for name in MARTS)
-    assert all(models[name]["config"]["materialized"] == "table" for name in MARTS)
+    # each build replaces its own as-of date's slice of a mart (macros/slices.sql)
+    assert {
+        (models[name]["config"]["materialized"], models[name]["config"]["incremental_strategy"])
+        for name in MARTS
+    } == {("incremental", "replace_as_of_date")}
     staging = {name for name, node in models.items() if node["schema"] == "staging"}
     assert len(staging) == len(SOURCES)
     unit_tests = parsed_manifest["unit_tests"]
@@ -90,8 +94,12 @@ def test_parse_needs_no_as_of_date_and_yields_every_layer(parsed_manifest) -> No
         "int_loans_performance_labelled",
         "int_application_behaviour_features",
         "int_application_bureau_features",
+        "int_application_features",
+        "int_applications_known",
+        "int_applications_scoped",
+        "int_loans_known",
         "fct_installments",
-        "fct_application_features",
+        "fct_loans",
         "fct_application_training_set",
     }
 

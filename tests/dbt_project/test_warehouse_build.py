@@ -14,6 +14,7 @@ from dbt_fixture_lake import (
     APP_EVENTS,
     AS_OF_DATE,
     BUREAU_REPORTS,
+    EXTRACT_DATE,
     IRREGULAR_PAYMENTS,
     LOANS,
     TRANSACTIONS,
@@ -119,7 +120,7 @@ def test_a_loan_35_days_late_within_six_months_is_bad_and_immature_loans_are_exc
     assert {loan_id: row["is_bad"] for loan_id, row in training.items()} == {
         loan_id: label for loan_id, label in expected.items() if label is not None
     }
-    loans = built_warehouse.rows_by_key("marts.fct_loans", "loan_id")
+    loans = built_warehouse.rows_by_key("marts.fct_loans", "loan_id", AS_OF_DATE)
     assert loans["L3"]["is_mature"] is False
     assert loans["L3"]["is_bad"] is None
     assert training["L1"]["application_id"] == "A1"
@@ -128,24 +129,36 @@ def test_a_loan_35_days_late_within_six_months_is_bad_and_immature_loans_are_exc
 
 
 def test_installment_days_past_due_as_of_the_build_date(built_warehouse) -> None:
-    rows = built_warehouse.rows_by_key("marts.fct_installments", "installment_id")
-    expected = {}
+    rows = built_warehouse.rows_by_key("intermediate.int_installments_repaid", "installment_id")
+    expected_paid, expected_worst = {}, {}
     for loan in LOANS:
         for number in range(1, loan.term + 1):
             paid = paid_off_date(loan, number)
-            expected[f"{loan.loan_id}-{number}"] = (
-                paid,
-                expected_days_past_due(loan.due_date(number), paid, AS_OF_DATE),
-            )
-    actual = {key: (row["paid_off_date"], row["days_past_due"]) for key, row in rows.items()}
-    assert actual == expected
-    # A payment made after the as-of date is not seen: L3-3 is still 2 days past due.
+            expected_paid[f"{loan.loan_id}-{number}"] = paid
+            days = expected_days_past_due(loan.due_date(number), paid, AS_OF_DATE)
+            expected_worst[loan.loan_id] = max(expected_worst.get(loan.loan_id, 0), days)
+    assert {key: row["paid_off_date"] for key, row in rows.items()} == expected_paid
+    # A payment made after the as-of date is not seen: L3-3 is not paid off, L3 is 33 days late.
     assert rows["L3-3"]["is_paid_off"] is False
-    assert rows["L3-3"]["days_past_due"] == 2
+    loans = built_warehouse.rows_by_key("marts.fct_loans", "loan_id", AS_OF_DATE)
+    assert {key: row["max_days_past_due"] for key, row in loans.items()} == expected_worst
+    assert expected_worst["L3"] == 33
+
+
+def test_instalments_are_the_schedules_as_delivered(built_warehouse) -> None:
+    rows = built_warehouse.rows_by_key("marts.fct_installments", "installment_id")
+    expected = {
+        f"{loan.loan_id}-{number}": loan.due_date(number)
+        for loan in LOANS
+        for number in range(1, loan.term + 1)
+    }
+    assert {key: row["due_date"] for key, row in rows.items()} == expected
+    # the schedules came with the extract, when their loans were known too
+    assert {row["as_of_date"] for row in rows.values()} == {EXTRACT_DATE}
 
 
 def test_loans_carry_schedule_sums(built_warehouse) -> None:
-    loans = built_warehouse.rows_by_key("marts.fct_loans", "loan_id")
+    loans = built_warehouse.rows_by_key("marts.fct_loans", "loan_id", AS_OF_DATE)
     for loan in LOANS:
         row = loans[loan.loan_id]
         assert float(row["scheduled_principal_cny"]) == pytest.approx(loan.principal)
@@ -223,14 +236,16 @@ def test_age_is_computed_on_the_application_date(built_warehouse) -> None:
 
 
 def test_the_build_sees_only_deliveries_up_to_the_as_of_date(built_warehouse) -> None:
-    customers = built_warehouse.rows_by_key("marts.dim_customers", "customer_id")
+    customers = built_warehouse.rows_by_key("marts.dim_customers", "customer_id", AS_OF_DATE)
     # C3 re-delivered on 01-02 (9000) and 01-05 (after the as-of date); C4 only on 01-05; C9 sits
     # in a delivery staged on its audit branch whose gate never passed (unpublished).
     assert set(customers) == {"C1", "C2", "C3"}
     assert float(customers["C3"]["monthly_income_cny"]) == 9000.0
     features = built_warehouse.rows_by_key("marts.fct_application_features", "application_id")
     assert set(features) == set(APPLIED_AT)
-    assert {row["as_of_date"] for row in features.values()} == {AS_OF_DATE}
+    # each application belongs to the date it was first known: A5 was delivered on 01-03
+    owners = {key: row["as_of_date"] for key, row in features.items()}
+    assert owners == {key: EXTRACT_DATE if key != "A5" else dt.date(2026, 1, 3) for key in owners}
 
 
 def test_personal_data_is_generalised_downstream(built_warehouse) -> None:
@@ -247,7 +262,7 @@ def test_personal_data_is_generalised_downstream(built_warehouse) -> None:
     everything = set().union(*built.values())
     assert not everything & {"latitude", "longitude", "national_id", "mobile", "name"}
     assert "birth_date" not in by_schema["marts"] | by_schema["intermediate"]
-    customers = built_warehouse.rows_by_key("marts.dim_customers", "customer_id")
+    customers = built_warehouse.rows_by_key("marts.dim_customers", "customer_id", AS_OF_DATE)
     assert customers["C1"]["birth_year"] == BIRTH_DATES["C1"].year
     assert customers["C1"]["national_id_token"] == "tok-id-C1"
 
@@ -268,4 +283,6 @@ def test_the_warehouse_file_is_released_after_the_build(built_warehouse) -> None
     # dbt-duckdb keeps its database open after dbt returns unless run_dbt releases it; a
     # read-write connection would then fail with a configuration conflict.
     with duckdb.connect(str(built_warehouse.settings.warehouse_path)) as con:
-        assert con.execute("select count(*) from marts.fct_loans").fetchone() == (len(LOANS),)
+        assert con.execute(
+            "select count(*) from marts.fct_loans where as_of_date = ?", [AS_OF_DATE]
+        ).fetchone() == (len(LOANS),)

@@ -177,6 +177,9 @@ def test_training_set_rules_with_every_column(settings: Settings) -> None:
     applied = _find(rules.expectations, "expect_column_values_to_be_between", "applied_at")
     assert applied.max_value == {"$PARAMETER": "as_of_end"}
     assert applied.strict_max is True
+    # the training set as of the date: rows owned by that date or earlier, none by a later one
+    owner = _find(rules.expectations, "expect_column_values_to_be_between", "as_of_date")
+    assert (owner.min_value, owner.max_value) == (None, {"$PARAMETER": "as_of_date"})
 
 
 def test_missing_optional_mart_columns_skip_only_their_rule(settings: Settings) -> None:
@@ -222,8 +225,13 @@ def test_loans_rules(settings: Settings) -> None:
     full = suites.loans_rules(LOANS_COLUMNS, settings)
 
     assert full.skipped == []
-    # completeness, schedule = principal, build date, apr cap, principal cap
-    assert len(full.expectations) == 5
+    # the date's snapshot exists, completeness, schedule = principal, build date, apr cap,
+    # principal cap
+    assert len(full.expectations) == 6
+    (row_count,) = [
+        e for e in full.expectations if e.expectation_type == "expect_table_row_count_to_be_between"
+    ]
+    assert (row_count.min_value, row_count.severity) == (1, "critical")
     pairs = {
         (e.column_A, e.column_B): e
         for e in full.expectations

@@ -21,8 +21,8 @@ from expectations.validate import (
 )
 
 
-def _summary(settings: Settings, suite: str) -> dict:
-    return json.loads((settings.reports_dir / "quality" / suite / f"{AS_OF}.json").read_text())
+def _summary(settings: Settings, suite: str, day: dt.date | str = AS_OF) -> dict:
+    return json.loads((settings.reports_dir / "quality" / suite / f"{day}.json").read_text())
 
 
 def _failures(summary: dict) -> dict[tuple[str, str | None], tuple[str, Any]]:
@@ -44,11 +44,24 @@ def test_clean_marts_pass(settings: Settings) -> None:
     )
     # row count, bad rate, age, 5 dates, build date, apr cap (see test_suites)
     assert (training.evaluated, training.passed, training.skipped_expectations) == (10, 10, [])
-    # completeness, schedule = principal, build date, apr cap, principal cap
-    assert (loans.suite, loans.evaluated, loans.passed) == ("warehouse_loans", 5, 5)
+    # snapshot exists, completeness, schedule = principal, build date, apr cap, principal cap
+    assert (loans.suite, loans.evaluated, loans.passed) == ("warehouse_loans", 6, 6)
     assert _summary(settings, "warehouse_training_set") == training.to_dict()
     assert _summary(settings, "warehouse_loans") == loans.to_dict()
     assert data_docs_index(settings).is_file()
+
+
+def test_the_gate_reads_the_dates_rows_and_fails_without_the_dates_loans_snapshot(
+    settings: Settings,
+) -> None:
+    """fct_loans keeps one snapshot per date: the gate reads the date's, and there is none here."""
+    write_marts(settings)
+
+    with pytest.raises(QualityGateError, match="warehouse_loans failed for 2026-01-05"):
+        validate_warehouse(AS_OF + dt.timedelta(days=1), settings=settings)
+
+    training = _summary(settings, "warehouse_training_set", AS_OF + dt.timedelta(days=1))
+    assert (training["success"], training["rows"]) == (True, 4)  # rows owned up to the date
 
 
 def _training(**overrides_of_row_1: Any) -> list[dict[str, Any]]:
@@ -66,7 +79,8 @@ def test_training_set_critical_failures_stop_the_gate(settings: Settings) -> Non
         training_row(2, applied_date=dt.date(2026, 1, 5), applied_at=dt.datetime(2026, 1, 5)),
         # the label's 6-month window had not ended by the as-of date: an immature loan
         training_row(3, performance_window_end_date=dt.date(2026, 2, 1)),
-        training_row(4, as_of_date=dt.date(2026, 1, 3)),  # a row from a stale build
+        # owned by a later date's build: not part of the training set as of the 4th
+        training_row(4, as_of_date=dt.date(2026, 1, 5), age_at_application_years=16),
     ]
     write_marts(settings, training=training)
 
@@ -74,7 +88,7 @@ def test_training_set_critical_failures_stop_the_gate(settings: Settings) -> Non
         validate_warehouse(AS_OF, settings=settings)
 
     message = str(raised.value)
-    assert "quality gate warehouse_training_set failed for 2026-01-04: 5 critical" in message
+    assert "quality gate warehouse_training_set failed for 2026-01-04: 4 critical" in message
     assert "warehouse_loans" not in message
     between = "expect_column_values_to_be_between"
     assert _failures(_summary(settings, "warehouse_training_set")) == {
@@ -82,7 +96,6 @@ def test_training_set_critical_failures_stop_the_gate(settings: Settings) -> Non
         (between, "applied_date"): ("critical", 1),
         (between, "applied_at"): ("critical", 1),
         (between, "performance_window_end_date"): ("critical", 1),
-        (between, "as_of_date"): ("critical", 1),
     }
     assert _summary(settings, "warehouse_loans")["success"] is True  # both suites ran
 

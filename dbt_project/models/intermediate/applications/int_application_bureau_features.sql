@@ -4,9 +4,10 @@
 -#}
 with
 
+-- only the applications the as-of date owns: the feature work stays flat as history grows
 applications as (
 
-    select * from {{ ref('stg_los__applications') }}
+    select * from {{ ref('int_applications_scoped') }}
 
 ),
 

@@ -1,29 +1,37 @@
 {#-
-    The training set of the application scorecard: approved applications whose loan was
-    disbursed and has been observed for the whole performance window by the as-of date, with
-    their application-time features and the loan's `is_bad` label. Loans without the full window
-    observed are left out: their label is not known yet. `application_month` drives out-of-time
-    splits.
+    Event mart: the training set of the application scorecard, one row per approved application
+    whose loan was disbursed and observed for its whole performance window, with the
+    application's features and the loan's `is_bad` label. The row is owned by the loan's
+    labelled date (the first as-of date on which the loan was known and mature), carries the
+    features and label as known on that date, and is never rewritten. The training set as of D
+    is every row with `as_of_date <= D`. `application_month` drives out-of-time splits.
 -#}
 with
 
 features as (
 
-    select * from {{ ref('fct_application_features') }}
+    select * from {{ ref('int_application_features') }}
+
+),
+
+known_loans as (
+
+    select * from {{ ref('int_loans_known') }}
 
 ),
 
 loans as (
 
     select * from {{ ref('fct_loans') }}
+    where {{ in_as_of_date_slice() }}
 
 ),
 
--- approved, disbursed and matured: the applications whose outcome is known
+-- approved applications whose loan's label became known on the as-of date
 labelled_applications as (
 
     select
-        features.* exclude (features.as_of_date),
+        features.*,
         loans.loan_id,
         loans.disbursed_date,
         loans.principal_cny,
@@ -32,11 +40,14 @@ labelled_applications as (
         loans.max_days_past_due_in_window,
         loans.is_bad
     from features
+    inner join known_loans
+        on features.application_id = known_loans.application_id
     inner join loans
-        on features.application_id = loans.application_id
+        on known_loans.loan_id = loans.loan_id
     where
         features.is_approved
         and loans.is_mature
+        and known_loans.labelled_date = {{ as_of_date() }}
 
 ),
 

@@ -1,3 +1,8 @@
+{#-
+    Snapshot mart: one slice per as-of date, one row per customer delivered by then, with the
+    attributes of the latest delivery by that date. A customer re-delivered later changes later
+    slices only. The build for D replaces D's slice only.
+-#}
 with
 
 customers as (

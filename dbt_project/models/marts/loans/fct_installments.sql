@@ -1,47 +1,49 @@
 {#-
-    One row per scheduled instalment of a loan in fct_loans: what was due and when, what was
-    paid by the as-of date, and how many days past due it is. Delinquency runs from the due date
-    to the earlier of the paid-off date and the as-of date.
+    Event mart: one row per scheduled instalment of a loan in fct_loans, as the schedule was
+    delivered: what is due and when. The row is owned by the first as-of date on which both the
+    instalment and its loan were known, and never rewritten by a later date. Repayment progress
+    and delinquency change every day, so they live in the fct_loans snapshots.
 -#}
 with
 
-installments as (
+schedules as (
 
-    select * from {{ ref('int_installments_repaid') }}
-
-),
-
-loans as (
-
-    select * from {{ ref('fct_loans') }}
+    select * from {{ ref('stg_los__repayment_schedules') }}
 
 ),
 
+known_loans as (
+
+    select * from {{ ref('int_loans_known') }}
+
+),
+
+-- each instalment with the first as-of date on which it and its loan were both known
+owned as (
+
+    select
+        schedules.*,
+        greatest(schedules.first_ingest_date, known_loans.known_date) as known_date
+    from schedules
+    inner join known_loans
+        on schedules.loan_id = known_loans.loan_id
+
+),
+
+-- the instalments first known on the as-of date
 final as (
 
     select
-        installments.installment_id,
-        installments.loan_id,
-        installments.installment_number,
-        installments.due_date,
-        installments.principal_due_cny,
-        installments.interest_due_cny,
-        installments.total_due_cny,
-        installments.paid_cny,
-        installments.repayments_count,
-        installments.first_paid_at,
-        installments.last_paid_at,
-        installments.paid_off_date,
-        installments.is_paid_off,
-        installments.due_date <= {{ as_of_date() }} as is_due,
-        cast(
-            {{ days_past_due(
-                'installments.due_date', 'installments.paid_off_date', as_of_date()
-            ) }} as integer
-        ) as days_past_due,
+        installment_id,
+        loan_id,
+        installment_number,
+        due_date,
+        principal_due_cny,
+        interest_due_cny,
+        total_due_cny,
         {{ as_of_date() }} as as_of_date
-    from installments
-    where installments.loan_id in (select loans.loan_id from loans)
+    from owned
+    where known_date = {{ as_of_date() }}
 
 )
 

@@ -1,8 +1,10 @@
 {#-
-    One row per disbursed loan: its terms, what the schedule adds up to (so a quality gate can
-    check principal + interest against the schedule), repayment progress and delinquency as of
-    the build date, and its credit label once mature. Loans whose application or borrower is not
-    in the marts are left out so every foreign key joins (staging tests warn about them).
+    Snapshot mart: one slice per as-of date, one row per loan known by then (int_loans_known: its
+    application and borrower are in the marts, so every foreign key joins; staging tests warn
+    about the others). Each row holds the loan's terms, what the schedule adds up to (so a
+    quality gate can check principal + interest against the schedule), repayment progress and
+    delinquency as of the slice's date, and its credit label once mature. The build for D
+    replaces D's slice only.
 -#}
 with
 
@@ -24,15 +26,9 @@ performance as (
 
 ),
 
-applications as (
+known_loans as (
 
-    select * from {{ ref('fct_application_features') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_loans_known') }}
 
 ),
 
@@ -86,13 +82,12 @@ final as (
         cast(performance.is_bad as integer) as is_bad,
         {{ as_of_date() }} as as_of_date
     from loans
+    inner join known_loans
+        on loans.loan_id = known_loans.loan_id
     inner join performance
         on loans.loan_id = performance.loan_id
     left join schedule_totals
         on loans.loan_id = schedule_totals.loan_id
-    where
-        loans.application_id in (select applications.application_id from applications)
-        and loans.customer_id in (select customers.customer_id from customers)
 
 )
 

@@ -35,10 +35,14 @@ renamed as (
 
 ),
 
--- an application re-delivered on a later day is known by its latest delivery
+-- an application re-delivered on a later day is known by its latest delivery,
+-- which keeps the date it was first delivered (event marts own its row from then)
 final as (
 
-    select * from renamed
+    select
+        *,
+        {{ first_delivery_date(['application_id']) }} as first_ingest_date
+    from renamed
     {{ keep_latest_delivery(['application_id']) }}
 
 )

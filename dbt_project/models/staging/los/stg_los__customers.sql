@@ -39,10 +39,14 @@ renamed as (
 
 ),
 
--- a customer re-delivered on a later day is known by its latest delivery
+-- a customer re-delivered on a later day is known by its latest delivery,
+-- which keeps the date it was first delivered (event marts own its row from then)
 final as (
 
-    select * from renamed
+    select
+        *,
+        {{ first_delivery_date(['customer_id']) }} as first_ingest_date
+    from renamed
     {{ keep_latest_delivery(['customer_id']) }}
 
 )

@@ -28,10 +28,14 @@ renamed as (
 
 ),
 
--- a loan re-delivered on a later day is known by its latest delivery
+-- a loan re-delivered on a later day is known by its latest delivery,
+-- which keeps the date it was first delivered (event marts own its row from then)
 final as (
 
-    select * from renamed
+    select
+        *,
+        {{ first_delivery_date(['loan_id']) }} as first_ingest_date
+    from renamed
     {{ keep_latest_delivery(['loan_id']) }}
 
 )

@@ -26,10 +26,14 @@ renamed as (
 
 ),
 
--- an instalment re-delivered on a later day (a rescheduled loan) is known by its latest delivery
+-- an instalment re-delivered on a later day (a rescheduled loan) is known by its latest delivery,
+-- which keeps the date it was first delivered (event marts own its row from then)
 final as (
 
-    select * from renamed
+    select
+        *,
+        {{ first_delivery_date(['installment_id']) }} as first_ingest_date
+    from renamed
     {{ keep_latest_delivery(['installment_id']) }}
 
 )

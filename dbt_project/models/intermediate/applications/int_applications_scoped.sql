@@ -1,0 +1,47 @@
+{#-
+    The applications whose rows the as-of date owns in an application mart, and so the only
+    ones whose features the build computes: those first known on the as-of date
+    (fct_application_features) and those whose loan's label became known on it
+    (fct_application_training_set). Everything else was written by the build of its own date.
+-#}
+with
+
+applications as (
+
+    select * from {{ ref('int_applications_known') }}
+
+),
+
+loans as (
+
+    select * from {{ ref('int_loans_known') }}
+
+),
+
+-- applications with a loan labelled on the as-of date
+labelled_today as (
+
+    select application_id from loans
+    where labelled_date = {{ as_of_date() }}
+
+),
+
+final as (
+
+    select
+        applications.application_id,
+        applications.customer_id,
+        applications.applied_at,
+        applications.known_date,
+        applications.known_date = {{ as_of_date() }} as is_known_on_as_of_date,
+        labelled_today.application_id is not null as is_labelled_on_as_of_date
+    from applications
+    left join labelled_today
+        on applications.application_id = labelled_today.application_id
+    where
+        applications.known_date = {{ as_of_date() }}
+        or labelled_today.application_id is not null
+
+)
+
+select * from final
