@@ -143,7 +143,7 @@ def rechunk(tables: Iterable[pa.Table], rows: int = CHUNK_ROWS) -> Iterator[pa.T
     pending: list[pa.RecordBatch] = []
     held = 0
     for table in tables:
-        for batch in table.to_batches():
+        for batch in table.to_batches(max_chunksize=rows):
             pending.append(batch)
             held += batch.num_rows
             if held >= rows:
@@ -247,11 +247,13 @@ class Lake:
         chunks: Iterable[pa.Table],
         schema: pa.Schema,
         properties: dict[str, str],
+        chunk_rows: int = CHUNK_ROWS,
     ) -> Staged:
         """Replace ``as_of_date``'s partition on the date's audit branch, in one commit.
 
         The branch is (re)started from ``main``, so a re-run of a date replaces its earlier stage.
-        ``properties`` go into the snapshot summary, prefixed with ``creditlake.``.
+        ``properties`` go into the snapshot summary, prefixed with ``creditlake.``. Rows are
+        written ``chunk_rows`` at a time (bounded memory); the commit comes after the last one.
         """
         import pyarrow as pa
         from pyiceberg.expressions import EqualTo
@@ -278,10 +280,11 @@ class Lake:
                     snapshot_properties=summary,
                     branch=branch,
                 )
-                for chunk in rechunk(chunks):
+                for chunk in rechunk(chunks, chunk_rows):
                     piece = with_partition(chunk, as_of_date).select(schema.names).cast(schema)
                     rows += piece.num_rows
                     transaction.append(piece, snapshot_properties=summary, branch=branch)
+                    log.debug("%s %s: %d rows written", table, as_of_date, rows)
         staged = self.load(table).metadata.refs[branch].snapshot_id
         return Staged(table, as_of_date, branch, staged, rows)
 

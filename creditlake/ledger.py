@@ -174,6 +174,12 @@ def published_delivery(lake: Lake, source: str, as_of_date: dt.date) -> Delivery
     return latest if latest is not None and latest.status == PUBLISHED else None
 
 
+def last_published(lake: Lake, source: str, as_of_date: dt.date) -> Delivery | None:
+    """The most recent publish of the date (what ``main`` serves), even if a re-run is under way."""
+    found = [d for d in deliveries(lake, source, as_of_date) if d.status == PUBLISHED]
+    return found[-1] if found else None
+
+
 def loaded_elsewhere(
     lake: Lake, source: str, content_sha256: str, as_of_date: dt.date
 ) -> Delivery | None:

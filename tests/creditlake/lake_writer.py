@@ -3,18 +3,20 @@
 ``python lake_writer.py <version> <rows>`` stages quarantine and bronze for DATE (every row
 carrying ``version``), records the staged delivery and a passed gate in the ledger, then
 publishes, exactly as the ingest job, the bronze gate and ``publish_bronze`` do in turn (with the
-Spark parse and the Great Expectations run left out: they write nothing to the lake). It prints
-``ready`` once its imports are done, so the parent's kill timer measures lake work only.
+Spark parse and the Great Expectations run left out: they write nothing to the lake). It prints a
+numbered step before each part of that work, so the parent can kill it at a known step.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sys
 
 DATE = dt.date(2026, 1, 2)
 SOURCE = "transactions"
 SUITE = "bronze_transactions"
+CHUNK_ROWS = 50_000
 
 
 def rows(version: int, count: int):
@@ -29,24 +31,46 @@ def rows(version: int, count: int):
     )
 
 
+def step(name: str) -> None:
+    print(name, flush=True)
+
+
+class _Steps(logging.Handler):
+    """Each chunk the seam writes is a step too (from its debug log)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        step(f"lake: {record.getMessage()}")
+
+
 def write(version: int, count: int) -> None:
+    import pyiceberg.expressions
+    import pyiceberg.io.pyarrow  # noqa: F401
+
     from creditlake import ledger
     from creditlake.lake import Lake, bronze_table, quarantine_table
     from creditlake.settings import get_settings
 
+    seam = logging.getLogger("creditlake.lake")
+    seam.setLevel(logging.DEBUG)
+    seam.addHandler(_Steps())
     lake = Lake.from_settings(get_settings())
     table = rows(version, count)
     rejected = rows(version, max(1, count // 100))
-    import pyiceberg.expressions
-    import pyiceberg.io.pyarrow  # noqa: F401
-
-    print("ready", flush=True)
+    step("ready")
+    step("stage quarantine")
     quarantine = lake.stage_partition(
         quarantine_table(SOURCE), DATE, [rejected], rejected.schema, {"batch_id": str(version)}
     )
+    step("stage bronze")
     bronze = lake.stage_partition(
-        bronze_table(SOURCE), DATE, [table], table.schema, {"batch_id": str(version)}
+        bronze_table(SOURCE),
+        DATE,
+        [table],
+        table.schema,
+        {"batch_id": str(version)},
+        chunk_rows=CHUNK_ROWS,
     )
+    step("record the staged delivery")
     staged = ledger.Delivery(
         source=SOURCE,
         as_of_date=DATE,
@@ -62,10 +86,12 @@ def write(version: int, count: int) -> None:
         quarantine_snapshot_id=quarantine.snapshot_id,
     )
     ledger.record(lake, staged)
+    step("record the gate")
     gate = ledger.GateResult(SUITE, DATE, bronze_table(SOURCE), bronze.snapshot_id, True, 1, 0, 0)
     ledger.record(lake, gate)
+    step("publish")
     ledger.publish_delivery(lake, SOURCE, DATE, SUITE)
-    print("published", flush=True)
+    step("published")
 
 
 if __name__ == "__main__":

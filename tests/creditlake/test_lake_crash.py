@@ -1,12 +1,14 @@
-"""Crash test of write-audit-publish: SIGKILL the writer at increasing points of a replace.
+"""Crash test of write-audit-publish: SIGKILL the writer at every step of a partition replace.
 
 A child process (``lake_writer.py``) replaces one date's partition of bronze and quarantine and
-publishes it, as ingest, gate and publish do in turn. The test kills it at twelve increasing
-points of that work and checks, after each kill, what a reader of the lake sees:
+publishes it, as ingest, gate and publish do in turn, printing each step (every chunk it writes
+and each table it publishes included). The test kills it with SIGKILL as soon as it announces
+step k, for every k in turn, and a few milliseconds into the publish, then checks what a reader of
+the lake sees after each kill:
 
 - the published partition of each table is exactly the previous content or exactly the new one,
-  never missing, never a mix, and the other date's partition is untouched;
-- the ledger's published delivery names a bronze and a quarantine snapshot of the same batch;
+  never missing and never a mix, and the other date's partition is untouched;
+- the ledger's last published delivery names a bronze and a quarantine snapshot of one batch;
 - a re-run then completes the date: the published content is the new version.
 """
 
@@ -24,103 +26,101 @@ import pytest
 
 from creditlake import ledger
 from creditlake.lake import Lake, bronze_table, quarantine_table
-from creditlake.settings import Settings, get_settings
+from creditlake.settings import get_settings
 
 pytestmark = pytest.mark.slow
 
 WRITER = Path(__file__).with_name("lake_writer.py")
-ROWS = 300_000
-KILL_POINTS = 12
+ROWS = 200_000
 DATE = dt.date(2026, 1, 2)
 OTHER_DATE = dt.date(2026, 1, 1)
+#: Extra kills this long after the writer announced its publish (inside the two table commits).
+PUBLISH_DELAYS = (0.002, 0.01, 0.03)
 
 
-def _run_writer(version: int, kill_after: float | None = None) -> tuple[float, bool]:
-    """Run the writer; kill it ``kill_after`` seconds after it is ready. (seconds, finished)."""
+def _start(version: int) -> subprocess.Popen:
     child = subprocess.Popen(
         [sys.executable, str(WRITER), str(version), str(ROWS)],
         stdout=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
     )
-    assert child.stdout.readline().strip() == "ready"
-    started = time.monotonic()
-    if kill_after is None:
-        child.wait(timeout=120)
-        assert child.returncode == 0
-        return time.monotonic() - started, True
-    try:
-        child.wait(timeout=kill_after)
-    except subprocess.TimeoutExpired:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        return kill_after, False
-    return time.monotonic() - started, True
+    return child
 
 
-def kill_point(seconds: float, point: int) -> float:
-    """Twelve increasing points: eight spread over the writes, four closing in on the end,
-    where the publish commits (a few milliseconds of a run of about a second)."""
-    if point < 8:
-        return seconds * (point + 0.5) / 9
-    return seconds * (1 - 0.06 / 2 ** (point - 8))
+def _complete(version: int) -> list[str]:
+    """Run the writer to the end; the steps it announced."""
+    child = _start(version)
+    steps = [line.strip() for line in child.stdout]
+    assert child.wait(timeout=300) == 0
+    return steps
+
+
+def _kill_at(version: int, step_number: int, delay: float = 0.0) -> str:
+    """Kill the writer once it has announced its ``step_number``-th step (+ ``delay`` s)."""
+    child = _start(version)
+    for _ in range(step_number + 1):
+        announced = child.stdout.readline().strip()
+    if delay:
+        time.sleep(delay)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    return announced
 
 
 def _versions(lake: Lake, table: str, as_of_date: dt.date, snapshot_id: int | None = None):
-    """The set of versions in a date's published partition, and its row count."""
     rows = lake.read(table, as_of_date, snapshot_id)
     return set(rows.column("amount_cny").to_pylist()), rows.num_rows
 
 
-def _published_other_date(lake: Lake) -> tuple:
-    return _versions(lake, bronze_table("transactions"), OTHER_DATE)
-
-
 @pytest.fixture
 def lake(creditlake_home: Path) -> Lake:
-    settings: Settings = get_settings()
-    lake = Lake.from_settings(settings)
-    # the other date, published once by the same path, must never change
+    sys.path.insert(0, str(WRITER.parent))
     from lake_writer import rows
 
-    other = rows(99, 1000)
-    staged = lake.stage_partition(
-        bronze_table("transactions"), OTHER_DATE, [other], other.schema, {}
+    lake = Lake.from_settings(get_settings())
+    other = rows(99, 1000)  # another date, published once: it must never change
+    lake.publish(
+        lake.stage_partition(bronze_table("transactions"), OTHER_DATE, [other], other.schema, {})
     )
-    lake.publish(staged)
     return lake
 
 
 def test_a_killed_replace_leaves_old_or_new_and_a_rerun_completes_it(lake: Lake) -> None:
-    sys.path.insert(0, str(WRITER.parent))
-    other_before = _published_other_date(lake)
-    seconds, _ = _run_writer(1)  # version 1 published; its duration sets the kill points
+    other_before = _versions(lake, bronze_table("transactions"), OTHER_DATE)
+    _complete(1)  # creates the tables (steps of their own)
+    steps = _complete(1)[1:-1]  # a replace's steps, between "ready" and "published"
+    assert any(s.startswith("lake: ") for s in steps) and "publish" in steps
+    points = [(k, 0.0) for k in range(1, len(steps) + 1)]
+    points += [(steps.index("publish") + 1, delay) for delay in PUBLISH_DELAYS]
     outcomes = []
     previous = 1.0
-    for point in range(KILL_POINTS):
-        version = float(point + 2)
-        kill_after = kill_point(seconds, point)
-        _, finished = _run_writer(int(version), kill_after=kill_after)
-        for table in (bronze_table("transactions"), quarantine_table("transactions")):
+    for number, (step_number, delay) in enumerate(points):
+        version = float(number + 2)
+        announced = _kill_at(int(version), step_number, delay)
+        for table, expected_rows in (
+            (bronze_table("transactions"), ROWS),
+            (quarantine_table("transactions"), ROWS // 100),
+        ):
             versions, count = _versions(lake, table, DATE)
-            expected_rows = ROWS if table.startswith("bronze") else ROWS // 100
-            assert versions in ({previous}, {version}), (kill_after, table, versions)
-            assert count == expected_rows, (kill_after, table, count)
-        published = ledger.published_delivery(lake, "transactions", DATE)
+            assert versions in ({previous}, {version}), (announced, delay, table, versions)
+            assert count == expected_rows, (announced, delay, table, count)
+        published = ledger.last_published(lake, "transactions", DATE)
         pair = (
             _versions(lake, bronze_table("transactions"), DATE, published.bronze_snapshot_id)[0],
             _versions(
                 lake, quarantine_table("transactions"), DATE, published.quarantine_snapshot_id
             )[0],
         )
-        assert pair[0] == pair[1] == {float(published.batch_id)}
-        assert _published_other_date(lake) == other_before
+        assert pair[0] == pair[1] == {float(published.batch_id)}, announced
+        assert _versions(lake, bronze_table("transactions"), OTHER_DATE) == other_before
         state = _versions(lake, bronze_table("transactions"), DATE)[0]
-        outcomes.append((round(kill_after, 2), finished, "new" if state == {version} else "old"))
-        _run_writer(int(version))  # the re-run completes the date
+        outcomes.append((announced, delay, "new" if state == {version} else "old"))
+        _complete(int(version))  # the re-run completes the date
         assert _versions(lake, bronze_table("transactions"), DATE)[0] == {version}
         assert float(ledger.published_delivery(lake, "transactions", DATE).batch_id) == version
         previous = version
-    print("kill points (seconds after start, finished, published state):", outcomes)
-    assert sum(1 for _, finished, _ in outcomes if not finished) >= 10
-    assert {state for _, _, state in outcomes} == {"old", "new"}
+    print(f"\n{len(outcomes)} kills (step announced, delay s, published state after the kill):")
+    for outcome in outcomes:
+        print("  ", outcome)
+    assert len(outcomes) >= 10
