@@ -7,6 +7,7 @@ missing optional piece (say, Java for Spark) is reported by the command that nee
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -189,6 +190,34 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    """Generate a landing zone, then measure order independence or the warehouse's daily cost."""
+    check_java()
+    from generator import generate
+    from orchestration import lake_bench
+
+    settings = get_settings()
+    config = dataclasses.replace(_generator_config(args), late_source=None)
+    lake_bench.clean(settings.home / "bench")
+    shutil.rmtree(settings.lake_dir, ignore_errors=True)
+    shutil.rmtree(settings.warehouse_path.parent, ignore_errors=True)
+    generate(config, settings)
+    dates = [config.extract_date + dt.timedelta(days=n) for n in range(config.days + 1)]
+    if args.measure == "order":
+        result = lake_bench.order_independence(settings, dates, settings.home / "bench")
+        reference = result["runs"]["in order"]
+        print(f"{'table':<45} {'rows':>9}  checksum (in order; re-run; reverse order)")
+        for table, (rows, digest) in reference.items():
+            same = [run[table] == (rows, digest) for run in result["runs"].values()]
+            print(f"{table:<45} {rows:>9}  {digest[:16]}  {'identical' if all(same) else 'DIFFER'}")
+        print(f"{result['tables']} tables, {len(result['differing'])} differing")
+        if result["differing"]:
+            raise SystemExit(1)
+    else:
+        result = lake_bench.warehouse_cost(settings, dates)
+        print(json.dumps(result, indent=2))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="creditlake", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -248,6 +277,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="credit_pd")
     p.add_argument("--version", required=True, help="the registered version, e.g. 3")
     p.set_defaults(func=cmd_reproduce)
+
+    p = commands.add_parser(
+        "bench",
+        help="measure the lake: order independence of loads and builds, or the daily build cost",
+    )
+    p.add_argument("measure", choices=["order", "warehouse-cost"])
+    _generator_args(p)
+    p.set_defaults(func=cmd_bench)
 
     p = commands.add_parser("env", help="print export lines for the airflow/dbt CLIs")
     p.set_defaults(func=cmd_env)
