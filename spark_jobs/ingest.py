@@ -335,6 +335,12 @@ def main(
     return result
 
 
+def _parquet_rows(paths: list[str]) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(path).metadata.num_rows for path in paths)
+
+
 def _stage(
     lake: Lake,
     src: Source,
@@ -361,6 +367,11 @@ def _stage(
         "batch_id": batch.batch_id,
         "source_file": batch.source_file,
         "content_sha256": sha256,
+        # what the job wrote, counted from its output files (reconciliation recounts the stage)
+        "landing_rows": count_landing_rows(path, src),
+        "bronze_rows": _parquet_rows(bronze[0]),
+        "quarantined_rows": _parquet_rows(quarantine[0]),
+        "duplicates_dropped": copies,
     }
     staged_quarantine = lake.stage_partition(
         quarantine_table(src.name),

@@ -215,6 +215,8 @@ def test_a_staged_date_is_not_published(ingested, module_settings):
     assert summary["creditlake.batch_id"] == ingested["transactions"].batch_id
     assert summary["creditlake.content_sha256"] == ingested["transactions"].content_sha256
     assert summary["creditlake.source_file"] == location(module_settings, "transactions")
+    counts = ("landing_rows", "bronze_rows", "quarantined_rows", "duplicates_dropped")
+    assert [int(summary[f"creditlake.{name}"]) for name in counts] == [3, 2, 1, 0]
     [spec_field] = lake.load(table).spec().fields
     assert (spec_field.name, str(spec_field.transform)) == ("ingest_date", "identity")
 
