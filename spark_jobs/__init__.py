@@ -1,4 +1,4 @@
-"""PySpark jobs: landing files → typed bronze Parquet, quarantine and reconciliation.
+"""PySpark jobs: landing files → typed bronze and quarantine rows, staged in the lake, reconciled.
 
 The jobs use the DataFrame API only (no RDDs, no ``SparkContext``, no Python UDFs), so the same
 code runs on ``local[*]``, on a Spark cluster through ``spark-submit`` and through Spark Connect.
