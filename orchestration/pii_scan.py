@@ -19,7 +19,7 @@ import hashlib
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from creditlake.pii import is_valid_national_id, luhn_valid
@@ -226,9 +226,7 @@ def scan_lake(settings: Settings, known: frozenset[str] = frozenset()) -> list[F
         with tempfile.TemporaryDirectory(prefix="pii-scan-", dir=settings.staging_dir) as folder:
             objectstore.download_prefix(settings, prefix, Path(folder))
             copied = scan_parquet_tables(Path(folder), known) + scan_files([Path(folder)], known)
-        findings += [
-            Finding(f.where.replace(folder, prefix, 1), f.kind, f.value_hint) for f in copied
-        ]
+        findings += [replace(f, where=f.where.replace(folder, prefix, 1)) for f in copied]
     if settings.catalog_type == "glue":
         findings += scan_glue_tables(settings, known)
     return without_lake_ids(findings, lake_ids(settings))
