@@ -235,9 +235,10 @@ def scan_lake(settings: Settings, known: frozenset[str] = frozenset()) -> list[F
 def lake_ids(settings: Settings) -> frozenset[str]:
     """Digests of the snapshot ids of the lake's tables.
 
-    Iceberg snapshot ids are random 63-bit numbers, mostly 19 digits long, and one in ten passes
-    the Luhn check of a card number; they appear in table metadata, manifests, the ledger and the
-    orchestrator's records of what was staged. They are numbers the lake minted, not personal data.
+    Iceberg snapshot ids are random 63-bit numbers, mostly 19 digits long: one in ten passes the
+    Luhn check of a card number, and an 18-digit one has its national-ID check character one time
+    in eleven. They appear in table metadata, manifests, the ledger and the orchestrator's records
+    of what was staged. They are numbers the lake minted, not personal data.
     """
     from creditlake.catalog import catalog_exists
     from creditlake.lake import NAMESPACES, Lake
@@ -255,8 +256,9 @@ def lake_ids(settings: Settings) -> frozenset[str]:
 
 
 def without_lake_ids(findings: list[Finding], ids: frozenset[str]) -> list[Finding]:
-    """The findings that are not one of the lake's own snapshot ids read as a card number."""
-    return [f for f in findings if not (f.kind == "bank_card" and f.value_digest in ids)]
+    """The findings that are not one of the lake's own snapshot ids (read as a card number or a
+    national ID: the match is the whole id)."""
+    return [f for f in findings if f.value_digest not in ids]
 
 
 def _s3_prefixes(settings: Settings) -> list[str]:

@@ -138,17 +138,19 @@ def test_a_provisioned_database_keeps_its_tables_at_its_location_and_they_are_sc
     assert [(f.kind, f.where) for f in findings] == [("mobile", f"s3://{BUCKET}/{key}")]
 
 
-def test_snapshot_ids_in_s3_metadata_are_not_reported_as_card_numbers(
+def test_snapshot_ids_in_s3_metadata_are_not_reported_as_identifiers(
     glue_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """With every 16-19 digit run taken for a card, the lake's metadata is full of candidates
-    (its snapshot ids); none of them may come back from the scan of the S3 objects."""
+    """With every 16-19 digit run taken for a card and every 18-digit one for a national ID, the
+    lake's metadata is full of candidates (its snapshot ids); none may come back from the scan of
+    the S3 objects."""
     from creditlake import objectstore
     from orchestration import pii_scan
 
     _publish_loans(glue_settings, ["L1"])
     _publish_loans(glue_settings, ["L2"])
     monkeypatch.setitem(pii_scan._VALIDATORS, "bank_card", lambda value: True)
+    monkeypatch.setitem(pii_scan._VALIDATORS, "national_id", lambda value: True)
     objectstore.download_prefix(glue_settings, glue_settings.catalog_warehouse, tmp_path / "copy")
     assert pii_scan.scan_files([tmp_path / "copy"])  # candidates are there, unfiltered
     assert scan_lake(glue_settings) == []
