@@ -51,6 +51,39 @@ def shown_uri(uri: str) -> str:
     return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", uri)
 
 
+def _local_path(uri: str) -> Path | None:
+    """The folder or file a ``sqlite:///`` or ``file://`` URI names, None for anything else."""
+    if uri.startswith("sqlite:///"):
+        return Path(uri.removeprefix("sqlite:///")).resolve()
+    if uri.startswith("file://"):
+        return Path(urlparse(uri).path).resolve()
+    return None
+
+
+def is_embedded(settings: Settings) -> bool:
+    """Whether the catalog and its table files both live under ``settings.lake_dir`` (the
+    default), so that removing that folder removes the lake and nothing else holds any of it."""
+    parts = [_local_path(settings.catalog_uri) if settings.catalog_type == "sql" else None]
+    parts.append(_local_path(settings.catalog_warehouse))
+    return all(part is not None and part.is_relative_to(settings.lake_dir) for part in parts)
+
+
+def catalog_exists(settings: Settings) -> bool:
+    """Whether there is a catalog to read: an embedded SQLite catalog that was never written is
+    not opened (opening it would create an empty one)."""
+    path = _local_path(settings.catalog_uri) if settings.catalog_type == "sql" else None
+    return path is None or path.is_file()
+
+
+def describe(settings: Settings) -> str:
+    """Where the lake is, for a summary or a log line (no password, no key)."""
+    if settings.catalog_type == "glue":
+        where = f"Glue catalog in {settings.catalog_region}"
+    else:
+        where = f"SQL catalog {shown_uri(settings.catalog_uri)}"
+    return f"{where}, tables in {settings.catalog_warehouse}"
+
+
 def open_catalog(settings: Settings) -> Catalog:
     """The configured catalog; an error naming the setting if it cannot be opened."""
     from pyiceberg.catalog import load_catalog

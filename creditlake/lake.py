@@ -201,8 +201,11 @@ class Lake:
         namespace = table.split(".", 1)[0]
         schema = nullable(schema)
         if not self.catalog.table_exists(table):
-            with contextlib.suppress(NamespaceAlreadyExistsError):
-                self.catalog.create_namespace(namespace)
+            # Only when missing: a deployment's databases are provisioned (infra/terraform), and
+            # its roles may not create one, not even one that exists.
+            if not self.catalog.namespace_exists(namespace):
+                with contextlib.suppress(NamespaceAlreadyExistsError):
+                    self.catalog.create_namespace(namespace)
             try:
                 created = self.catalog.create_table(table, schema=schema)
             except TableAlreadyExistsError:  # another process created it first

@@ -138,8 +138,7 @@ def pin_bronze(
             snapshot_id = (snapshots or {}).get(table) or lake.snapshot_id(table)
             files = lake.partition_files(table, snapshot_id=snapshot_id)
             local = [f.local_path for f in files]
-            con.execute(f'drop view if exists bronze."{source}"')
-            con.execute(f'drop table if exists bronze."{source}"')
+            _drop_relation(con, "bronze", source)
             if files and all(local):
                 listed = ", ".join("'" + path.replace("'", "''") + "'" for path in local)
                 con.execute(
@@ -163,6 +162,19 @@ def pin_bronze(
             f"create or replace table {PINNED_SNAPSHOTS_TABLE} as select * from pinned_record"
         )
     return pinned
+
+
+def _drop_relation(con: Any, schema: str, name: str) -> None:
+    """Drop ``schema.name`` whether it is a view (local snapshot files) or a table (a copy of
+    object-storage files): DuckDB refuses ``drop view`` of a table and ``drop table`` of a view."""
+    found = con.execute(
+        "select table_type from information_schema.tables "
+        "where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    if found is not None:
+        kind = "view" if found[0] == "VIEW" else "table"
+        con.execute(f'drop {kind} "{schema}"."{name}"')
 
 
 def release_warehouse() -> None:

@@ -74,10 +74,15 @@ def _generate(config: Any, settings: Settings, out: Callable[[str], None]) -> di
     return report
 
 
-def _reset_outputs(settings: Settings) -> None:
+def _reset_outputs(settings: Settings, out: Callable[[str], None]) -> None:
     """Rebuild everything downstream of landing, so each demo starts from the same state."""
     import shutil
 
+    from creditlake.catalog import catalog_exists, describe, is_embedded
+
+    if not is_embedded(settings) and catalog_exists(settings):
+        out(f"dropping the lake's tables ({describe(settings)})")
+        _drop_lake_tables(settings)
     for path in (
         settings.lake_dir,
         settings.warehouse_path.parent,
@@ -87,6 +92,22 @@ def _reset_outputs(settings: Settings) -> None:
         settings.airflow_home,
     ):
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _drop_lake_tables(settings: Settings) -> None:
+    """Drop and purge every table of the lake's namespaces in a catalog outside the home."""
+    from pyiceberg.exceptions import NoSuchNamespaceError
+
+    from creditlake.lake import NAMESPACES, Lake
+
+    catalog = Lake.from_settings(settings).catalog
+    for namespace in NAMESPACES:
+        try:
+            tables = catalog.list_tables(namespace)
+        except NoSuchNamespaceError:
+            continue
+        for identifier in tables:
+            catalog.purge_table(identifier)
 
 
 def prepare_airflow(settings: Settings, out: Callable[[str], None]) -> None:
@@ -198,7 +219,7 @@ def run_demo(config: Any, settings: Settings, out: Callable[[str], None] = print
 
     out(f"generating source data into {settings.landing_uri}")
     demo.generation = _generate(config, settings, out)
-    _reset_outputs(settings)
+    _reset_outputs(settings, out)
     prepare_airflow(settings, out)
     dags = _load_dags()
 

@@ -11,18 +11,15 @@ store and artifact is searched for
 each standing alone (not inside a longer run of letters or digits, so a hex token or a timestamp
 does not count), plus, when given, exact raw values known to be personal (the test suite passes
 the names and numbers it generated).
-
-The lake's own Iceberg snapshot ids are random 64-bit numbers: about one in ten of those with 16
-or more digits passes the Luhn check. They are read from the catalog and ignored by value (an
-exact allow-list, not a pattern), wherever they appear: table metadata, the ledger, MLflow tags.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from creditlake.pii import is_valid_national_id, luhn_valid
@@ -67,6 +64,8 @@ class Finding:
     where: str
     kind: str
     value_hint: str  # masked: the finding itself must not leak the identifier
+    #: A digest of the value found, to recognise numbers the lake minted (see :func:`lake_ids`).
+    value_digest: str = field(default="", repr=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.kind} in {self.where}: {self.value_hint}"
@@ -76,8 +75,12 @@ def _mask(value: str) -> str:
     return value[:3] + "*" * max(len(value) - 5, 0) + value[-2:]
 
 
-#: Exact values known not to be personal (the lake's snapshot ids), set by :func:`scan_platform`.
-_IGNORED: set[str] = set()
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _found(where: str, kind: str, value: str) -> Finding:
+    return Finding(where, kind, _mask(value), _digest(value))
 
 
 def scan_text(text: str, where: str, known: frozenset[str] = frozenset()) -> list[Finding]:
@@ -86,8 +89,8 @@ def scan_text(text: str, where: str, known: frozenset[str] = frozenset()) -> lis
     for kind, pattern in _COMPILED.items():
         for match in pattern.finditer(text):
             value = match.group(1)
-            if value not in _IGNORED and _VALIDATORS[kind](value):
-                findings.append(Finding(where, kind, _mask(value)))
+            if _VALIDATORS[kind](value):
+                findings.append(_found(where, kind, value))
     findings.extend(Finding(where, "known_value", _mask(v)) for v in known if v in text)
     return findings
 
@@ -109,11 +112,7 @@ def _duckdb_relation_findings(
             [pattern, pattern],
         ).fetchall()
         digit_candidates.update(v for (v,) in candidates)
-        findings.extend(
-            Finding(where, kind, _mask(v))
-            for (v,) in candidates
-            if v not in _IGNORED and _VALIDATORS[kind](v)
-        )
+        findings.extend(_found(where, kind, v) for (v,) in candidates if _VALIDATORS[kind](v))
     if known:
         # Known numbers are among the digit candidates; names are inside runs of non-ASCII text
         # (few distinct ones: cities, merchants), so both checks stay cheap on big tables.
@@ -204,30 +203,109 @@ def scan_files(roots: Iterable[Path], known: frozenset[str] = frozenset()) -> li
     return findings
 
 
-def lake_snapshot_ids(settings: Settings) -> set[str]:
-    """Every snapshot id of every table in the lake's catalog, as text."""
+def scan_lake(settings: Settings, known: frozenset[str] = frozenset()) -> list[Finding]:
+    """The lake's tables, table metadata and manifests (column bounds are values too), and its
+    catalog.
+
+    A local lake is scanned where it lies. A lake in S3 (``CREDITLAKE_CATALOG_WAREHOUSE=s3://...``)
+    is copied, every object under the warehouse prefix and under each table's location, to a
+    temporary folder under the local scratch space and scanned there (DuckDB here has no S3
+    reader), one prefix at a time; findings name the S3 object. With the Glue catalog, its table
+    definitions for the lake's databases are scanned too; a catalog in PostgreSQL is not scanned
+    (it holds only table names and metadata locations). The lake's own snapshot ids are not
+    findings (:func:`lake_ids`).
+    """
+    import tempfile
+
+    from creditlake import objectstore
+
+    findings = scan_parquet_tables(settings.lake_dir, known)
+    findings += scan_files([settings.lake_dir], known)
+    for prefix in _s3_prefixes(settings):
+        settings.staging_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="pii-scan-", dir=settings.staging_dir) as folder:
+            objectstore.download_prefix(settings, prefix, Path(folder))
+            copied = scan_parquet_tables(Path(folder), known) + scan_files([Path(folder)], known)
+        findings += [replace(f, where=f.where.replace(folder, prefix, 1)) for f in copied]
+    if settings.catalog_type == "glue":
+        findings += scan_glue_tables(settings, known)
+    return without_lake_ids(findings, lake_ids(settings))
+
+
+def lake_ids(settings: Settings) -> frozenset[str]:
+    """Digests of the snapshot ids of the lake's tables.
+
+    Iceberg snapshot ids are random 63-bit numbers, mostly 19 digits long: one in ten passes the
+    Luhn check of a card number, and an 18-digit one has its national-ID check character one time
+    in eleven. They appear in table metadata, manifests, the ledger and the orchestrator's records
+    of what was staged. They are numbers the lake minted, not personal data.
+    """
+    from creditlake.catalog import catalog_exists
     from creditlake.lake import NAMESPACES, Lake
 
-    if not settings.lake_dir.exists() and settings.catalog_type == "sql":
-        return set()
+    if not catalog_exists(settings):
+        return frozenset()
     catalog = Lake.from_settings(settings).catalog
     ids: set[str] = set()
     for namespace in NAMESPACES:
-        if namespace not in {n[0] for n in catalog.list_namespaces()}:
+        if catalog.namespace_exists(namespace):
+            for identifier in catalog.list_tables(namespace):
+                snapshots = catalog.load_table(identifier).metadata.snapshots
+                ids |= {_digest(str(snapshot.snapshot_id)) for snapshot in snapshots}
+    return frozenset(ids)
+
+
+def without_lake_ids(findings: list[Finding], ids: frozenset[str]) -> list[Finding]:
+    """The findings that are not one of the lake's own snapshot ids (read as a card number or a
+    national ID: the match is the whole id)."""
+    return [f for f in findings if f.value_digest not in ids]
+
+
+def _s3_prefixes(settings: Settings) -> list[str]:
+    """The S3 prefixes holding the lake: the warehouse, and every table's own location (a
+    database with a location, as infra/terraform provisions them, puts its tables there)."""
+    from creditlake import objectstore
+    from creditlake.catalog import catalog_exists
+    from creditlake.lake import NAMESPACES, Lake
+
+    prefixes = {settings.catalog_warehouse.rstrip("/")}
+    if catalog_exists(settings):
+        catalog = Lake.from_settings(settings).catalog
+        for namespace in NAMESPACES:
+            if catalog.namespace_exists(namespace):
+                for identifier in catalog.list_tables(namespace):
+                    prefixes.add(catalog.load_table(identifier).location().rstrip("/"))
+    s3 = sorted(p for p in prefixes if objectstore.is_s3(p))
+    return [p for p in s3 if not any(p.startswith(f"{other}/") for other in s3)]
+
+
+def scan_glue_tables(settings: Settings, known: frozenset[str] = frozenset()) -> list[Finding]:
+    """The Glue definitions (columns, parameters) of the tables in the lake's databases."""
+    import json
+
+    import boto3
+
+    from creditlake.lake import NAMESPACES
+
+    glue = boto3.client(
+        "glue", endpoint_url=settings.s3_endpoint_url, region_name=settings.catalog_region
+    )
+    findings: list[Finding] = []
+    for database in NAMESPACES:
+        try:
+            pages = glue.get_paginator("get_tables").paginate(DatabaseName=database)
+            tables = [table for page in pages for table in page["TableList"]]
+        except glue.exceptions.EntityNotFoundException:
             continue
-        for identifier in catalog.list_tables(namespace):
-            ids |= {str(s.snapshot_id) for s in catalog.load_table(identifier).snapshots()}
-    return ids
+        text = json.dumps(tables, default=str, ensure_ascii=False)
+        findings += scan_text(text, f"glue:{settings.catalog_region}/{database}", known)
+    return findings
 
 
 def scan_platform(settings: Settings, known: Iterable[str] = ()) -> list[Finding]:
     """Everything downstream of landing: lake, warehouse, reports, GX, MLflow, Airflow."""
     known_set = frozenset(v for v in known if v)
-    _IGNORED.clear()
-    _IGNORED.update(lake_snapshot_ids(settings))
-    findings = scan_parquet_tables(settings.lake_dir, known_set)
-    # The lake's catalog, table metadata and manifests (column bounds are values too).
-    findings += scan_files([settings.lake_dir], known_set)
+    findings = scan_lake(settings, known_set)
     if settings.warehouse_path.is_file():
         findings += scan_duckdb_file(settings.warehouse_path, known_set)
     findings += scan_files(
@@ -240,4 +318,4 @@ def scan_platform(settings: Settings, known: Iterable[str] = ()) -> list[Finding
         ],
         known_set,
     )
-    return findings
+    return without_lake_ids(findings, lake_ids(settings))

@@ -26,13 +26,14 @@ def _json_files(root: Path, pattern: str) -> list[dict[str, Any]]:
 def reconciliation_summary(settings: Settings) -> dict[str, Any]:
     """Rows per source through landing → bronze / quarantine / duplicates, summed over the
     published deliveries; deliveries whose latest state is not published are listed by state."""
+    from creditlake.catalog import catalog_exists
     from creditlake.lake import Lake
     from creditlake.ledger import PUBLISHED, deliveries
 
     per_source: dict[str, Counter] = {name: Counter() for name in SOURCES}
     reasons: Counter = Counter()
     latest = {}
-    if settings.lake_dir.exists():
+    if catalog_exists(settings):
         for record in deliveries(Lake.from_settings(settings)):
             latest[(record.source, record.as_of_date)] = record
     not_published = []
@@ -156,6 +157,7 @@ def oracle_auc(settings: Settings, champion: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_summary(settings: Settings, demo: Any | None) -> dict[str, Any]:
+    from creditlake.catalog import describe
 
     summary = {
         "layers": reconciliation_summary(settings),
@@ -164,7 +166,7 @@ def build_summary(settings: Settings, demo: Any | None) -> dict[str, Any]:
         "model": model_summary(settings),
         "locations": {
             "landing": settings.landing_uri,
-            "lake": str(settings.lake_dir),
+            "lake": describe(settings),
             "warehouse": str(settings.warehouse_path),
             "data_docs": str(data_docs_index(settings)),
             "quality_reports": str(quality_summaries_dir(settings)),

@@ -322,6 +322,8 @@ def main(
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        if landing.is_s3:
+            path.unlink(missing_ok=True)  # a raw copy of the delivery: no personal data kept
     log.info(
         "%s %s staged in %.1f s: %d landing rows = %d bronze + %d quarantined + %d duplicates",
         src.name,

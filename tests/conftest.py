@@ -8,13 +8,23 @@ settings somewhere fresh without touching Airflow's.
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 TEST_PII_KEY = "test-only-pii-key-0123456789abcdef0123456789abcdef"
+#: Made-up AWS credentials for moto, given the way production gets them: boto3's chain (here the
+#: environment), never creditlake's settings. Distinctive, so a test can look for leaks.
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "creditlake-test-access-key",
+    "AWS_SECRET_ACCESS_KEY": "creditlake-test-secret-key-never-logged",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,3 +49,24 @@ def creditlake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CREDITLAKE_PII_KEY", TEST_PII_KEY)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return home
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server (it serves S3 and Glue) on a free loopback port, one per test module, with
+    made-up AWS credentials in the environment while it runs; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in FAKE_AWS_ENV.items():
+                patch.setenv(name, value)
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

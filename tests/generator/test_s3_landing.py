@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,36 +11,19 @@ from creditlake.settings import Settings, get_settings
 from generator import GeneratorConfig, deliver_late, generate
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def s3_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def s3_settings(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "CREDITLAKE_HOME": str(tmp_path / "home"),
-            "CREDITLAKE_PII_KEY": PII_KEY,
-            "CREDITLAKE_S3_ENDPOINT_URL": endpoint,
-            "CREDITLAKE_LANDING_URI": "s3://landing-bucket/raw",
-        }.items():
-            monkeypatch.setenv(name, value)
-        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="landing-bucket")
-        yield get_settings()
-    finally:
-        server.stop()
+    for name, value in {
+        "CREDITLAKE_HOME": str(tmp_path / "home"),
+        "CREDITLAKE_PII_KEY": PII_KEY,
+        "CREDITLAKE_S3_ENDPOINT_URL": moto_endpoint,
+        "CREDITLAKE_LANDING_URI": "s3://landing-bucket/raw",
+    }.items():
+        monkeypatch.setenv(name, value)
+    boto3.client("s3", endpoint_url=moto_endpoint).create_bucket(Bucket="landing-bucket")
+    return get_settings()
 
 
 def _keys(settings: Settings) -> set[str]:

@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -388,35 +387,20 @@ def test_unknown_source_or_date_is_an_ingest_error(settings, source, day, messag
         main(source, day, settings=settings)
 
 
-def test_ingests_from_an_s3_landing_zone(spark, tmp_path, monkeypatch):
-    boto3 = pytest.importorskip("boto3")
-    moto_server = pytest.importorskip("moto.server")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "CREDITLAKE_S3_ENDPOINT_URL": endpoint,
-            # moto keeps one store per process: a bucket of its own, so other tests' objects
-            # (a generator test's control file under the same key) are not in this delivery
-            "CREDITLAKE_LANDING_URI": "s3://ingest-test-landing/raw",
-        }.items():
-            monkeypatch.setenv(name, value)
-        s3_settings = configure_keeping_landing(monkeypatch, tmp_path / "home")
-        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="ingest-test-landing")
-        delivered = tmp_path / "transactions.jsonl"
-        delivered.write_text(json_line(transaction(1)) + "\n", encoding="utf-8")
-        uri = Landing.from_settings(s3_settings).put(delivered, "transactions", DAY)
+def test_ingests_from_an_s3_landing_zone(spark, moto_endpoint, tmp_path, monkeypatch):
+    import boto3
 
-        result = main("transactions", DAY, settings=s3_settings, spark=spark)
-    finally:
-        server.stop()
+    monkeypatch.setenv("CREDITLAKE_S3_ENDPOINT_URL", moto_endpoint)
+    # moto keeps one store per process: a bucket of its own, so other tests' objects (a
+    # generator test's control file under the same key) are not in this delivery
+    monkeypatch.setenv("CREDITLAKE_LANDING_URI", "s3://ingest-test-landing/raw")
+    s3_settings = configure_keeping_landing(monkeypatch, tmp_path / "home")
+    boto3.client("s3", endpoint_url=moto_endpoint).create_bucket(Bucket="ingest-test-landing")
+    delivered = tmp_path / "transactions.jsonl"
+    delivered.write_text(json_line(transaction(1)) + "\n", encoding="utf-8")
+    uri = Landing.from_settings(s3_settings).put(delivered, "transactions", DAY)
+
+    result = main("transactions", DAY, settings=s3_settings, spark=spark)
     assert uri == "s3://ingest-test-landing/raw/transactions/2026-01-01/transactions.jsonl"
     assert (result.landing_file, result.bronze_rows) == (uri, 1)
     [row] = read_partition(s3_settings, "bronze", "transactions")

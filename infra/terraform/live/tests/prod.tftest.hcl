@@ -46,8 +46,8 @@ run "outputs_map_onto_creditlake_settings" {
   }
 
   assert {
-    condition     = output.glue_databases == { bronze = "bronze", staging = "staging", intermediate = "intermediate", marts = "marts" }
-    error_message = "Glue databases must be the schemas dbt writes."
+    condition     = output.glue_databases == { bronze = "bronze", quarantine = "quarantine", lake = "lake", staging = "staging", intermediate = "intermediate", marts = "marts" }
+    error_message = "Glue databases must be the lake's Iceberg namespaces and the schemas dbt writes."
   }
 
   assert {

@@ -9,10 +9,12 @@ variable "lake_key_arn" {
 }
 
 variable "databases" {
-  description = "Glue database by name -> its location prefix in the lake bucket. The names are the schemas dbt writes (exactly staging, intermediate, marts) and bronze; a Glue database name is unique per account and region, so run one environment per AWS account."
+  description = "Glue database by name -> its location prefix in the lake bucket. The names are the schemas dbt writes (exactly staging, intermediate, marts) and the lake's Iceberg namespaces (bronze, quarantine, lake: creditlake.lake.NAMESPACES); a Glue database name is unique per account and region, so run one environment per AWS account."
   type        = map(string)
   default = {
     bronze       = "bronze/"
+    quarantine   = "quarantine/"
+    lake         = "lake/"
     staging      = "warehouse/staging/"
     intermediate = "warehouse/intermediate/"
     marts        = "warehouse/marts/"

@@ -12,8 +12,8 @@ run "databases_per_layer_in_an_encrypted_catalog" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_glue_catalog_database.this)) == toset(["bronze", "staging", "intermediate", "marts"])
-    error_message = "Expected the bronze, staging, intermediate and marts databases (dbt writes exactly these schemas)."
+    condition     = toset(keys(aws_glue_catalog_database.this)) == toset(["bronze", "quarantine", "lake", "staging", "intermediate", "marts"])
+    error_message = "Expected the lake's namespaces (bronze, quarantine, lake) and the staging, intermediate and marts databases (dbt writes exactly these schemas)."
   }
 
   assert {
