@@ -263,7 +263,8 @@ def main(
     started = time.monotonic()
     settings = settings or get_settings()
     src, as_of_date = _resolve(source, as_of_date)
-    delivery = fetch_delivery(Landing.from_settings(settings), src, as_of_date, settings)
+    landing = Landing.from_settings(settings)
+    delivery = fetch_delivery(landing, src, as_of_date, settings)
     location, path = delivery.location, delivery.path
     pii_key = settings.pii_key
     lake = Lake.from_settings(settings)
