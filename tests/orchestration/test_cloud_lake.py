@@ -16,9 +16,9 @@ import pytest
 from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchNamespaceError
 
 from creditlake.catalog import catalog_exists, catalog_properties, describe, is_embedded
-from creditlake.lake import NAMESPACES, Lake, bronze_table, quarantine_table
+from creditlake.lake import NAMESPACES, PINNED_SNAPSHOTS_TABLE, Lake, bronze_table, quarantine_table
 from creditlake.settings import Settings, get_settings
-from orchestration.dbt import PINNED_SNAPSHOTS_TABLE, pin_bronze
+from orchestration.dbt import pin_bronze
 from orchestration.pii_scan import scan_lake
 
 DAY = dt.date(2026, 1, 1)
