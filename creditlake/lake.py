@@ -196,11 +196,19 @@ class Lake:
         the new ones wrongly. A new table gets an empty first snapshot on ``main``, because
         Iceberg only lets a branch start from an existing snapshot.
         """
-        from pyiceberg.exceptions import NamespaceAlreadyExistsError, TableAlreadyExistsError
+        from pyiceberg.exceptions import (
+            NamespaceAlreadyExistsError,
+            NoSuchTableError,
+            TableAlreadyExistsError,
+        )
 
         namespace = table.split(".", 1)[0]
         schema = nullable(schema)
-        if not self.catalog.table_exists(table):
+        try:  # one catalog round trip for the usual case: the table exists
+            existing = self.catalog.load_table(table)
+        except NoSuchTableError:
+            existing = None
+        if existing is None:
             # Only when missing: a deployment's databases are provisioned (infra/terraform), and
             # its roles may not create one, not even one that exists.
             if not self.catalog.namespace_exists(namespace):
@@ -218,9 +226,9 @@ class Lake:
             )
             log.info("created lake table %s", table)
             return self.catalog.load_table(table)
-        existing = self.catalog.load_table(table)
-        self._evolve(existing, schema)
-        return self.catalog.load_table(table)
+        if self._evolve(existing, schema):
+            return self.catalog.load_table(table)
+        return existing
 
     def _evolve(self, table: Table, schema: pa.Schema) -> list[str]:
         current = table.schema().as_arrow()
@@ -288,7 +296,7 @@ class Lake:
                     rows += piece.num_rows
                     transaction.append(piece, snapshot_properties=summary, branch=branch)
                     log.debug("%s %s: %d rows written", table, as_of_date, rows)
-        staged = self.load(table).metadata.refs[branch].snapshot_id
+        staged = iceberg_table.metadata.refs[branch].snapshot_id  # updated by the commit
         return Staged(table, as_of_date, branch, staged, rows)
 
     def publish(self, staged: Staged) -> int:
@@ -325,14 +333,14 @@ class Lake:
         """Append rows to a small unpartitioned record table, retrying lost commit races."""
         from pyiceberg.exceptions import CommitFailedException
 
-        self.ensure_table(table, rows.schema, partitioned=False)
+        iceberg_table = self.ensure_table(table, rows.schema, partitioned=False)
         for attempt in range(COMMIT_ATTEMPTS):
-            iceberg_table = self.load(table)
             try:
                 iceberg_table.append(rows.cast(nullable(rows.schema)))
-                return self.load(table).metadata.current_snapshot_id
+                return iceberg_table.metadata.current_snapshot_id
             except CommitFailedException:
                 time.sleep(0.05 * (attempt + 1))
+                iceberg_table = self.load(table)
         raise LakeError(f"{table}: could not commit after {COMMIT_ATTEMPTS} attempts")
 
     # Read ----------------------------------------------------------------------------------------
