@@ -3,8 +3,9 @@
 A version of ``credit_pd`` carries its lineage as tags (:mod:`ml.lineage`): the snapshot of every
 bronze table the warehouse read, the dbt project's hash and the content hash of the rows it was
 trained on. Reproducing pins a scratch warehouse's bronze views to those snapshots (Iceberg time
-travel: later deliveries and re-runs are invisible), builds the training set with dbt for the
-version's as-of date, reads it as training does and hashes it the same way.
+travel: later deliveries and re-runs are invisible), builds the training set with dbt for every
+delivery date up to the version's as-of date (each date owns its own slice of the marts), reads it
+as training does and hashes it the same way.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class Reproduction:
 
 def reproduce(model: str, version: str, settings: Settings) -> Reproduction:
     """Rebuild ``model`` ``version``'s training set from its logged snapshots; compare hashes."""
+    from creditlake.lake import Lake
+    from creditlake.ledger import PUBLISHED, deliveries
     from ml.data import read_training_set
     from ml.lineage import TrainingLineage, manifest_sha256, training_set_sha256
     from ml.tracking import configure_mlflow
@@ -70,14 +73,22 @@ def reproduce(model: str, version: str, settings: Settings) -> Reproduction:
     except KeyError as error:
         raise ReproduceError(f"{model} version {version}: {error.args[0]}") from None
     as_of_date = dt.date.fromisoformat(tags["as_of_date"])
+    dates = sorted(
+        {
+            d.as_of_date
+            for d in deliveries(Lake.from_settings(settings))
+            if d.status == PUBLISHED and d.as_of_date <= as_of_date
+        }
+    )
     with tempfile.TemporaryDirectory(prefix="creditlake-reproduce-") as scratch:
         rebuilt = dataclasses.replace(settings, warehouse_path=Path(scratch) / "reproduce.duckdb")
-        run_dbt(
-            ["run", "--select", "+fct_application_training_set", "+fct_application_features"],
-            rebuilt,
-            as_of_date,
-            snapshots=lineage.snapshots,
-        )
+        for date in dates:  # each date owns its slice of the marts: build every one up to D
+            run_dbt(
+                ["run", "--quiet", "--select", "+fct_application_training_set"],
+                rebuilt,
+                date,
+                snapshots=lineage.snapshots,
+            )
         rows, digest = training_set_sha256(read_training_set(rebuilt.warehouse_path, as_of_date))
     return Reproduction(
         model=model,
