@@ -215,7 +215,9 @@ class Lake:
                 with contextlib.suppress(NamespaceAlreadyExistsError):
                     self.catalog.create_namespace(namespace)
             try:
-                created = self.catalog.create_table(table, schema=schema)
+                created = self.catalog.create_table(
+                    table, schema=schema, properties=table_properties(partitioned)
+                )
             except TableAlreadyExistsError:  # another process created it first
                 return self.ensure_table(table, schema, partitioned)
             if partitioned:
@@ -376,6 +378,19 @@ class Lake:
 
     def arrow_schema(self, table: str) -> pa.Schema:
         return self.load(table).schema().as_arrow()
+
+
+def table_properties(partitioned: bool) -> dict[str, str]:
+    """Iceberg properties of a new table: appends merge small manifests as they accumulate.
+
+    Every commit adds a manifest; without merging, a scan of the ledger (one small append per
+    delivery state) reads one more file per delivery, forever. Merging keeps the ledger's reads,
+    and the planning of a date's partition, about as cheap on day 300 as on day 1.
+    """
+    return {
+        "commit.manifest-merge.enabled": "true",
+        "commit.manifest.min-count-to-merge": "16" if partitioned else "4",
+    }
 
 
 def bronze_table(source: str) -> str:

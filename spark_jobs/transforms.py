@@ -168,6 +168,22 @@ def _csv_field_count(line: Column) -> Column:
     return F.length(unquoted) - F.length(F.regexp_replace(unquoted, ",", "")) + F.lit(1)
 
 
+def _plain_record(line: Column, source: Source) -> Column:
+    """True when a JSON line certainly has exactly the registry's keys, without parsing it again.
+
+    A record has exactly N keys when ``":`` occurs N times (each key's closing quote and its
+    colon) and each registry key appears as ``"name":``; then nothing is extra and nothing
+    absent. Any other line (a value holding ``":``, a nested object, drift) has its keys listed by
+    a second JSON parse: exact, and only for the few lines that need it.
+    """
+    separators = F.length(line) - F.length(F.replace(line, F.lit('":'), F.lit("")))
+    present = [F.instr(line, f'"{name}":') > 0 for name in source.column_names]
+    every = present[0]
+    for condition in present[1:]:
+        every = every & condition
+    return (separators == F.lit(2 * len(source.column_names))) & every
+
+
 def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
     """Split numbered lines into text fields, flagging lines that cannot be parsed at all.
 
@@ -206,7 +222,9 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
             "_raw_line",
             line_flag.cast("string").alias("_line_flag"),
             F.from_json(F.col("_raw_line"), schema, JSON_OPTIONS).alias("_parsed"),
-            F.json_object_keys(F.col("_raw_line")).alias("_keys"),
+            F.when(~_plain_record(F.col("_raw_line"), source), F.json_object_keys("_raw_line"))
+            .cast("array<string>")
+            .alias("_keys"),
         )
         malformed_reason = MALFORMED_JSON
         malformed_detail = F.lit("line is not a JSON object")
