@@ -94,3 +94,18 @@ def transaction(n: int, **values: object) -> dict[str, object]:
 
 def json_line(row: dict[str, object]) -> str:
     return json.dumps(row, ensure_ascii=False)
+
+
+def staged_rows(settings: Settings, layer: str, source: str, day: dt.date = DAY) -> list[dict]:
+    """The rows the latest ingest of ``source`` staged for ``day`` (``layer``: bronze or
+    quarantine), read back through the lake, without the partition column."""
+    from creditlake import ledger
+    from creditlake.lake import Lake, bronze_table, quarantine_table
+
+    lake = Lake.from_settings(settings)
+    delivery = ledger.latest_delivery(lake, source, day)
+    if layer == "bronze":
+        table, snapshot_id = bronze_table(source), delivery.bronze_snapshot_id
+    else:
+        table, snapshot_id = quarantine_table(source), delivery.quarantine_snapshot_id
+    return lake.read(table, day, snapshot_id).drop_columns(["ingest_date"]).to_pylist()

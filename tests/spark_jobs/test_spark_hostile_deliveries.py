@@ -14,10 +14,18 @@ import re
 from pathlib import Path
 
 import pytest
-from spark_job_helpers import DAY, customer, customer_line, deliver, json_line, transaction
+from spark_job_helpers import (
+    DAY,
+    customer,
+    customer_line,
+    deliver,
+    json_line,
+    staged_rows,
+    transaction,
+)
 
 from creditlake import ledger
-from creditlake.lake import Lake, bronze_table, quarantine_table
+from creditlake.lake import Lake, bronze_table
 from creditlake.settings import Settings
 from creditlake.sources import get_source
 from spark_jobs.delivery import IngestError
@@ -27,17 +35,6 @@ CUSTOMERS = get_source("customers")
 MOBILE = "13912345678"
 RESIDENT_ID = customer(999)["national_id"]  # a valid check character; no customer's own ID
 CARD = "6222020200112345679"  # 19 digits, Luhn-valid
-
-
-def read(settings: Settings, layer: str, source: str, day: dt.date = DAY) -> list[dict]:
-    """The rows the latest ingest of ``source`` staged for ``day`` (bronze or quarantine)."""
-    lake = Lake.from_settings(settings)
-    delivery = ledger.latest_delivery(lake, source, day)
-    if layer == "bronze":
-        table, snapshot_id = bronze_table(source), delivery.bronze_snapshot_id
-    else:
-        table, snapshot_id = quarantine_table(source), delivery.quarantine_snapshot_id
-    return lake.read(table, day, snapshot_id).drop_columns(["ingest_date"]).to_pylist()
 
 
 def nothing_staged(settings: Settings, source: str) -> bool:
@@ -94,7 +91,7 @@ def test_accepted_file_reconciles_counting_a_multiline_record_once(accepted):
 def test_cut_multiline_and_personal_data_rows_are_quarantined_with_reasons(
     accepted, module_settings
 ):
-    rows = {r["row_number"]: r for r in read(module_settings, "quarantine", "customers")}
+    rows = {r["row_number"]: r for r in staged_rows(module_settings, "quarantine", "customers")}
     assert {n: r["reason"] for n, r in rows.items()} == {
         GOOD + 1: "personal_data_in_unprotected_column:occupation",
         GOOD + 2: "personal_data_in_unprotected_column:city",
@@ -115,11 +112,11 @@ def test_no_misplaced_identifier_reaches_bronze_quarantine_or_the_result(accepte
     _, result = accepted
     texts = [json.dumps(result.to_dict(), ensure_ascii=False)]
     for layer in ("bronze", "quarantine"):
-        rows = read(module_settings, layer, "customers")
+        rows = staged_rows(module_settings, layer, "customers")
         texts += [json.dumps(r, default=str, ensure_ascii=False) for r in rows]
     everything = "\n".join(texts)
     assert [v for v in (MOBILE, RESIDENT_ID, CARD) if v in everything] == []
-    bronze_cities = {r["city"] for r in read(module_settings, "bronze", "customers")}
+    bronze_cities = {r["city"] for r in staged_rows(module_settings, "bronze", "customers")}
     assert bronze_cities == {"北京市"}
 
 
@@ -143,7 +140,7 @@ def test_json_extra_keys_are_reported_and_identifiers_withheld(spark, settings):
         "truncated_line": 1,
     }
     assert (result.landing_rows, result.bronze_rows) == (102, 100)
-    rows = {r["row_number"]: r for r in read(settings, "quarantine", "transactions")}
+    rows = {r["row_number"]: r for r in staged_rows(settings, "quarantine", "transactions")}
     assert rows[101]["raw_line"] is None  # holds a mobile number: withheld
     assert rows[102]["raw_line"] == lines[-1]  # a source without personal columns keeps it
 
@@ -153,10 +150,10 @@ def test_crlf_file_loads_exactly_what_the_lf_file_loads(spark, settings):
     lines = [loan_line(1), loan_line(2, principal="800.50"), loan_line(3, apr="0.0730")]
     path = deliver(settings, "loans", lines)
     main("loans", DAY, settings=settings, spark=spark)
-    lf = sorted(read(settings, "bronze", "loans"), key=lambda r: r["loan_id"])
+    lf = sorted(staged_rows(settings, "bronze", "loans"), key=lambda r: r["loan_id"])
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     result = main("loans", DAY, settings=settings, spark=spark)
-    crlf = sorted(read(settings, "bronze", "loans"), key=lambda r: r["loan_id"])
+    crlf = sorted(staged_rows(settings, "bronze", "loans"), key=lambda r: r["loan_id"])
     lineage = ("_batch_id", "_ingested_at")
     assert [{k: v for k, v in r.items() if k not in lineage} for r in crlf] == [
         {k: v for k, v in r.items() if k not in lineage} for r in lf
@@ -294,6 +291,6 @@ def test_a_file_already_published_under_another_date_is_refused(spark, settings)
     assert f"already loaded for {DAY}: refused" in str(error.value)
     refused = ledger.latest_delivery(lake, "transactions", later)
     assert (refused.status, refused.bronze_rows) == (ledger.DUPLICATE, 0)
-    assert lake.read(bronze_table("transactions")).num_rows == 3  # loaded once
+    assert lake.staged_rows(bronze_table("transactions")).num_rows == 3  # loaded once
     # A re-run of the date it was published under is not a duplicate.
     assert main("transactions", DAY, settings=settings, spark=spark).bronze_rows == 3

@@ -27,11 +27,12 @@ from spark_job_helpers import (
     customer_line,
     deliver,
     json_line,
+    staged_rows,
     transaction,
 )
 
 from creditlake import ledger
-from creditlake.lake import Lake, bronze_table, quarantine_table
+from creditlake.lake import Lake, bronze_table
 from creditlake.landing import Landing, LandingError
 from creditlake.settings import PROJECT_ROOT, Settings, get_settings
 from creditlake.sources import bronze_columns, get_source
@@ -46,19 +47,6 @@ def configure_keeping_landing(monkeypatch: pytest.MonkeyPatch, home: Path) -> Se
     monkeypatch.setenv("CREDITLAKE_PII_KEY", PII_KEY)
     monkeypatch.delenv("CREDITLAKE_LAKE_DIR", raising=False)
     return get_settings()
-
-
-def read_partition(settings: Settings, layer: str, source: str, day: dt.date = DAY) -> list[dict]:
-    """The rows the latest ingest of ``source`` staged for ``day`` (``layer``: bronze or
-    quarantine), without the partition column."""
-    lake = Lake.from_settings(settings)
-    delivery = ledger.latest_delivery(lake, source, day)
-    if layer == "bronze":
-        table, snapshot_id = bronze_table(source), delivery.bronze_snapshot_id
-    else:
-        table, snapshot_id = quarantine_table(source), delivery.quarantine_snapshot_id
-    rows = lake.read(table, day, snapshot_id)
-    return rows.drop_columns(["ingest_date"]).to_pylist()
 
 
 def location(settings: Settings, source: str, day: dt.date = DAY) -> str:
@@ -134,7 +122,7 @@ def test_customers_result_accounts_for_every_line(ingested, module_settings):
 
 def test_customers_bronze_rows_are_typed_tokenised_and_traced(ingested, module_settings):
     rows = sorted(
-        read_partition(module_settings, "bronze", "customers"), key=lambda r: r["_row_number"]
+        staged_rows(module_settings, "bronze", "customers"), key=lambda r: r["_row_number"]
     )
     assert [(r["customer_id"], r["_row_number"]) for r in rows] == [
         ("C000001", 1),
@@ -155,7 +143,7 @@ def test_customers_bronze_rows_are_typed_tokenised_and_traced(ingested, module_s
 
 
 def test_customers_quarantine_rows_and_reasons(ingested, module_settings):
-    rows = read_partition(module_settings, "quarantine", "customers")
+    rows = staged_rows(module_settings, "quarantine", "customers")
     assert sorted((r["row_number"], r["reason"]) for r in rows) == [
         (4, "negative_amount:monthly_income_cny"),
         (5, "invalid_national_id"),
@@ -174,7 +162,7 @@ def test_app_events_from_json_lines(ingested, module_settings):
         "wrong_type:event_at": 1,
     }
     assert ingested["app_events"].duplicates_dropped == 1
-    bronze = read_partition(module_settings, "bronze", "app_events")
+    bronze = staged_rows(module_settings, "bronze", "app_events")
     assert sorted((r["event_id"], r["_row_number"]) for r in bronze) == [
         ("E00000001", 1),
         ("E00000003", 4),
@@ -183,7 +171,7 @@ def test_app_events_from_json_lines(ingested, module_settings):
 
 
 def test_raw_lines_are_quarantined_for_sources_without_pii(ingested, module_settings):
-    [row] = read_partition(module_settings, "quarantine", "transactions")
+    [row] = staged_rows(module_settings, "quarantine", "transactions")
     assert (row["row_number"], row["reason"]) == (2, "non_positive_amount:amount_cny")
     assert row["raw_line"] == TRANSACTION_LINES[1]
     assert json.loads(row["record_json"])["amount_cny"] == "0"
@@ -263,7 +251,7 @@ def test_timestamps_mean_utc_whatever_session_the_job_is_given(spark, settings):
         assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"  # put back
     finally:
         spark.conf.set("spark.sql.session.timeZone", zone)
-    [row] = read_partition(settings, "bronze", "transactions")
+    [row] = staged_rows(settings, "bronze", "transactions")
     assert row["transacted_at"] == dt.datetime(2025, 12, 31, 23, 30, tzinfo=dt.UTC)
 
 
@@ -279,10 +267,10 @@ def test_rerun_replaces_the_partition_and_an_emptied_quarantine(spark, settings)
 
     deliver(settings, "transactions", [json_line(transaction(1)), json_line(transaction(2))])
     second = main("transactions", DAY, settings=settings, spark=spark)
-    bronze = read_partition(settings, "bronze", "transactions")
+    bronze = staged_rows(settings, "bronze", "transactions")
     assert sorted(r["transaction_id"] for r in bronze) == ["T00000001", "T00000002"]
     assert len({r["_batch_id"] for r in bronze}) == 1  # only the second run's rows
-    assert read_partition(settings, "quarantine", "transactions") == []
+    assert staged_rows(settings, "quarantine", "transactions") == []
     assert (second.bronze_rows, second.quarantined_rows) == (2, 0)
     refs = Lake.from_settings(settings).load(bronze_table("transactions")).metadata.refs
     assert set(refs) == {"main", "audit_2026-01-01"}  # the re-run replaced the date's stage
@@ -292,7 +280,7 @@ def test_failed_reruns_leave_the_old_partition_intact(spark, settings, monkeypat
     deliver(settings, "customers", [customer_line(1), customer_line(2)])
     main("customers", DAY, settings=settings, spark=spark)
     lake = Lake.from_settings(settings)
-    before = read_partition(settings, "bronze", "customers")
+    before = staged_rows(settings, "bronze", "customers")
     recorded = ledger.deliveries(lake, "customers", DAY)
     published = lake.snapshot_id(bronze_table("customers"))
 
@@ -319,7 +307,7 @@ def test_failed_reruns_leave_the_old_partition_intact(spark, settings, monkeypat
     monkeypatch.setattr(tr, "transform_bronze", failing_bronze)
     with pytest.raises(Exception, match="disk full"):
         main("customers", DAY, settings=settings, spark=spark)
-    assert read_partition(settings, "bronze", "customers") == before
+    assert staged_rows(settings, "bronze", "customers") == before
     assert ledger.deliveries(lake, "customers", DAY) == recorded  # nothing new recorded
     assert lake.snapshot_id(bronze_table("customers")) == published
 
@@ -403,7 +391,7 @@ def test_ingests_from_an_s3_landing_zone(spark, moto_endpoint, tmp_path, monkeyp
     result = main("transactions", DAY, settings=s3_settings, spark=spark)
     assert uri == "s3://ingest-test-landing/raw/transactions/2026-01-01/transactions.jsonl"
     assert (result.landing_file, result.bronze_rows) == (uri, 1)
-    [row] = read_partition(s3_settings, "bronze", "transactions")
+    [row] = staged_rows(s3_settings, "bronze", "transactions")
     assert row["_source_file"] == uri
 
 
