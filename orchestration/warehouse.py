@@ -38,12 +38,13 @@ def _bronze_ready(context: dict[str, Any]) -> str | None:
     Readiness is the ledger's fact (published after its gate passed), not a file's existence.
     """
     from creditlake.lake import Lake
-    from creditlake.ledger import PUBLISHED, latest_delivery
+    from creditlake.ledger import PUBLISHED, deliveries
 
-    lake = Lake.from_settings(get_settings())
     as_of_date = as_of_date_of(context)
+    # One read of the date's ledger rows (oldest first), not one per source.
+    latest = {d.source: d for d in deliveries(Lake.from_settings(get_settings()), None, as_of_date)}
     for source in SOURCES:
-        delivery = latest_delivery(lake, source, as_of_date)
+        delivery = latest.get(source)
         if delivery is None or delivery.status != PUBLISHED:
             state = "nothing recorded" if delivery is None else delivery.status
             return f"published bronze delivery of {source} for {as_of_date} (ledger: {state})"

@@ -320,6 +320,7 @@ def main(
             (bronze_files, to_arrow_schema(bronze_frame.schema)),
             (quarantine_files, to_arrow_schema(quarantine_frame.schema)),
             new_fields,
+            delivery.landing_rows,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -355,6 +356,7 @@ def _stage(
     bronze: tuple[list[str], pa.Schema],
     quarantine: tuple[list[str], pa.Schema],
     new_fields: list[str],
+    landing_rows: int,
 ) -> IngestResult:
     """Commit the job's output to the date's audit branches, reconcile it, record it.
 
@@ -370,8 +372,9 @@ def _stage(
         "batch_id": batch.batch_id,
         "source_file": batch.source_file,
         "content_sha256": sha256,
-        # what the job wrote, counted from its output files (reconciliation recounts the stage)
-        "landing_rows": count_landing_rows(path, src),
+        # the delivery scan's record count and what the job wrote, counted from its output
+        # files (reconciliation recounts both independently, from the file and the stage)
+        "landing_rows": landing_rows,
         "bronze_rows": _parquet_rows(bronze[0]),
         "quarantined_rows": _parquet_rows(quarantine[0]),
         "duplicates_dropped": copies,
