@@ -69,18 +69,6 @@ def is_valid_national_id(value: str) -> bool:
     )
 
 
-def national_id_check_column(col: Column) -> Column:
-    """Spark expression: True when an 18-character ID has the right check character."""
-    from pyspark.sql import functions as F
-
-    weighted = None
-    for i, w in enumerate(_ID_WEIGHTS):
-        term = F.substring(col, i + 1, 1).cast("int") * w
-        weighted = term if weighted is None else weighted + term
-    expected = F.substring(F.lit(_ID_CHECK), (weighted % 11 + 1).cast("int"), 1)
-    return col.rlike(r"^[0-9]{17}[0-9X]$") & (F.substring(col, 18, 1) == expected)
-
-
 def luhn_valid(digits: str) -> bool:
     """Luhn check, as card numbers carry; used by the PII scanner and the generator."""
     total = 0
@@ -94,17 +82,63 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def luhn_valid_column(digits: Column) -> Column:
-    """Spark expression: True when a string of digits passes the Luhn check (card numbers)."""
-    from pyspark.sql import functions as F
+# Identifier shapes as Spark SQL -----------------------------------------------------------------
+# Built as SQL text, one ``F.expr`` per column: the same checks through the Column API cost
+# hundreds of Py4J round trips per column each time a job builds its plan.
 
-    length = F.length(digits)
+#: A run of 11+ digits: the cheap test that gates the precise ones.
+LONG_DIGITS = r"[0-9]{11}"
+#: Each identifier's shape (capturing the candidate) inside free text, and as a whole value: a
+#: mobile number (1[3-9] and 9 digits, optionally +86), an 18-character resident ID, 13-19 digits
+#: of a card number.
+MOBILE_SHAPE = {
+    "text": r"(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9]{9}(?![0-9])",
+    "value": r"^(?:\+?86[- ]?)?1[3-9][0-9]{9}$",
+}
+NATIONAL_ID_SHAPE = {
+    "text": r"(?<![0-9])([0-9]{17}[0-9Xx])(?![0-9A-Za-z])",
+    "value": r"^([0-9]{17}[0-9Xx])$",
+}
+CARD_SHAPE = {"text": r"(?<![0-9])([0-9]{13,19})(?![0-9])", "value": r"^([0-9]{13,19})$"}
 
-    def add_digit(total: Column, place: Column) -> Column:
-        # ``place`` counts from the right, 1-based; every second digit is doubled.
-        digit = F.substring(digits, length - place + 1, 1).try_cast("int")
-        doubled = F.when(digit * 2 > 9, digit * 2 - 9).otherwise(digit * 2)
-        return total + F.when(place % 2 == 0, doubled).otherwise(digit)
 
-    total = F.aggregate(F.sequence(F.lit(1), length), F.lit(0), add_digit)
-    return digits.rlike(r"^[0-9]+$") & (total % 10 == 0)
+def sql_string(text: str) -> str:
+    """``text`` as a Spark SQL string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def national_id_check_sql(ref: str) -> str:
+    """SQL: true when ``ref`` is 17 digits and the check character GB 11643 computes from them."""
+    weighted = " + ".join(
+        f"TRY_CAST(substring({ref}, {i + 1}, 1) AS INT) * {w}" for i, w in enumerate(_ID_WEIGHTS)
+    )
+    expected = f"substring({sql_string(_ID_CHECK)}, CAST(({weighted}) % 11 + 1 AS INT), 1)"
+    return f"({ref} RLIKE '^[0-9]{{17}}[0-9X]$' AND substring({ref}, 18, 1) = {expected})"
+
+
+def luhn_valid_sql(ref: str) -> str:
+    """SQL: true when ``ref`` is a string of digits that passes the Luhn check (card numbers)."""
+    digit = f"TRY_CAST(substring({ref}, length({ref}) - place + 1, 1) AS INT)"
+    doubled = f"CASE WHEN {digit} * 2 > 9 THEN {digit} * 2 - 9 ELSE {digit} * 2 END"
+    term = f"CASE WHEN place % 2 = 0 THEN {doubled} ELSE {digit} END"
+    total = f"aggregate(sequence(1, length({ref})), 0, (total, place) -> total + {term})"
+    return f"({ref} RLIKE '^[0-9]+$' AND {total} % 10 = 0)"
+
+
+def identifier_shape_sql(ref: str, whole_value: bool = False) -> str:
+    """SQL: true when the text ``ref`` holds a mobile, resident ID or card number (never null).
+
+    ``whole_value``: only a value that *is* one counts (for key and code columns, where digits
+    are normal); otherwise one anywhere in the text does.
+    """
+    shape = "value" if whole_value else "text"
+    national_id = (
+        f"nullif(upper(regexp_extract({ref}, {sql_string(NATIONAL_ID_SHAPE[shape])}, 1)), '')"
+    )
+    card = f"nullif(regexp_extract({ref}, {sql_string(CARD_SHAPE[shape])}, 1), '')"
+    precise = (
+        f"{ref} RLIKE {sql_string(MOBILE_SHAPE[shape])}"
+        f" OR coalesce({national_id_check_sql(national_id)}, false)"
+        f" OR coalesce({luhn_valid_sql(card)}, false)"
+    )
+    return f"CASE WHEN {ref} RLIKE {sql_string(LONG_DIGITS)} THEN ({precise}) ELSE false END"

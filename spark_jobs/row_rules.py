@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from pyspark.sql import functions as F
 
-from creditlake.pii import luhn_valid_column, national_id_check_column
+from creditlake.pii import LONG_DIGITS, identifier_shape_sql, national_id_check_sql
 from creditlake.sources import Column as RegistryColumn
 from creditlake.sources import Source
 from spark_jobs.delivery import EMBEDDED_NEWLINE, TRUNCATED_LINE
@@ -39,13 +39,6 @@ DUPLICATE_KEY = "duplicate_key"
 #: The earliest birth date a national ID may carry; later than the as-of date is impossible too.
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 NATIONAL_ID_SHAPE = r"^[0-9]{17}[0-9X]$"
-#: Shapes of personal identifiers inside any text. A run of 11+ digits is the cheap test that
-#: gates the precise ones: a mobile number (1[3-9] and 9 digits, optionally +86), an 18-character
-#: resident ID with a valid check character, or 13-19 digits that pass the Luhn check (a card).
-LONG_DIGITS = r"[0-9]{11}"
-MOBILE_IN_TEXT = r"(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9]{9}(?![0-9])"
-NATIONAL_ID_IN_TEXT = r"(?<![0-9])([0-9]{17}[0-9Xx])(?![0-9A-Za-z])"
-CARD_IN_TEXT = r"(?<![0-9])([0-9]{13,19})(?![0-9])"
 #: What a quarantine record shows instead of a value shaped like a personal identifier, and a
 #: quarantine detail instead of a value with a long run of digits.
 REDACTED = "<redacted: shaped like a personal identifier>"
@@ -80,15 +73,10 @@ def quoted(value: Column) -> Column:
 
 
 def screened_columns(source: Source) -> list[RegistryColumn]:
-    """Free-text columns, where a misplaced personal identifier would reach bronze in clear: text
-    not declared personal and not an identifier (``*_id``: keys and codes, which may legitimately
-    be long digit strings). Typed columns need no screening: an identifier in one fails its type
-    or its plausible range, and no detail quotes it (:func:`quoted`)."""
-    return [
-        c
-        for c in source.columns
-        if c.type == "string" and c.pii is None and not c.name.endswith("_id")
-    ]
+    """Text columns not declared personal, where a misplaced personal identifier would reach
+    bronze in clear. Typed columns need no screening: an identifier in one fails its type or its
+    plausible range, and no detail quotes it (:func:`quoted`)."""
+    return [c for c in source.columns if c.type == "string" and c.pii is None]
 
 
 def personal_flag(name: str) -> str:
@@ -96,16 +84,14 @@ def personal_flag(name: str) -> str:
     return f"_personal__{name}"
 
 
-def looks_personal(text: Column) -> Column:
-    """True when the text holds a mobile number, a resident ID or a card number (never null)."""
-    national_id = F.upper(F.regexp_extract(text, NATIONAL_ID_IN_TEXT, 1))
-    card = F.regexp_extract(text, CARD_IN_TEXT, 1)
-    precise = (
-        text.rlike(MOBILE_IN_TEXT)
-        | F.coalesce(national_id_check_column(F.when(national_id != "", national_id)), F.lit(False))
-        | F.coalesce(luhn_valid_column(F.when(card != "", card)), F.lit(False))
-    )
-    return F.when(text.rlike(LONG_DIGITS), precise).otherwise(F.lit(False))
+def looks_personal(column: RegistryColumn) -> Column:
+    """True when the field holds a mobile number, a resident ID or a card number (never null).
+
+    Free text is searched for one anywhere in it; a key or code column (``*_id``), where long
+    digit strings are normal, only when its whole value is one.
+    """
+    ref = f"`_fields`.`{column.name}`"
+    return F.expr(identifier_shape_sql(ref, whole_value=column.name.endswith("_id")))
 
 
 def shown_number(value: Column) -> Column:
@@ -126,16 +112,12 @@ def typed_columns(source: Source, as_of_date: dt.date) -> list[Column]:
         for c in source.columns
         if not c.tokenised
     ]
-    typed += [
-        looks_personal(field(c.name)).alias(personal_flag(c.name)) for c in screened_columns(source)
-    ]
+    typed += [looks_personal(c).alias(personal_flag(c.name)) for c in screened_columns(source)]
     if source.name != "customers":
         return typed
     national_id = field("national_id")
     well_formed = F.coalesce(national_id.rlike(NATIONAL_ID_SHAPE), F.lit(False))
-    # The check-digit expression casts digits to int; it only ever sees well-formed IDs, so a
-    # stray letter can never raise an ANSI cast error.
-    check_ok = F.coalesce(national_id_check_column(F.when(well_formed, national_id)), F.lit(False))
+    check_ok = F.coalesce(F.expr(national_id_check_sql("`_fields`.`national_id`")), F.lit(False))
     birth_date = F.try_to_date(F.substring(national_id, 7, 8), "yyyyMMdd")
     birth_possible = F.coalesce(
         birth_date.between(F.lit(EARLIEST_BIRTH_DATE), F.lit(as_of_date)), F.lit(False)

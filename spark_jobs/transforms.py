@@ -71,7 +71,9 @@ CSV_OPTIONS = {
     "mode": "PERMISSIVE",
     "columnNameOfCorruptRecord": "_corrupt_record",
 }
-JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"}
+JSON_OPTIONS = {"mode": "PERMISSIVE"}
+#: A JSON Lines record as parsed: every key it has, each value as text (nested values as JSON).
+JSON_RECORD = T.MapType(T.StringType(), T.StringType())
 #: Quarantine records keep null fields, so "missing" is visible rather than implied.
 JSON_WRITE_OPTIONS = {"ignoreNullFields": "false"}
 #: Seeds the second line hash, so the two 64-bit hashes are independent.
@@ -79,6 +81,7 @@ LINE_HASH_SALT = "creditlake-line"
 
 BLANK = r"^\s*$"
 TRUNCATED_DETAIL = "the file ends inside this line (no line feed after it): cut short?"
+REPEATED_KEY_DETAIL = "a key appears more than once in the record: which value is meant?"
 MULTILINE_DETAIL = (
     "a quoted field holds a line break, so the record continues on the next line(s); "
     "deliver one record per line"
@@ -168,20 +171,29 @@ def _csv_field_count(line: Column) -> Column:
     return F.length(unquoted) - F.length(F.regexp_replace(unquoted, ",", "")) + F.lit(1)
 
 
-def _plain_record(line: Column, source: Source) -> Column:
-    """True when a JSON line certainly has exactly the registry's keys, without parsing it again.
+def _json_fields(lines: DataFrame, source: Source) -> DataFrame:
+    """JSON lines parsed once, into every key of the record (a map), then the registry's fields.
 
-    A record has exactly N keys when ``":`` occurs N times (each key's closing quote and its
-    colon) and each registry key appears as ``"name":``; then nothing is extra and nothing
-    absent. Any other line (a value holding ``":``, a nested object, drift) has its keys listed by
-    a second JSON parse: exact, and only for the few lines that need it.
+    Parsing into a map rather than the registry's struct keeps the keys the record really has, so
+    drift needs no second parse: a record whose map has exactly the registry's keys (the usual
+    case, checked by its size and N lookups) needs nothing more; any other record lists its keys
+    in ``_keys`` for the census. A line that is not a JSON object parses to null.
     """
-    separators = F.length(line) - F.length(F.replace(line, F.lit('":'), F.lit("")))
-    present = [F.instr(line, f'"{name}":') > 0 for name in source.column_names]
-    every = present[0]
-    for condition in present[1:]:
-        every = every & condition
-    return (separators == F.lit(2 * len(source.column_names))) & every
+    record = F.col("_record")
+    exact = F.size(record) == F.lit(len(source.column_names))
+    for name in source.column_names:
+        exact = exact & F.map_contains_key(record, F.lit(name))
+    fields = [record.getItem(name).alias(name) for name in source.column_names]
+    return lines.select(
+        "_row_number",
+        "_raw_line",
+        "_line_flag",
+        F.when(
+            record.isNotNull(),
+            F.struct(*fields, F.lit(None).cast("string").alias("_corrupt_record")),
+        ).alias("_parsed"),
+        F.when(~exact, F.map_keys(record)).alias("_keys"),
+    )
 
 
 def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
@@ -217,15 +229,13 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
             found,
         )
     else:
-        rows = numbered.select(
+        records = numbered.select(
             F.col("_line_number").alias("_row_number"),
             "_raw_line",
             line_flag.cast("string").alias("_line_flag"),
-            F.from_json(F.col("_raw_line"), schema, JSON_OPTIONS).alias("_parsed"),
-            F.when(~_plain_record(F.col("_raw_line"), source), F.json_object_keys("_raw_line"))
-            .cast("array<string>")
-            .alias("_keys"),
+            F.from_json(F.col("_raw_line"), JSON_RECORD, JSON_OPTIONS).alias("_record"),
         )
+        rows = _json_fields(records, source)
         malformed_reason = MALFORMED_JSON
         malformed_detail = F.lit("line is not a JSON object")
     # The parsed struct is referenced many times below but parsed once: Spark does not inline an
@@ -236,12 +246,15 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
     parsed_to_nothing = parsed.isNull() | first_field.isNull()
     is_blank = F.when(parsed_to_nothing, F.col("_raw_line").rlike(BLANK)).otherwise(F.lit(False))
     unparsable = parsed.isNull() | parsed.getField("_corrupt_record").isNotNull()
+    # Only records whose keys are listed (not exactly the registry's) can repeat a key.
+    repeated_key = F.size(F.array_distinct(F.col("_keys"))) < F.size(F.col("_keys"))
     flag = F.col("_line_flag")
     malformed = (
         F.when(flag == TRUNCATED, failure(F.lit(TRUNCATED), F.lit(TRUNCATED_DETAIL)))
         .when(flag == MULTILINE, failure(F.lit(MULTILINE), F.lit(MULTILINE_DETAIL)))
         .when(is_blank, failure(F.lit(malformed_reason), F.lit("blank line")))
         .when(unparsable, failure(F.lit(malformed_reason), malformed_detail))
+        .when(repeated_key, failure(F.lit(malformed_reason), F.lit(REPEATED_KEY_DETAIL)))
     )
     registry_keys = F.array(*[F.lit(name) for name in source.column_names])
     extra_keys = F.array_except(F.col("_keys"), registry_keys)

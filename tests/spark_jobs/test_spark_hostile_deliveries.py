@@ -55,7 +55,7 @@ def loan_line(n: int, principal: str = "15000.00", apr: str = "0.1460") -> str:
 
 
 # One accepted customers delivery with many row-level cases --------------------------------------
-GOOD = 150  # enough clean rows that the cases stay under the 5 % quarantine threshold
+GOOD = 170  # enough clean rows that the cases stay under the 5 % quarantine threshold
 CASES = {
     # data row -> (line, expected reason)
     GOOD + 1: (customer_line(901, occupation=MOBILE), "occupation"),
@@ -63,17 +63,22 @@ CASES = {
     GOOD + 3: (customer_line(903, education=CARD), "education"),
     GOOD + 4: (customer_line(904, monthly_income_cny="北京市"), "wrong_type:monthly_income_cny"),
     GOOD + 5: (customer_line(905, monthly_income_cny="1200000.00"), "out_of_range"),
+    # a key column holding a mobile number as its whole value (a code with digits is normal)
+    GOOD + 6: (customer_line(906, customer_id=MOBILE), "customer_id"),
 }
+#: A key that merely contains a mobile-shaped run of digits is a code, not a phone: loaded.
+CODE_WITH_DIGITS = "C13800138000"
 # a record whose quoted occupation holds a line break: two physical lines, one record (row 126)
-MULTILINE = customer_line(906, occupation='"engineer\nsenior"')
+MULTILINE = customer_line(908, occupation='"engineer\nsenior"')
 # the last line, cut inside its timestamp: "2024-07-02" still parses, to the wrong time (row 127)
-CUT = customer_line(907)[: -len(" 09:15:00")]
+CUT = customer_line(909)[: -len(" 09:15:00")]
 
 
 @pytest.fixture(scope="module")
 def accepted(spark, module_settings: Settings):
     lines = [customer_line(n) for n in range(1, GOOD + 1)]
-    lines += [line for line, _ in CASES.values()] + [MULTILINE]
+    lines += [line for line, _ in CASES.values()]
+    lines += [customer_line(907, customer_id=CODE_WITH_DIGITS), MULTILINE]
     path = deliver(module_settings, "customers", lines)
     with path.open("ab") as handle:
         handle.write(CUT.encode())
@@ -82,8 +87,8 @@ def accepted(spark, module_settings: Settings):
 
 def test_accepted_file_reconciles_counting_a_multiline_record_once(accepted):
     _, result = accepted
-    assert result.landing_rows == GOOD + len(CASES) + 2
-    assert result.bronze_rows == GOOD
+    assert result.landing_rows == GOOD + len(CASES) + 3
+    assert result.bronze_rows == GOOD + 1
     assert result.quarantined_rows == len(CASES) + 2
     assert result.duplicates_dropped == 0
 
@@ -98,8 +103,9 @@ def test_cut_multiline_and_personal_data_rows_are_quarantined_with_reasons(
         GOOD + 3: "personal_data_in_unprotected_column:education",
         GOOD + 4: "wrong_type:monthly_income_cny",
         GOOD + 5: "out_of_range:monthly_income_cny",
-        GOOD + 6: "embedded_newline",
-        GOOD + 8: "truncated_line",  # row 127 is the multi-line record's second line
+        GOOD + 6: "personal_data_in_unprotected_column:customer_id",
+        GOOD + 8: "embedded_newline",
+        GOOD + 10: "truncated_line",  # the line after it is the multi-line record's second line
     }
     assert rows[GOOD + 5]["reason_detail"] == (
         "monthly_income_cny 1200000.00 is above the plausible maximum 500000; a unit change?"
@@ -116,8 +122,9 @@ def test_no_misplaced_identifier_reaches_bronze_quarantine_or_the_result(accepte
         texts += [json.dumps(r, default=str, ensure_ascii=False) for r in rows]
     everything = "\n".join(texts)
     assert [v for v in (MOBILE, RESIDENT_ID, CARD) if v in everything] == []
-    bronze_cities = {r["city"] for r in staged_rows(module_settings, "bronze", "customers")}
-    assert bronze_cities == {"北京市"}
+    bronze = staged_rows(module_settings, "bronze", "customers")
+    assert {r["city"] for r in bronze} == {"北京市"}
+    assert CODE_WITH_DIGITS in {r["customer_id"] for r in bronze}
 
 
 def test_result_carries_the_content_hash(accepted):

@@ -278,6 +278,12 @@ JSON_CASES = [
     ("blank line", "", "quarantine", "malformed_json"),
     ("string", '"J13"', "quarantine", "malformed_json"),
     ("cut short like row 11", '{"widget_id": "J11", "amount', "quarantine", "malformed_json"),
+    (
+        "a key given twice",
+        widget_json("J15")[:-1] + ', "amount_cny": 99}',
+        "quarantine",
+        "malformed_json",
+    ),
 ]
 
 
