@@ -153,16 +153,26 @@ def rechunk(tables: Iterable[pa.Table], rows: int = CHUNK_ROWS) -> Iterator[pa.T
         yield pa.Table.from_batches(pending)
 
 
-def parquet_chunks(paths: Iterable[str], schema: pa.Schema | None = None) -> Iterator[pa.Table]:
-    """Parquet files (e.g. a Spark job's output) as a stream of Arrow tables, batch by batch."""
+def parquet_chunks(
+    paths: Iterable[str], schema: pa.Schema | None = None, columns: list[str] | None = None
+) -> Iterator[pa.Table]:
+    """Parquet files (e.g. a Spark job's output) as a stream of Arrow tables, batch by batch.
+
+    ``columns`` are read (default: all, or the schema's names) and take the schema's names, in
+    order: a file may hold more columns than the table, under other names.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if columns is None and schema is not None:
+        columns = schema.names
     for path in paths:
         handle = pq.ParquetFile(path)
-        for batch in handle.iter_batches(batch_size=CHUNK_ROWS):
+        for batch in handle.iter_batches(batch_size=CHUNK_ROWS, columns=columns):
             table = pa.Table.from_batches([batch])
-            yield table.cast(schema) if schema is not None else table
+            if schema is not None:
+                table = table.rename_columns(schema.names).cast(schema)
+            yield table
 
 
 class Lake:

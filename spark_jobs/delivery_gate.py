@@ -2,9 +2,9 @@
 
 A delivery whose rows are quarantined above the source's threshold is a broken delivery (a unit
 change, a renamed key, shifted columns), not a day of bad rows: loading the few rows that pass
-would put the broken delivery's values into bronze. So the job counts the transformed delivery
-once (:func:`transform_census`, one pass over the cached rows) and :func:`gate_delivery` fails it,
-naming the file, before anything is written. JSON keys the registry does not know are reported.
+would put the broken delivery's values into bronze. So the job counts its output (:class:`Census`,
+from the scratch files its one Spark write produced) and :func:`gate_delivery` fails it, naming
+the file, before anything reaches the lake. JSON keys the registry does not know are reported.
 """
 
 from __future__ import annotations
@@ -13,16 +13,12 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from creditlake.settings import Settings
 from creditlake.sources import Source
 from spark_jobs.delivery import Delivery, IngestError, shown_name
 
 MALFORMED_JSON = "malformed_json"  # spark_jobs.row_rules.MALFORMED_JSON, without importing Spark
-
-if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
 
 log = logging.getLogger(__name__)
 
@@ -31,44 +27,14 @@ log = logging.getLogger(__name__)
 MIN_QUARANTINED_ROWS_TO_JUDGE = 5
 #: The job's own columns that carry a JSON record's key drift (``spark_jobs.transforms``).
 KEY_CENSUS_COLUMNS = ("_extra_keys", "_absent_keys")
-
-
-def transform_census(deduplicated: DataFrame) -> DataFrame:
-    """Counts of the delivery for :func:`gate_delivery`, in one pass over the cached rows.
-
-    Returns ``kind``, ``name``, ``rows``: per outcome and reason (``kind`` is ``bronze``,
-    ``quarantine`` or ``duplicate``), and per JSON key that records carry but the registry does
-    not know (``extra_key``) or that the registry has but records lack (``absent_key``).
-    """
-    from pyspark.sql import functions as F
-
-    def tagged(kind: str, names: Column) -> Column:
-        return F.transform(
-            F.coalesce(names, F.array().cast("array<string>")),
-            lambda name: F.struct(F.lit(kind).alias("kind"), name.alias("name")),
-        )
-
-    outcome = F.array(
-        F.struct(
-            F.col("_outcome").alias("kind"), F.coalesce(F.col("_reason"), F.lit("")).alias("name")
-        )
-    )
-    items = [outcome]
-    if set(KEY_CENSUS_COLUMNS) <= set(deduplicated.columns):
-        items += [
-            tagged("extra_key", F.col("_extra_keys")),
-            tagged("absent_key", F.col("_absent_keys")),
-        ]
-    return (
-        deduplicated.select(F.inline(F.concat(*items)))
-        .groupBy("kind", "name")
-        .agg(F.count(F.lit(1)).alias("rows"))
-    )
+#: The job's scratch output prefixes the quarantine columns (``spark_jobs.ingest.write_scratch``).
+QUARANTINE_PREFIX = "_q_"
+QUARANTINE_REASON = f"{QUARANTINE_PREFIX}reason"
 
 
 @dataclass(frozen=True)
 class Census:
-    """Counts of one transformed delivery (from :func:`transform_census`)."""
+    """Counts of one transformed delivery (from the job's output: :meth:`from_output`)."""
 
     rows: int
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
@@ -80,10 +46,29 @@ class Census:
     records: int = 0
 
     @classmethod
-    def of(cls, deduplicated: DataFrame) -> Census:
-        """Count a transformed delivery (one Spark action)."""
-        rows = transform_census(deduplicated).collect()
-        return cls.from_counts((row["kind"], row["name"], row["rows"]) for row in rows)
+    def from_output(
+        cls, bronze_files: list[str], quarantine_files: list[str], key_files: list[str], copies: int
+    ) -> Census:
+        """Count the job's scratch output (Parquet): bronze rows from the files' metadata, the
+        quarantine reasons and the records' key drift from one small column each.
+
+        ``key_files`` hold the ``_extra_keys``/``_absent_keys`` of the records that have any;
+        ``copies`` is the count of exact duplicate lines dropped.
+        """
+        import pyarrow.parquet as pq
+
+        counts: list[tuple[str, str, int]] = [("duplicate", "", copies)]
+        for path in bronze_files:
+            counts.append(("bronze", "", pq.ParquetFile(path).metadata.num_rows))
+        for path in quarantine_files:
+            reasons = pq.read_table(path, columns=[QUARANTINE_REASON]).column(0).to_pylist()
+            counts += [("quarantine", reason, count) for reason, count in Counter(reasons).items()]
+        for path in key_files:
+            table = pq.read_table(path, columns=list(KEY_CENSUS_COLUMNS))
+            for kind, column in zip(("extra_key", "absent_key"), table.columns, strict=True):
+                for keys in column.to_pylist():
+                    counts += [(kind, key, 1) for key in keys or ()]
+        return cls.from_counts(counts)
 
     @classmethod
     def from_counts(cls, counts: Iterable[tuple[str, str, int]]) -> Census:

@@ -39,7 +39,7 @@ from creditlake.ledger import loaded_elsewhere
 from creditlake.settings import Settings, SettingsError, get_settings
 from creditlake.sources import SOURCES, Source, get_source
 from spark_jobs.delivery import IngestError, count_landing_rows, fetch_delivery
-from spark_jobs.delivery_gate import Census, gate_delivery
+from spark_jobs.delivery_gate import KEY_CENSUS_COLUMNS, QUARANTINE_PREFIX, Census, gate_delivery
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -59,6 +59,10 @@ JOB_CONFS = {
     # Scratch Parquet for the lake seam: microsecond timestamps, as Iceberg stores them.
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
+
+
+#: The partition column of the job's scratch output.
+SCRATCH_PART = "_scratch_part"
 
 
 class ReconciliationError(IngestError):
@@ -136,15 +140,34 @@ def duplicate_counts(duplicates: DataFrame) -> tuple[int, int]:
     return copies, clashes
 
 
-def write_scratch(df: DataFrame, folder: Path) -> list[str]:
-    """Spark's output as Parquet files in a private scratch folder, for the lake seam to commit.
+def write_scratch(
+    bronze: DataFrame, quarantine: DataFrame, keys: DataFrame, folder: Path
+) -> dict[str, list[str]]:
+    """The job's outputs as Parquet files in a private scratch folder, for the lake seam to commit.
 
-    Spark parses, types and splits; the commit to the governed table goes through
-    :class:`creditlake.lake.Lake` (classic Spark cannot load the Iceberg runtime here). The
-    scratch files are read back in bounded batches, never collected to the driver at once.
+    Spark parses, types and splits; the commit to the governed tables goes through
+    :class:`creditlake.lake.Lake` (classic Spark cannot load the Iceberg runtime here). Bronze
+    rows, quarantined rows (their columns prefixed, so they never clash with a source's) and the
+    key drift of JSON records are one dataset, partitioned by part: one Spark job reads the cached
+    rows once for all three. The files are read back in bounded batches, never collected.
     """
-    df.write.mode("overwrite").parquet(str(folder))
-    return sorted(str(f) for f in folder.glob("*.parquet") if not f.name.startswith(("_", ".")))
+    from pyspark.sql import functions as F
+
+    prefixed = quarantine.select(
+        *[F.col(name).alias(QUARANTINE_PREFIX + name) for name in quarantine.columns]
+    )
+    parts = [
+        frame.withColumn(SCRATCH_PART, F.lit(part))
+        for part, frame in (("bronze", bronze), ("quarantine", prefixed), ("keys", keys))
+    ]
+    combined = parts[0]
+    for frame in parts[1:]:
+        combined = combined.unionByName(frame, allowMissingColumns=True)
+    combined.write.mode("overwrite").partitionBy(SCRATCH_PART).parquet(str(folder))
+    return {
+        part: sorted(str(f) for f in (folder / f"{SCRATCH_PART}={part}").glob("*.parquet"))
+        for part in ("bronze", "quarantine", "keys")
+    }
 
 
 def reconcile(
@@ -245,6 +268,7 @@ def main(
     then) and
     :class:`ReconciliationError` when what was written does not account for every landing line.
     """
+    from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import to_arrow_schema
 
     from spark_jobs.session import get_spark
@@ -299,16 +323,19 @@ def main(
                 deduplicated = transform_deduplicate(
                     validated, duplicates if copies + clashes else None, src
                 )
-                # Before anything is written: a delivery that looks wrong as a whole fails here.
-                new_fields = gate_delivery(Census.of(deduplicated), delivery, settings)
                 bronze_frame = transform_bronze(deduplicated, src, batch)
-                quarantine_frame = transform_quarantine(deduplicated, src, location).coalesce(1)
-                bronze_files = write_scratch(bronze_frame, scratch / "bronze")
-                quarantine_files = write_scratch(quarantine_frame, scratch / "quarantine")
+                quarantine_frame = transform_quarantine(deduplicated, src, location)
+                drift = [F.col(name).isNotNull() for name in KEY_CENSUS_COLUMNS]
+                keys_frame = deduplicated.where(drift[0] | drift[1]).select(*KEY_CENSUS_COLUMNS)
+                files = write_scratch(bronze_frame, quarantine_frame, keys_frame, scratch)
             finally:
                 duplicates.unpersist()
                 validated.unpersist()
         log.info("%s %s: transformed (%.1f s)", src.name, as_of_date, _since(started))
+        bronze_files, quarantine_files = files["bronze"], files["quarantine"]
+        # Before anything reaches the lake: a delivery that looks wrong as a whole fails here.
+        census = Census.from_output(bronze_files, quarantine_files, files["keys"], copies)
+        new_fields = gate_delivery(census, delivery, settings)
         result = _stage(
             lake,
             src,
@@ -382,7 +409,9 @@ def _stage(
     staged_quarantine = lake.stage_partition(
         quarantine_table(src.name),
         as_of_date,
-        parquet_chunks(quarantine[0], quarantine[1]),
+        parquet_chunks(
+            quarantine[0], quarantine[1], [QUARANTINE_PREFIX + name for name in quarantine[1].names]
+        ),
         quarantine[1],
         properties,
     )
