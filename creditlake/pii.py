@@ -141,4 +141,11 @@ def identifier_shape_sql(ref: str, whole_value: bool = False) -> str:
         f" OR coalesce({national_id_check_sql(national_id)}, false)"
         f" OR coalesce({luhn_valid_sql(card)}, false)"
     )
-    return f"CASE WHEN {ref} RLIKE {sql_string(LONG_DIGITS)} THEN ({precise}) ELSE false END"
+    # Cheap tests first, so the regular expressions run on few values: a whole value is 11-22
+    # characters starting with a digit or "+"; text holds 11 digits only if it is that long.
+    if whole_value:
+        first = f"substring({ref}, 1, 1)"
+        gate = f"length({ref}) BETWEEN 11 AND 22 AND ({first} BETWEEN '0' AND '9' OR {first} = '+')"
+    else:
+        gate = f"length({ref}) >= 11 AND {ref} RLIKE {sql_string(LONG_DIGITS)}"
+    return f"CASE WHEN {gate} THEN ({precise}) ELSE false END"

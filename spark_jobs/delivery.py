@@ -315,11 +315,6 @@ def count_lines(path: Path) -> int:
     return scan_file(path, None, str(path), digest=False).lines
 
 
-def count_landing_rows(path: Path, source: Source) -> int:
-    """Records in the landing file (:meth:`FileScan.data_rows`), counted again from its bytes."""
-    return scan_file(path, source, str(path), digest=False).data_rows(source)
-
-
 # The delivery: folder, file, control file -------------------------------------------------------
 @dataclass(frozen=True)
 class Delivery:

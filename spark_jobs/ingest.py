@@ -38,7 +38,7 @@ from creditlake.landing import Landing, LandingError
 from creditlake.ledger import loaded_elsewhere
 from creditlake.settings import Settings, SettingsError, get_settings
 from creditlake.sources import SOURCES, Source, get_source
-from spark_jobs.delivery import IngestError, count_landing_rows, fetch_delivery
+from spark_jobs.delivery import IngestError, fetch_delivery
 from spark_jobs.delivery_gate import KEY_CENSUS_COLUMNS, QUARANTINE_PREFIX, Census, gate_delivery
 
 if TYPE_CHECKING:
@@ -171,18 +171,13 @@ def write_scratch(
 
 
 def reconcile(
-    source: Source,
-    landing_path: Path,
-    lake: Lake,
-    bronze: Staged,
-    quarantine: Staged,
-    duplicates_dropped: int,
+    landing_rows: int, lake: Lake, bronze: Staged, quarantine: Staged, duplicates_dropped: int
 ) -> Reconciliation:
-    """Count landing, bronze and quarantine again, from the bytes and the staged snapshots.
+    """Count bronze and quarantine again, from the staged snapshots, against the landing records.
 
-    The landing lines are counted from the file's bytes, bronze rows from the staged snapshot's
-    manifests and the quarantine reasons from its staged rows: no count goes through the Spark
-    plan being checked.
+    ``landing_rows`` is the delivery scan's count of the file's records, taken from its bytes;
+    bronze rows are counted from the staged snapshot's manifests and the quarantine reasons from
+    its staged rows: no count goes through the Spark plan being checked.
     """
     bronze_rows = sum(
         f.rows for f in lake.partition_files(bronze.table, bronze.as_of_date, bronze.snapshot_id)
@@ -190,7 +185,7 @@ def reconcile(
     quarantined = lake.read(quarantine.table, quarantine.as_of_date, quarantine.snapshot_id)
     by_reason = Counter(quarantined.column("reason").to_pylist())
     return Reconciliation(
-        landing_rows=count_landing_rows(landing_path, source),
+        landing_rows=landing_rows,
         bronze_rows=bronze_rows,
         quarantined_rows=sum(by_reason.values()),
         duplicates_dropped=duplicates_dropped,
@@ -340,7 +335,6 @@ def main(
             lake,
             src,
             as_of_date,
-            path,
             batch,
             sha256,
             copies,
@@ -376,7 +370,6 @@ def _stage(
     lake: Lake,
     src: Source,
     as_of_date: dt.date,
-    path: Path,
     batch: Batch,
     sha256: str,
     copies: int,
@@ -422,7 +415,7 @@ def _stage(
         bronze[1],
         properties,
     )
-    report = reconcile(src, path, lake, staged_bronze, staged_quarantine, duplicates_dropped=copies)
+    report = reconcile(landing_rows, lake, staged_bronze, staged_quarantine, copies)
     record = ledger.Delivery(
         source=src.name,
         as_of_date=as_of_date,

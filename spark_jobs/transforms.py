@@ -369,13 +369,9 @@ def transform_validate(
     record_json = F.when(
         failed_check & F.col("_fields").isNotNull(), F.to_json(text_record, JSON_WRITE_OPTIONS)
     )
-    # A raw line is kept only for sources without tokenised columns, and even then not when it
-    # holds a run of digits as long as a mobile number: a misplaced or malformed identifier.
-    raw_line = (
-        F.lit(None)
-        if source.pii_columns
-        else F.when(~F.col("_raw_line").rlike(LONG_DIGITS), F.col("_raw_line"))
-    )
+    # A raw line is kept only for sources without tokenised columns (a quarantine record shows it
+    # only when it holds no misplaced identifier: transform_deduplicate).
+    raw_line = F.lit(None) if source.pii_columns else F.col("_raw_line")
     return checked.select(
         "_row_number",
         "_key",
@@ -504,7 +500,10 @@ def transform_deduplicate(
         .when(is_quarantined, F.col("_record_json"))
         .cast("string")
         .alias("_record_json"),
-        F.when(is_quarantined, F.col("_raw_line")).cast("string").alias("_raw_line"),
+        # not when it holds a run of digits as long as a mobile number: a misplaced identifier
+        F.when(is_quarantined & ~F.col("_raw_line").rlike(LONG_DIGITS), F.col("_raw_line"))
+        .cast("string")
+        .alias("_raw_line"),
         *_census_columns(joined),
         *_source_value_columns(source),
     )
