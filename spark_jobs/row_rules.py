@@ -36,6 +36,8 @@ OUT_OF_RANGE = "out_of_range"
 INVALID_NATIONAL_ID = "invalid_national_id"
 DUPLICATE_KEY = "duplicate_key"
 
+#: The column that holds the run's as-of date (the rules are built once, for every date).
+AS_OF_DATE = "_as_of_date"
 #: The earliest birth date a national ID may carry; later than the as-of date is impossible too.
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 NATIONAL_ID_SHAPE = r"^[0-9]{17}[0-9X]$"
@@ -100,7 +102,7 @@ def shown_number(value: Column) -> Column:
     return F.when(text.rlike(LONG_DIGITS), F.lit(NOT_SHOWN)).otherwise(text)
 
 
-def typed_columns(source: Source, as_of_date: dt.date) -> list[Column]:
+def typed_columns(source: Source) -> list[Column]:
     """Each non-tokenised field cast to its registry type (null when it does not cast), whether
     each screened field looks like a personal identifier (:func:`personal_flag`), plus, for
     customers, the national-ID facts the checks and derived columns need.
@@ -120,7 +122,7 @@ def typed_columns(source: Source, as_of_date: dt.date) -> list[Column]:
     check_ok = F.coalesce(F.expr(national_id_check_sql("`_fields`.`national_id`")), F.lit(False))
     birth_date = F.try_to_date(F.substring(national_id, 7, 8), "yyyyMMdd")
     birth_possible = F.coalesce(
-        birth_date.between(F.lit(EARLIEST_BIRTH_DATE), F.lit(as_of_date)), F.lit(False)
+        birth_date.between(F.lit(EARLIEST_BIRTH_DATE), F.col(AS_OF_DATE)), F.lit(False)
     )
     return [
         *typed,
@@ -131,7 +133,7 @@ def typed_columns(source: Source, as_of_date: dt.date) -> list[Column]:
     ]
 
 
-def validation_checks(source: Source, as_of_date: dt.date) -> list[Check]:
+def validation_checks(source: Source) -> list[Check]:
     """The row checks in the order their reasons are reported; the first failing one wins.
 
     They read ``_fields`` (the text) and the columns of :func:`typed_columns`.
@@ -196,7 +198,7 @@ def validation_checks(source: Source, as_of_date: dt.date) -> list[Check]:
                 )
     checks.extend(_range_checks(source))
     if source.name == "customers":
-        checks.append(_national_id_check(as_of_date))
+        checks.append(_national_id_check())
     return checks
 
 
@@ -221,16 +223,19 @@ def _range_checks(source: Source) -> list[Check]:
     return checks
 
 
-def _national_id_check(as_of_date: dt.date) -> Check:
+def _national_id_check() -> Check:
     well_formed = F.col("_id_well_formed")
     check_ok = F.col("_id_check_ok")
     detail = (
         F.when(~well_formed, F.lit("national_id is not 17 digits followed by a digit or X"))
         .when(~check_ok, F.lit("national_id check character does not match its first 17 digits"))
         .otherwise(
-            F.lit(
-                "national_id birth date (digits 7-14) is not a date between "
-                f"{EARLIEST_BIRTH_DATE} and {as_of_date}"
+            F.concat(
+                F.lit(
+                    "national_id birth date (digits 7-14) is not a date between "
+                    f"{EARLIEST_BIRTH_DATE} and "
+                ),
+                F.col(AS_OF_DATE).cast("string"),
             )
         )
     )

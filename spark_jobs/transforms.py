@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pyspark.sql import Window
 from pyspark.sql import functions as F
@@ -26,6 +26,7 @@ from creditlake.sources import CUSTOMER_DERIVED_COLUMNS, Source, bronze_columns
 from spark_jobs.delivery import CONTINUATION
 from spark_jobs.delivery_gate import KEY_CENSUS_COLUMNS
 from spark_jobs.row_rules import (
+    AS_OF_DATE,
     DUPLICATE_KEY,
     LONG_DIGITS,
     MALFORMED_JSON,
@@ -308,37 +309,36 @@ def _source_value_columns(source: Source) -> list[str]:
     return names
 
 
-def transform_validate(
-    parsed: DataFrame, source: Source, as_of_date: dt.date, pii_key: bytes
-) -> DataFrame:
-    """Type every field, run the row checks and replace personal identifiers by their tokens.
+class _ValidationPlan(NamedTuple):
+    """The columns of :func:`transform_validate`'s three projections, for one source."""
 
-    After this step no raw national ID, phone, card number or name is left in the frame (so it
-    can be cached safely): ``_record_json`` (the text fields of a row that failed a check, as JSON)
-    is built from the tokens, and ``_raw_line`` is kept only for sources without tokenised columns.
+    typed: list[Column | str]
+    checked: list[Column | str]
+    result: list[Column | str]
 
-    Returns ``_row_number``, ``_key`` and ``_key_hash``, ``_line_hash_1``/``_line_hash_2`` (two
-    independent 64-bit hashes of the raw line, for exact-duplicate detection), ``_is_record``
-    (the line parsed into fields),
-    ``_check_reason``/``_check_detail`` (null when every check passes), ``_record_json``,
-    ``_raw_line`` and the bronze source columns: typed values, ``<name>_token`` columns and
-    derived columns.
-    """
+
+#: (id of the Source, PII key, census columns, Spark Connect?) → (the Source, its plan). Building
+#: a plan takes thousands of Py4J calls (about half a second); a process that ingests a source for
+#: many dates builds it once. The Source is kept to check identity: an id may be reused.
+_PLANS: dict[tuple[int, bytes, tuple[str, ...], bool], tuple[Source, _ValidationPlan]] = {}
+
+
+def _validation_plan(source: Source, pii_key: bytes, census: tuple[str, ...]) -> _ValidationPlan:
+    """The (date-independent) columns of :func:`transform_validate`, built once per process."""
+    from pyspark.sql.utils import is_remote
+
+    key = (id(source), pii_key, census, is_remote())
+    cached = _PLANS.get(key)
+    if cached is not None and cached[0] is source:
+        return cached[1]
     value_columns = [c.name for c in source.columns if not c.tokenised]
     personal_flags = [personal_flag(c.name) for c in screened_columns(source)]
-    typed = parsed.select(
-        "_row_number",
-        "_raw_line",
-        "_fields",
-        "_malformed_reason",
-        "_malformed_detail",
-        *_census_columns(parsed),
-        *typed_columns(source, as_of_date),
-    )
+    passed_on = ["_row_number", "_raw_line", "_fields", "_malformed_reason", "_malformed_detail"]
+    typed = [*passed_on, AS_OF_DATE, *census, *typed_columns(source)]
     tokens = [
         hmac_sha256_column(field(c.name), pii_key).alias(c.bronze_name) for c in source.pii_columns
     ]
-    checked = typed.select(
+    checked = [
         "_row_number",
         "_raw_line",
         "_fields",
@@ -347,13 +347,13 @@ def transform_validate(
         F.xxhash64("_raw_line").alias("_line_hash_1"),
         F.xxhash64(F.lit(LINE_HASH_SALT), "_raw_line").alias("_line_hash_2"),
         F.col("_malformed_reason").isNull().alias("_is_record"),
-        first_failure(validation_checks(source, as_of_date)).alias("_failure"),
-        *_census_columns(parsed),
+        first_failure(validation_checks(source)).alias("_failure"),
+        *census,
         *personal_flags,
         *value_columns,
         *tokens,
         *_derived_columns(source),
-    )
+    ]
     screened = {c.name for c in screened_columns(source)}
 
     def shown(name: str) -> Column:
@@ -372,7 +372,7 @@ def transform_validate(
     # A raw line is kept only for sources without tokenised columns (a quarantine record shows it
     # only when it holds no misplaced identifier: transform_deduplicate).
     raw_line = F.lit(None) if source.pii_columns else F.col("_raw_line")
-    return checked.select(
+    result = [
         "_row_number",
         "_key",
         "_key_hash",
@@ -383,9 +383,33 @@ def transform_validate(
         F.col("_failure").getField("detail").alias("_check_detail"),
         record_json.cast("string").alias("_record_json"),
         raw_line.cast("string").alias("_raw_line"),
-        *_census_columns(checked),
+        *census,
         *_source_value_columns(source),
-    )
+    ]
+    plan = _ValidationPlan(typed, checked, result)
+    _PLANS[key] = (source, plan)
+    return plan
+
+
+def transform_validate(
+    parsed: DataFrame, source: Source, as_of_date: dt.date, pii_key: bytes
+) -> DataFrame:
+    """Type every field, run the row checks and replace personal identifiers by their tokens.
+
+    After this step no raw national ID, phone, card number or name is left in the frame (so it
+    can be cached safely): ``_record_json`` (the text fields of a row that failed a check, as JSON)
+    is built from the tokens, and ``_raw_line`` is kept only for sources without tokenised columns.
+
+    Returns ``_row_number``, ``_key`` and ``_key_hash``, ``_line_hash_1``/``_line_hash_2`` (two
+    independent 64-bit hashes of the raw line, for exact-duplicate detection), ``_is_record``
+    (the line parsed into fields),
+    ``_check_reason``/``_check_detail`` (null when every check passes), ``_record_json``,
+    ``_raw_line`` and the bronze source columns: typed values, ``<name>_token`` columns and
+    derived columns.
+    """
+    plan = _validation_plan(source, pii_key, tuple(_census_columns(parsed)))
+    dated = parsed.withColumn(AS_OF_DATE, F.lit(as_of_date))
+    return dated.select(*plan.typed).select(*plan.checked).select(*plan.result)
 
 
 def _census_columns(frame: DataFrame) -> list[str]:
