@@ -224,18 +224,19 @@ class Lake:
             if not self.catalog.namespace_exists(namespace):
                 with contextlib.suppress(NamespaceAlreadyExistsError):
                     self.catalog.create_namespace(namespace)
-            try:
-                created = self.catalog.create_table(
+            try:  # table, partition spec and first snapshot in one catalog commit
+                with self.catalog.create_table_transaction(
                     table, schema=schema, properties=table_properties(partitioned)
-                )
+                ) as creation:
+                    if partitioned:
+                        with creation.update_spec() as spec:
+                            spec.add_identity(PARTITION_COLUMN)
+                    creation.append(
+                        schema.empty_table(),
+                        snapshot_properties={f"{PROPERTY_PREFIX}operation": "create"},
+                    )
             except TableAlreadyExistsError:  # another process created it first
                 return self.ensure_table(table, schema, partitioned)
-            if partitioned:
-                with created.update_spec() as spec:
-                    spec.add_identity(PARTITION_COLUMN)
-            created.append(
-                schema.empty_table(), snapshot_properties={f"{PROPERTY_PREFIX}operation": "create"}
-            )
             log.info("created lake table %s", table)
             return self.catalog.load_table(table)
         if self._evolve(existing, schema):
