@@ -39,7 +39,7 @@ from creditlake.ledger import loaded_elsewhere
 from creditlake.settings import Settings, SettingsError, get_settings
 from creditlake.sources import SOURCES, Source, get_source
 from spark_jobs.delivery import IngestError, fetch_delivery
-from spark_jobs.delivery_gate import KEY_CENSUS_COLUMNS, QUARANTINE_PREFIX, Census, gate_delivery
+from spark_jobs.delivery_gate import QUARANTINE_PREFIX, Census, gate_delivery
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -156,17 +156,15 @@ def write_scratch(
     prefixed = quarantine.select(
         *[F.col(name).alias(QUARANTINE_PREFIX + name) for name in quarantine.columns]
     )
-    parts = [
-        frame.withColumn(SCRATCH_PART, F.lit(part))
-        for part, frame in (("bronze", bronze), ("quarantine", prefixed), ("keys", keys))
-    ]
-    combined = parts[0]
-    for frame in parts[1:]:
+    parts = {"bronze": bronze, "quarantine": prefixed, "keys": keys}
+    tagged = [frame.withColumn(SCRATCH_PART, F.lit(part)) for part, frame in parts.items()]
+    combined = tagged[0]
+    for frame in tagged[1:]:
         combined = combined.unionByName(frame, allowMissingColumns=True)
     combined.write.mode("overwrite").partitionBy(SCRATCH_PART).parquet(str(folder))
     return {
         part: sorted(str(f) for f in (folder / f"{SCRATCH_PART}={part}").glob("*.parquet"))
-        for part in ("bronze", "quarantine", "keys")
+        for part in parts
     }
 
 
@@ -263,7 +261,6 @@ def main(
     then) and
     :class:`ReconciliationError` when what was written does not account for every landing line.
     """
-    from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import to_arrow_schema
 
     from spark_jobs.session import get_spark
@@ -272,6 +269,7 @@ def main(
         transform_bronze,
         transform_deduplicate,
         transform_find_duplicates,
+        transform_key_drift,
         transform_mark_lines,
         transform_number_lines,
         transform_parse,
@@ -320,8 +318,7 @@ def main(
                 )
                 bronze_frame = transform_bronze(deduplicated, src, batch)
                 quarantine_frame = transform_quarantine(deduplicated, src, location)
-                drift = [F.col(name).isNotNull() for name in KEY_CENSUS_COLUMNS]
-                keys_frame = deduplicated.where(drift[0] | drift[1]).select(*KEY_CENSUS_COLUMNS)
+                keys_frame = transform_key_drift(deduplicated)
                 files = write_scratch(bronze_frame, quarantine_frame, keys_frame, scratch)
             finally:
                 duplicates.unpersist()

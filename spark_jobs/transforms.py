@@ -550,6 +550,12 @@ def transform_bronze(deduplicated: DataFrame, source: Source, batch: Batch) -> D
     )
 
 
+def transform_key_drift(deduplicated: DataFrame) -> DataFrame:
+    """The key census (``_extra_keys``, ``_absent_keys``) of the records whose keys drifted."""
+    extra, absent = (F.col(name).isNotNull() for name in KEY_CENSUS_COLUMNS)
+    return deduplicated.where(extra | absent).select(*KEY_CENSUS_COLUMNS)
+
+
 def transform_quarantine(deduplicated: DataFrame, source: Source, source_file: str) -> DataFrame:
     """The rejected rows with their reason, exactly :data:`QUARANTINE_SCHEMA`."""
     values = {
