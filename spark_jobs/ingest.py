@@ -1,11 +1,12 @@
 """Ingest one source's landing file for one logical date: stage bronze and quarantine, reconcile.
 
 extract (:mod:`spark_jobs.delivery`: fetch the delivery, check its folder, control file, text and
-header, number its records) → transform (:mod:`spark_jobs.transforms`: parse, type, validate,
-de-duplicate, tokenise PII; :mod:`spark_jobs.delivery_gate` fails a delivery that looks wrong as a
-whole) → load (stage the date's partitions on the audit branch of the Iceberg tables through
-:class:`creditlake.lake.Lake`) → reconcile (count what was staged again, independently, prove
-every landing record is accounted for, and record the delivery in the ledger).
+header, number its records) → transform (:mod:`spark_jobs.parsing`: number and parse the lines;
+:mod:`spark_jobs.transforms`: type, validate, de-duplicate, tokenise PII;
+:mod:`spark_jobs.delivery_gate` fails a delivery that looks wrong as a whole) → load (stage the
+date's partitions on the audit branch of the Iceberg tables through :class:`creditlake.lake.Lake`)
+→ reconcile (count what was staged again, independently, prove every landing record is accounted
+for, and record the delivery in the ledger).
 
 The job writes, it does not publish: the bronze gate audits the staged snapshot and
 ``publish_bronze`` makes it visible (write-audit-publish). Re-running a date replaces its stage; a
@@ -263,6 +264,7 @@ def main(
     """
     from pyspark.sql.pandas.types import to_arrow_schema
 
+    from spark_jobs.parsing import transform_mark_lines, transform_number_lines, transform_parse
     from spark_jobs.session import get_spark
     from spark_jobs.transforms import (
         Batch,
@@ -270,9 +272,6 @@ def main(
         transform_deduplicate,
         transform_find_duplicates,
         transform_key_drift,
-        transform_mark_lines,
-        transform_number_lines,
-        transform_parse,
         transform_quarantine,
         transform_validate,
     )

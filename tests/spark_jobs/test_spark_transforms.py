@@ -20,6 +20,7 @@ from spark_job_helpers import DAY, PII_KEY, customer, customer_line, national_id
 
 from creditlake.pii import national_id_check_char, tokenise
 from creditlake.sources import Column, Source, bronze_columns, get_source
+from spark_jobs import parsing
 from spark_jobs import transforms as tr
 from spark_jobs.delivery import count_lines
 from spark_jobs.ingest import read_lines
@@ -74,7 +75,7 @@ def classify(spark, source: Source, lines: list[str], day: dt.date = DAY):
         [(number, line) for number, line in enumerate(lines, start=1)],
         "_line_number bigint, _raw_line string",
     )
-    validated = tr.transform_validate(tr.transform_parse(numbered, source), source, day, KEY)
+    validated = tr.transform_validate(parsing.transform_parse(numbered, source), source, day, KEY)
     duplicates = tr.transform_find_duplicates(validated)
     return tr.transform_deduplicate(validated, duplicates, source)
 
@@ -103,7 +104,7 @@ def test_number_lines_counts_earlier_splits_and_the_place_within_a_split(spark):
     ]
     lines = spark.createDataFrame(rows, "_block_start bigint, _position bigint, _raw_line string")
     numbered = {
-        r["_raw_line"]: r["_line_number"] for r in tr.transform_number_lines(lines).collect()
+        r["_raw_line"]: r["_line_number"] for r in parsing.transform_number_lines(lines).collect()
     }
     assert numbered == {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}
 
@@ -119,7 +120,7 @@ def test_line_numbers_match_the_file_when_it_is_read_in_many_splits(spark, tmp_p
     try:
         lines = read_lines(spark, path)
         splits = lines.select("_block_start").distinct().count()
-        numbered = tr.transform_number_lines(lines).collect()
+        numbered = parsing.transform_number_lines(lines).collect()
     finally:
         spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
     assert splits >= 5  # the file really was read in several splits
@@ -369,7 +370,7 @@ def test_find_duplicates_returns_only_copies_and_clashes(spark):
         list(enumerate([",".join(WIDGETS.column_names), *DUPLICATE_LINES], start=1)),
         "_line_number bigint, _raw_line string",
     )
-    validated = tr.transform_validate(tr.transform_parse(numbered, WIDGETS), WIDGETS, DAY, KEY)
+    validated = tr.transform_validate(parsing.transform_parse(numbered, WIDGETS), WIDGETS, DAY, KEY)
     found = {
         row["_row_number"]: (row["_is_copy"], row["_is_clash"])
         for row in tr.transform_find_duplicates(validated).collect()
@@ -384,7 +385,7 @@ def test_deduplicate_without_duplicates_keeps_every_valid_row(spark):
         list(enumerate([",".join(WIDGETS.column_names), widget("A"), widget("B")], start=1)),
         "_line_number bigint, _raw_line string",
     )
-    validated = tr.transform_validate(tr.transform_parse(numbered, WIDGETS), WIDGETS, DAY, KEY)
+    validated = tr.transform_validate(parsing.transform_parse(numbered, WIDGETS), WIDGETS, DAY, KEY)
     rows = tr.transform_deduplicate(validated, None, WIDGETS).collect()
     assert sorted((r["_row_number"], r["_outcome"]) for r in rows) == [(1, "bronze"), (2, "bronze")]
 
@@ -490,7 +491,7 @@ def test_bronze_is_exactly_the_registry_schema(spark, source_name):
         "landing/x", f"{source_name}/2026-01-01/t", dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
     )
     empty = spark.createDataFrame([], "_line_number bigint, _raw_line string")
-    validated = tr.transform_validate(tr.transform_parse(empty, source), source, DAY, KEY)
+    validated = tr.transform_validate(parsing.transform_parse(empty, source), source, DAY, KEY)
     bronze = tr.transform_bronze(tr.transform_deduplicate(validated, None, source), source, batch)
     expected = [(c.name, c.type) for c in bronze_columns(source)]
     assert [(f.name, f.dataType.simpleString()) for f in bronze.schema.fields] == expected
