@@ -4,18 +4,20 @@ A delivery whose rows are quarantined above the source's threshold is a broken d
 change, a renamed key, shifted columns), not a day of bad rows: loading the few rows that pass
 would put the broken delivery's values into bronze. So the job counts its output (:class:`Census`,
 from the scratch files its one Spark write produced) and :func:`gate_delivery` fails it, naming
-the file, before anything reaches the lake. JSON keys the registry does not know are reported.
+the file, before anything reaches the lake. JSON keys the registry does not know become new
+bronze columns (:func:`new_columns`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from creditlake.settings import Settings
-from creditlake.sources import Source
+from creditlake.sources import PARTITION_COLUMN, Source, bronze_columns
 from spark_jobs.delivery import Delivery, IngestError, shown_name
 
 MALFORMED_JSON = "malformed_json"  # spark_jobs.row_rules.MALFORMED_JSON, without importing Spark
@@ -27,6 +29,13 @@ log = logging.getLogger(__name__)
 MIN_QUARANTINED_ROWS_TO_JUDGE = 5
 #: The job's own columns that carry a JSON record's key drift (``spark_jobs.transforms``).
 KEY_CENSUS_COLUMNS = ("_extra_keys", "_absent_keys")
+#: A JSON record's fields that the registry does not declare (a map of key to text), carried to
+#: the job's bronze output; the lake seam adds each as a text column (additive schema evolution).
+EXTRA_FIELDS = "_extra_fields"
+#: The columns the job carries from the parse to its outputs for schema drift.
+DRIFT_COLUMNS = (*KEY_CENSUS_COLUMNS, EXTRA_FIELDS)
+#: What an undeclared JSON key must look like to become a bronze column.
+NEW_COLUMN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: The job's scratch output prefixes the quarantine columns (``spark_jobs.ingest.write_scratch``).
 QUARANTINE_PREFIX = "_q_"
 QUARANTINE_REASON = f"{QUARANTINE_PREFIX}reason"
@@ -106,7 +115,7 @@ def gate_delivery(census: Census, delivery: Delivery, settings: Settings) -> lis
 
     Too many quarantined rows fail it (the message gives the top reasons), and so does a registry
     key missing from every record, or from more than the threshold's share of them: a renamed or
-    dropped field. Extra keys are schema drift: the job keeps the bronze schema and reports them.
+    dropped field. Extra keys are additive drift: :func:`new_columns`.
     """
     source, location = delivery.source, delivery.location
     rate = max_quarantine_rate(source, settings)
@@ -132,12 +141,38 @@ def gate_delivery(census: Census, delivery: Delivery, settings: Settings) -> lis
             f"({100 * quarantined / census.rows:.1f} %) > {100 * rate:g} % threshold; "
             f"the delivery looks wrong: top reasons: {reasons}"
         )
-    new_fields = sorted(shown_name(key) for key in census.extra_keys)
-    if new_fields:
+    return new_columns(census, delivery)
+
+
+def new_columns(census: Census, delivery: Delivery) -> list[str]:
+    """The undeclared JSON keys the records carry, which the load adds to bronze as text columns.
+
+    Additive drift is loaded, not dropped: a new field a source starts sending is data someone
+    will ask for. Its values were screened like any unprotected text (a value shaped like a
+    personal identifier quarantines its row), and it is reported in the ledger and the log. A key
+    that cannot be a column name, or that would shadow a bronze column, fails the delivery.
+    """
+    source, location = delivery.source, delivery.location
+    taken = {column.name for column in bronze_columns(source)} | {PARTITION_COLUMN}
+    refused = sorted(
+        shown_name(key)
+        for key in census.extra_keys
+        if not NEW_COLUMN_NAME.match(key) or key in taken
+    )
+    if refused:
+        raise IngestError(
+            f"landing file {location}: JSON records carry keys the registry does not declare "
+            f"that cannot become bronze columns: {', '.join(refused)} (a new column needs a "
+            "lower-case name of letters, digits and _ that no bronze column has); declare them "
+            "in the source registry or ask the source to rename them"
+        )
+    added = sorted(census.extra_keys)
+    if added:
         log.warning(
-            "%s %s: JSON records carry keys the registry does not know (not loaded): %s",
+            "%s %s: JSON records carry fields the registry does not declare, loaded as new text "
+            "columns of bronze: %s",
             source.name,
             delivery.as_of_date,
-            ", ".join(new_fields),
+            ", ".join(f"{key} ({census.extra_keys[key]} records)" for key in added),
         )
-    return new_fields
+    return added

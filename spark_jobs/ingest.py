@@ -40,7 +40,7 @@ from creditlake.ledger import loaded_elsewhere
 from creditlake.settings import Settings, SettingsError, get_settings
 from creditlake.sources import SOURCES, Source, get_source
 from spark_jobs.delivery import IngestError, fetch_delivery
-from spark_jobs.delivery_gate import QUARANTINE_PREFIX, Census, gate_delivery
+from spark_jobs.delivery_gate import EXTRA_FIELDS, QUARANTINE_PREFIX, Census, gate_delivery
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -89,7 +89,8 @@ class IngestResult:
     #: SHA-256 of the landing file's bytes (the delivery's identity, whatever its name).
     content_sha256: str = ""
     batch_id: str = ""
-    #: JSON keys the records carry that the registry does not know (not loaded; schema drift).
+    #: JSON keys the registry does not declare, loaded as new text columns of bronze (additive
+    #: schema drift).
     new_fields: list[str] = field(default_factory=list)
     #: The staged (not yet published) snapshots: the gate audits these, then publishes them.
     bronze_snapshot_id: int | None = None
@@ -221,6 +222,37 @@ def refuse_duplicate_delivery(
         "loaded twice. If the source re-sent it by mistake, ask for the right file; if it is a "
         "correction of that date, land it under that date."
     )
+
+
+def with_new_columns(
+    chunks: Iterator[pa.Table], schema: pa.Schema, names: list[str]
+) -> tuple[Iterator[pa.Table], pa.Schema]:
+    """Bronze chunks and schema with the map of undeclared JSON fields turned into text columns.
+
+    ``names`` are the keys the delivery's records carry (the census); each becomes a column after
+    the bronze columns, null where a record lacks it. The table's schema evolves when they are
+    committed (:meth:`creditlake.lake.Lake.ensure_table`).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if EXTRA_FIELDS not in schema.names:
+        return chunks, schema
+    added = [pa.field(name, pa.string()) for name in names]
+    expanded = schema.remove(schema.get_field_index(EXTRA_FIELDS))
+    for added_field in added:
+        expanded = expanded.append(added_field)
+
+    def expand() -> Iterator[pa.Table]:
+        for chunk in chunks:
+            extra = chunk.column(EXTRA_FIELDS)
+            chunk = chunk.drop_columns([EXTRA_FIELDS])
+            for added_field in added:
+                value = pc.map_lookup(extra, pa.scalar(added_field.name), "first")
+                chunk = chunk.append_column(added_field, value.cast(pa.string()))
+            yield chunk
+
+    return expand(), expanded
 
 
 # The job ----------------------------------------------------------------------------------------
@@ -404,12 +436,11 @@ def _stage(
         quarantine[1],
         properties,
     )
+    bronze_chunks, bronze_schema = with_new_columns(
+        parquet_chunks(bronze[0], bronze[1]), bronze[1], new_fields
+    )
     staged_bronze = lake.stage_partition(
-        bronze_table(src.name),
-        as_of_date,
-        parquet_chunks(bronze[0], bronze[1]),
-        bronze[1],
-        properties,
+        bronze_table(src.name), as_of_date, bronze_chunks, bronze_schema, properties
     )
     report = reconcile(landing_rows, lake, staged_bronze, staged_quarantine, copies)
     record = ledger.Delivery(
@@ -427,7 +458,8 @@ def _stage(
         bronze_snapshot_id=staged_bronze.snapshot_id,
         quarantine_snapshot_id=staged_quarantine.snapshot_id,
         detail=(
-            f"fields not in the registry, reported and not loaded: {', '.join(new_fields)}"
+            f"fields the registry does not declare, loaded as new text columns of bronze: "
+            f"{', '.join(new_fields)}"
             if new_fields
             else ""
         ),

@@ -15,7 +15,7 @@ from pyspark.sql import types as T
 
 from creditlake.sources import Source
 from spark_jobs.delivery import CONTINUATION
-from spark_jobs.delivery_gate import KEY_CENSUS_COLUMNS
+from spark_jobs.delivery_gate import EXTRA_FIELDS, KEY_CENSUS_COLUMNS
 from spark_jobs.row_rules import MALFORMED_JSON, MALFORMED_ROW, MULTILINE, TRUNCATED, failure
 
 if TYPE_CHECKING:
@@ -121,12 +121,18 @@ def _json_fields(lines: DataFrame, source: Source) -> DataFrame:
     Parsing into a map rather than the registry's struct keeps the keys the record really has, so
     drift needs no second parse: a record whose map has exactly the registry's keys (the usual
     case, checked by its size and N lookups) needs nothing more; any other record lists its keys
-    in ``_keys`` for the census. A line that is not a JSON object parses to null.
+    in ``_keys`` for the census and keeps its undeclared fields in ``_extra_record``. A line that
+    is not a JSON object parses to null.
     """
     record = F.col("_record")
     exact = F.size(record) == F.lit(len(source.column_names))
     for name in source.column_names:
         exact = exact & F.map_contains_key(record, F.lit(name))
+    registry_keys = F.array(*[F.lit(name) for name in source.column_names])
+    undeclared = F.map_filter(record, lambda key, _: ~F.array_contains(registry_keys, key))
+    # A map with a key given twice (quarantined below) cannot be rebuilt by map_filter.
+    keys = F.map_keys(record)
+    repeated = F.size(F.array_distinct(keys)) < F.size(keys)
     fields = [record.getItem(name).alias(name) for name in source.column_names]
     return lines.select(
         "_row_number",
@@ -137,6 +143,7 @@ def _json_fields(lines: DataFrame, source: Source) -> DataFrame:
             F.struct(*fields, F.lit(None).cast("string").alias("_corrupt_record")),
         ).alias("_parsed"),
         F.when(~exact, F.map_keys(record)).alias("_keys"),
+        F.when(~exact & ~repeated, undeclared).alias("_extra_record"),
     )
 
 
@@ -154,7 +161,9 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
     Returns ``_row_number``, ``_raw_line``, ``_malformed_reason``/``_malformed_detail`` (null when
     the line parsed), ``_fields`` (a struct of text fields, null for a malformed line) and, for
     JSON Lines, ``_extra_keys``/``_absent_keys``: the keys of a record the registry does not know
-    and the registry keys it lacks (null when there are none).
+    and the registry keys it lacks (null when there are none), and ``_extra_fields``: the
+    undeclared fields of a record that parsed (a map of key to text; null when there are none;
+    JSON Lines only).
     """
     schema = _text_schema(source)
     line_flag = F.col("_line_flag") if "_line_flag" in numbered.columns else F.lit(None)
@@ -165,6 +174,7 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
             line_flag.cast("string").alias("_line_flag"),
             F.from_csv(F.col("_raw_line"), _ddl(schema), CSV_OPTIONS).alias("_parsed"),
             F.lit(None).cast("array<string>").alias("_keys"),
+            F.lit(None).cast(JSON_RECORD).alias("_extra_record"),
         )
         found = _csv_field_count(F.col("_raw_line")).cast("string")
         malformed_reason = MALFORMED_ROW
@@ -213,6 +223,7 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
         fields.alias("_parsed_fields"),
         F.when(F.size(extra_keys) > 0, extra_keys).alias("_extra_keys"),
         F.when(F.size(absent_keys) > 0, absent_keys).alias("_absent_keys"),
+        F.when(F.size("_extra_record") > 0, F.col("_extra_record")).alias("_extra_record"),
     ).select(
         "_row_number",
         "_raw_line",
@@ -220,6 +231,12 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
         F.col("_malformed").getField("detail").alias("_malformed_detail"),
         F.when(F.col("_malformed").isNull(), F.col("_parsed_fields")).alias("_fields"),
         *KEY_CENSUS_COLUMNS,
+        # JSON Lines only: a CSV row has exactly the header's fields (checked on the header).
+        *(
+            [F.when(F.col("_malformed").isNull(), F.col("_extra_record")).alias(EXTRA_FIELDS)]
+            if source.format != "csv"
+            else []
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from creditlake.pii import LONG_DIGITS, identifier_shape_sql, national_id_check_
 from creditlake.sources import Column as RegistryColumn
 from creditlake.sources import Source
 from spark_jobs.delivery import EMBEDDED_NEWLINE, TRUNCATED_LINE
+from spark_jobs.delivery_gate import EXTRA_FIELDS
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -28,6 +29,7 @@ MULTILINE = EMBEDDED_NEWLINE  # a quoted CSV field holds a line break (spark_job
 MALFORMED_JSON = "malformed_json"
 MALFORMED_ROW = "malformed_row"
 PERSONAL_DATA = "personal_data_in_unprotected_column"
+PERSONAL_DATA_UNDECLARED = "personal_data_in_undeclared_field"
 MISSING_REQUIRED = "missing_required"
 WRONG_TYPE = "wrong_type"
 NEGATIVE_AMOUNT = "negative_amount"
@@ -133,10 +135,11 @@ def typed_columns(source: Source) -> list[Column]:
     ]
 
 
-def validation_checks(source: Source) -> list[Check]:
+def validation_checks(source: Source, extra_fields: bool = False) -> list[Check]:
     """The row checks in the order their reasons are reported; the first failing one wins.
 
-    They read ``_fields`` (the text) and the columns of :func:`typed_columns`.
+    They read ``_fields`` (the text), the columns of :func:`typed_columns` and, with
+    ``extra_fields``, a JSON record's undeclared fields (``_extra_fields``).
     """
     checks = [
         Check(
@@ -156,6 +159,8 @@ def validation_checks(source: Source) -> list[Check]:
                 ),
             )
         )
+    if extra_fields:
+        checks.append(_undeclared_field_check())
     for column in source.columns:
         if column.required:
             checks.append(
@@ -221,6 +226,24 @@ def _range_checks(source: Source) -> list[Check]:
                 )
                 checks.append(Check(failed, F.lit(f"{OUT_OF_RANGE}:{column.name}"), detail))
     return checks
+
+
+def _undeclared_field_check() -> Check:
+    """A JSON field the registry does not declare is loaded as text (additive drift), so it can
+    be neither tokenised nor known to be personal: a row is quarantined when any such field's
+    value holds a mobile, resident ID or card number anywhere in it."""
+    shaped = identifier_shape_sql("extra_value", whole_value=False)
+    values = f"map_values(`{EXTRA_FIELDS}`)"
+    found = F.expr(f"exists({values}, extra_value -> coalesce({shaped}, false))")
+    return Check(
+        F.coalesce(found, F.lit(False)),
+        F.lit(PERSONAL_DATA_UNDECLARED),
+        F.lit(
+            "a field the registry does not declare holds a value shaped like a mobile, resident "
+            "ID or card number (not shown); declare the field in the registry (as personal) to "
+            "load it"
+        ),
+    )
 
 
 def _national_id_check() -> Check:

@@ -24,7 +24,7 @@ from pyspark.sql import types as T
 
 from creditlake.pii import hmac_sha256_column
 from creditlake.sources import CUSTOMER_DERIVED_COLUMNS, Source, bronze_columns
-from spark_jobs.delivery_gate import KEY_CENSUS_COLUMNS
+from spark_jobs.delivery_gate import DRIFT_COLUMNS, EXTRA_FIELDS, KEY_CENSUS_COLUMNS
 from spark_jobs.row_rules import (
     AS_OF_DATE,
     DUPLICATE_KEY,
@@ -137,7 +137,7 @@ def _validation_plan(source: Source, pii_key: bytes, census: tuple[str, ...]) ->
         F.xxhash64("_raw_line").alias("_line_hash_1"),
         F.xxhash64(F.lit(LINE_HASH_SALT), "_raw_line").alias("_line_hash_2"),
         F.col("_malformed_reason").isNull().alias("_is_record"),
-        first_failure(validation_checks(source)).alias("_failure"),
+        first_failure(validation_checks(source, EXTRA_FIELDS in census)).alias("_failure"),
         *census,
         *personal_flags,
         *value_columns,
@@ -203,8 +203,8 @@ def transform_validate(
 
 
 def _census_columns(frame: DataFrame) -> list[str]:
-    """The key-census columns, when the frame has them (unit tests may build frames without)."""
-    return [name for name in KEY_CENSUS_COLUMNS if name in frame.columns]
+    """The schema-drift columns, when the frame has them (unit tests may build frames without)."""
+    return [name for name in DRIFT_COLUMNS if name in frame.columns]
 
 
 def transform_find_duplicates(validated: DataFrame) -> DataFrame:
@@ -324,7 +324,8 @@ def transform_deduplicate(
 
 
 def transform_bronze(deduplicated: DataFrame, source: Source, batch: Batch) -> DataFrame:
-    """The valid rows with lineage, exactly ``bronze_columns(source)`` in order and type."""
+    """The valid rows with lineage, exactly ``bronze_columns(source)`` in order and type, plus
+    (JSON Lines) ``_extra_fields``, the undeclared fields that the lake seam turns into columns."""
     lineage = {
         "_source_file": F.lit(batch.source_file),
         "_row_number": F.col("_row_number"),
@@ -332,11 +333,13 @@ def transform_bronze(deduplicated: DataFrame, source: Source, batch: Batch) -> D
         "_ingested_at": F.lit(batch.ingested_at),
     }
     is_loaded = F.col("_outcome") == BRONZE
+    extra = [EXTRA_FIELDS] if EXTRA_FIELDS in deduplicated.columns else []
     return deduplicated.where(is_loaded).select(
         *[
             lineage.get(column.name, F.col(column.name)).cast(column.type).alias(column.name)
             for column in bronze_columns(source)
-        ]
+        ],
+        *extra,
     )
 
 

@@ -178,13 +178,15 @@ def test_a_key_absent_from_every_record_fails_naming_it(creditlake_home):
     )
 
 
-def test_extra_keys_are_returned_and_logged_names_only(creditlake_home, caplog):
-    census = _census(
-        100, {}, extra_key={"channel": 100, "13800138000": 1}, absent_key={"merchant_name": 1}
-    )
-    assert gate_delivery(census, _delivery(), get_settings()) == [
-        "<11 characters not shown>",
-        "channel",
-    ]
-    assert "channel" in caplog.text
-    assert "13800138000" not in caplog.text
+def test_extra_keys_become_new_columns_and_are_logged(creditlake_home, caplog):
+    census = _census(100, {}, extra_key={"note": 3, "channel": 100}, absent_key={"city": 1})
+    assert gate_delivery(census, _delivery(), get_settings()) == ["channel", "note"]
+    assert "channel (100 records), note (3 records)" in caplog.text
+
+
+def test_an_extra_key_that_cannot_be_a_column_fails_without_showing_it(creditlake_home, caplog):
+    census = _census(100, {}, extra_key={"channel": 100, "13800138000": 1})
+    with pytest.raises(IngestError) as raised:
+        gate_delivery(census, _delivery(), get_settings())
+    assert "cannot become bronze columns: <11 characters not shown> (" in str(raised.value)
+    assert "13800138000" not in str(raised.value) + caplog.text

@@ -133,23 +133,54 @@ def test_result_carries_the_content_hash(accepted):
     assert result.new_fields == []
 
 
-# JSON Lines: schema drift is reported, raw lines with identifiers withheld ----------------------
-def test_json_extra_keys_are_reported_and_identifiers_withheld(spark, settings):
+# JSON Lines: additive drift loaded as new columns, identifiers withheld -------------------------
+def test_json_extra_keys_become_columns_and_identifiers_are_withheld(spark, settings):
     lines = [json_line(transaction(n) | {"channel": "app"}) for n in range(1, 101)]
     lines.append(json_line(transaction(101, merchant_name=f"便利店 {MOBILE}")))
-    lines.append(json_line(transaction(102))[:-8])  # cut short: no closing brace, no line feed
+    lines.append(json_line(transaction(102) | {"note": f"call {MOBILE}"}))
+    lines.append(json_line(transaction(103) | {"channel": {"kind": "mini program"}}))
+    lines.append(json_line(transaction(104))[:-8])  # cut short: no closing brace, no line feed
     path = deliver(settings, "transactions", lines)
     path.write_bytes(path.read_bytes().rstrip(b"\n"))
     result = main("transactions", DAY, settings=settings, spark=spark)
-    assert result.new_fields == ["channel"]
+    assert result.new_fields == ["channel", "note"]
     assert result.quarantined_by_reason == {
         "personal_data_in_unprotected_column:merchant_name": 1,
+        "personal_data_in_undeclared_field": 1,
         "truncated_line": 1,
     }
-    assert (result.landing_rows, result.bronze_rows) == (102, 100)
+    assert (result.landing_rows, result.bronze_rows) == (104, 101)
+    bronze = {r["transaction_id"]: r for r in staged_rows(settings, "bronze", "transactions")}
+    channels = {r["channel"] for r in bronze.values()}
+    assert channels == {"app", '{"kind":"mini program"}'}  # a nested value is kept as JSON text
+    assert {r["note"] for r in bronze.values()} == {None}  # the only note held a mobile number
+    assert MOBILE not in json.dumps(list(bronze.values()), default=str, ensure_ascii=False)
     rows = {r["row_number"]: r for r in staged_rows(settings, "quarantine", "transactions")}
     assert rows[101]["raw_line"] is None  # holds a mobile number: withheld
-    assert rows[102]["raw_line"] == lines[-1]  # a source without personal columns keeps it
+    assert rows[102]["raw_line"] is None
+    assert rows[104]["raw_line"] == lines[-1]  # a source without personal columns keeps it
+    record = ledger.latest_delivery(Lake.from_settings(settings), "transactions", DAY)
+    assert record.detail.endswith("loaded as new text columns of bronze: channel, note")
+
+
+def test_a_later_delivery_without_the_new_field_loads_it_as_null(spark, settings):
+    deliver(settings, "transactions", [json_line(transaction(1) | {"channel": "app"})])
+    main("transactions", DAY, settings=settings, spark=spark)
+    later = DAY + dt.timedelta(days=1)
+    deliver(settings, "transactions", [json_line(transaction(2))], day=later)
+    result = main("transactions", later, settings=settings, spark=spark)
+    assert result.new_fields == []
+    assert [r["channel"] for r in staged_rows(settings, "bronze", "transactions", later)] == [None]
+
+
+@pytest.mark.parametrize("key", ["Channel Name", "Channel", "_batch_id", "ingest_date"])
+def test_an_undeclared_key_that_cannot_be_a_column_fails_naming_it(spark, settings, key):
+    lines = [json_line(transaction(n) | {key: "x"}) for n in range(1, 4)]
+    deliver(settings, "transactions", lines)
+    shown = key if " " not in key else "<12 characters not shown>"
+    with pytest.raises(IngestError, match=rf"cannot become bronze columns: {re.escape(shown)} "):
+        main("transactions", DAY, settings=settings, spark=spark)
+    assert nothing_staged(settings, "transactions")
 
 
 # CRLF line endings load the same values as LF ---------------------------------------------------

@@ -285,6 +285,19 @@ JSON_CASES = [
         "quarantine",
         "malformed_json",
     ),
+    (
+        "an undeclared key given twice",
+        widget_json("J16")[:-1] + ', "colour": "red", "colour": "blue"}',
+        "quarantine",
+        "malformed_json",
+    ),
+    ("an undeclared field", widget_json("J17")[:-1] + ', "colour": "red"}', "bronze", None),
+    (
+        "an identifier in an undeclared field",
+        widget_json("J18")[:-1] + ', "contact": "tel 13912345678"}',
+        "quarantine",
+        "personal_data_in_undeclared_field",
+    ),
 ]
 
 
@@ -309,6 +322,8 @@ def test_json_values_are_typed(json_rows):
     assert json_rows[1]["note"] == "北京"
     assert json_rows[1]["owner_phone_token"] == python_hmac(PHONE)
     assert json_rows[8]["_reason_detail"] == "line is not a JSON object"
+    assert json_rows[17]["_extra_fields"] == {"colour": "red"}
+    assert json_rows[1]["_extra_fields"] is None
 
 
 # Duplicates --------------------------------------------------------------------------------------
@@ -494,6 +509,8 @@ def test_bronze_is_exactly_the_registry_schema(spark, source_name):
     validated = tr.transform_validate(parsing.transform_parse(empty, source), source, DAY, KEY)
     bronze = tr.transform_bronze(tr.transform_deduplicate(validated, None, source), source, batch)
     expected = [(c.name, c.type) for c in bronze_columns(source)]
+    if source.format == "jsonl":  # undeclared fields, which the lake seam makes columns of
+        expected.append(("_extra_fields", "map<string,string>"))
     assert [(f.name, f.dataType.simpleString()) for f in bronze.schema.fields] == expected
 
 
