@@ -11,13 +11,24 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum requirements.lock 2>/dev/null | cut -c1-12)
 UV_VERSION := 0.13.9
 
-.PHONY: help setup check-java demo test test-fast lint format lock bench airflow-standalone env clean
+.PHONY: help setup check-java check-postgres demo test test-fast lint format lock bench airflow-standalone env clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 check-java:
 	@command -v java >/dev/null 2>&1 || { echo "Java 17 is required for Spark: install it with 'sudo apt-get install -y openjdk-17-jre-headless' (or set JAVA_HOME)"; exit 1; }
+
+# The tests start throw-away PostgreSQL servers (tests/postgres_server.py) with Debian's server
+# programs; installed here when missing (as root), or the line to run is printed.
+check-postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing PostgreSQL's server programs (Debian's postgresql package) for the tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	  else \
+	    echo "the tests need PostgreSQL's server programs: run 'sudo apt-get install -y postgresql'"; exit 1; \
+	  fi; }
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required: install Python 3.11"; exit 1; }
@@ -36,10 +47,10 @@ setup: check-java $(STAMP)  ## create the virtual environment from the lock file
 demo: setup  ## generate data and run every DAG through Airflow, then print the summary
 	$(BIN)/creditlake demo
 
-test: setup  ## run the whole test suite
+test: setup check-postgres  ## run the whole test suite
 	$(BIN)/pytest
 
-test-fast: setup  ## unit tests only (no end-to-end platform run)
+test-fast: setup check-postgres  ## unit tests only (no end-to-end platform run)
 	$(BIN)/pytest -m "not slow"
 
 lint: setup  ## ruff and sqlfluff

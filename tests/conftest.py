@@ -70,3 +70,15 @@ def moto_endpoint() -> Iterator[str]:
             yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A PostgreSQL server on a free loopback port for the whole session (``postgres_server``)."""
+    from postgres_server import PostgresServer
+
+    server = PostgresServer.in_temporary_folder().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
 
 import pyarrow as pa
 import pytest
@@ -21,8 +23,10 @@ def rows(*ids: str, **extra: list) -> pa.Table:
 
 
 @pytest.fixture
-def lake(creditlake_home: Path) -> Lake:
-    return Lake.from_settings(get_settings())
+def lake(catalog_backend: str) -> Lake:
+    lake = Lake.from_settings(get_settings())
+    assert lake.catalog.engine.dialect.name == catalog_backend
+    return lake
 
 
 def _ids(lake: Lake, as_of_date: dt.date | None = None) -> list[str]:
@@ -90,3 +94,30 @@ def test_the_ledger_finds_content_already_published_under_another_date(lake: Lak
     ledger.record(lake, _delivery(D1, ledger.PUBLISHED, sha="b" * 64))
     assert ledger.loaded_elsewhere(lake, "loans", "a" * 64, D2) is None
     assert ledger.latest_delivery(lake, "loans", D1).content_sha256 == "b" * 64
+
+
+def _record_deliveries(source: str, count: int, start: threading.Barrier) -> None:
+    """One writer process: ``count`` ledger rows for ``source``, one commit each, once every
+    writer is ready (they start together, so their commits race)."""
+    lake = Lake.from_settings(get_settings())
+    lake.load(ledger.DELIVERIES)
+    start.wait(timeout=120)
+    for day in range(1, count + 1):
+        entry = ledger.Delivery(source, dt.date(2026, 1, day), "staged", "b", "f", "a", 1, 1, 0, 0)
+        ledger.record(lake, entry)
+
+
+def test_concurrent_writers_lose_no_ledger_row(lake: Lake) -> None:
+    """Ingest tasks of different sources run at once (a LocalExecutor, a cluster) and all append
+    to one ledger: a commit that loses the race is retried, never dropped."""
+    ledger.record(lake, _delivery(D1, ledger.STAGED))  # the table exists before the race
+    sources = ["customers", "applications", "loans", "transactions"]
+    context = multiprocessing.get_context("spawn")
+    writers = ProcessPoolExecutor(len(sources), mp_context=context)
+    with context.Manager() as manager, writers as pool:
+        start = manager.Barrier(len(sources))
+        for done in [pool.submit(_record_deliveries, s, 6, start) for s in sources]:
+            done.result()
+    written = [(source, day) for source in sources for day in range(1, 7)] + [("loans", 1)]
+    found = [(r.source, r.as_of_date.day) for r in ledger.deliveries(lake)]
+    assert sorted(found) == sorted(written)

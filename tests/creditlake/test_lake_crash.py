@@ -74,7 +74,7 @@ def _versions(lake: Lake, table: str, as_of_date: dt.date, snapshot_id: int | No
 
 
 @pytest.fixture
-def lake(creditlake_home: Path) -> Lake:
+def lake(catalog_backend: str) -> Lake:
     sys.path.insert(0, str(WRITER.parent))
     from lake_writer import rows
 
