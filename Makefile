@@ -10,8 +10,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum requirements.lock 2>/dev/null | cut -c1-12)
 UV_VERSION := 0.13.9
+WEB_STAMP := web/node_modules/.installed-$(shell sha256sum web/package-lock.json 2>/dev/null | cut -c1-12)
 
-.PHONY: help setup check-java check-postgres demo test test-fast lint format lock bench airflow-standalone env clean
+.PHONY: help setup check-java check-postgres check-browser demo test test-fast lint format lock bench airflow-standalone env clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -30,6 +31,29 @@ check-postgres:
 	    echo "the tests need PostgreSQL's server programs: run 'sudo apt-get install -y postgresql'"; exit 1; \
 	  fi; }
 
+# Headless Chromium for the tests of the HTML pages (tests/browser.py): Debian's package.
+check-browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium (Debian's chromium package) for the page tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "the tests need Chromium: run 'sudo apt-get install -y chromium'"; exit 1; \
+	  fi; }
+
+# The CSS, JavaScript and fonts of the Data Docs pages, from the npm registry (web/package.json;
+# expectations/offline_docs.py copies them beside the pages).
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Node.js and npm (Debian's packages) for the web assets"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	  else \
+	    echo "npm is required for the Data Docs' web assets: run 'sudo apt-get install -y npm'"; exit 1; \
+	  fi; }
+	cd web && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@rm -f web/node_modules/.installed-* && touch $@
+
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required: install Python 3.11"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,16 +65,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
-setup: check-java $(STAMP)  ## create the virtual environment from the lock file and a local PII key
+setup: check-java $(STAMP) $(WEB_STAMP)  ## create the virtual environment from the lock file, the web assets and a local PII key
 	@$(BIN)/creditlake init-secrets
 
 demo: setup  ## generate data and run every DAG through Airflow, then print the summary
 	$(BIN)/creditlake demo
 
-test: setup check-postgres  ## run the whole test suite
+test: setup check-postgres check-browser  ## run the whole test suite
 	$(BIN)/pytest
 
-test-fast: setup check-postgres  ## unit tests only (no end-to-end platform run)
+test-fast: setup check-postgres check-browser  ## unit tests only (no end-to-end platform run)
 	$(BIN)/pytest -m "not slow"
 
 lint: setup  ## ruff and sqlfluff

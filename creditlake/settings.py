@@ -20,6 +20,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: the warehouse DAG from and where training reads column metadata.
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DBT_MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+#: The npm packages of the CSS, JavaScript and fonts that the platform's HTML pages load
+#: (``web/package.json``, installed by ``make setup``).
+WEB_ASSETS_DIR = PROJECT_ROOT / "web" / "node_modules"
 
 
 class SettingsError(ValueError):
@@ -112,6 +115,8 @@ class Settings:
     max_quarantine_rate: float = 0.05
     #: Ingest: refuse a delivery without its control file ``<file>.ctl.json``.
     require_control_file: bool = False
+    #: Where the web assets of the HTML pages are installed (see ``expectations.offline_docs``).
+    web_assets_dir: Path = WEB_ASSETS_DIR
 
     # Derived locations -------------------------------------------------------------------------
     @property
@@ -202,4 +207,5 @@ def get_settings() -> Settings:
         champion_max_auc_drop=_float("CREDITLAKE_CHAMPION_MAX_AUC_DROP", 0.005),
         max_quarantine_rate=_rate("CREDITLAKE_MAX_QUARANTINE_RATE", 0.05),
         require_control_file=_bool("CREDITLAKE_REQUIRE_CONTROL_FILE", False),
+        web_assets_dir=Path(_env("CREDITLAKE_WEB_ASSETS_DIR", str(WEB_ASSETS_DIR))).resolve(),
     )

@@ -56,9 +56,14 @@ _CHECKPOINTS: dict[tuple[str, str], tuple[AbstractDataContext, str, Checkpoint]]
 _LOCK = threading.Lock()
 
 
+def data_docs_site(settings: Settings) -> Path:
+    """The folder of the local Data Docs site."""
+    return settings.gx_dir / DATA_DOCS_SITE_DIR
+
+
 def data_docs_index(settings: Settings) -> Path:
     """The Data Docs home page (it exists once a validation has run)."""
-    return settings.gx_dir / DATA_DOCS_SITE_DIR / "index.html"
+    return data_docs_site(settings) / "index.html"
 
 
 def _enabled(config: Any, key: str) -> bool:
@@ -69,7 +74,8 @@ def _enabled(config: Any, key: str) -> bool:
 
 
 def _configure(context: AbstractDataContext) -> None:
-    """Turn off what must not run on a lender's machine: analytics (no network) and console bars.
+    """Turn off what must not run on a lender's machine: analytics (no network) and console bars;
+    and the Data Docs' "how to" buttons, which send a governance reader to GX's tutorials.
 
     Only written when different, so an existing project file is not rewritten on every start.
     """
@@ -84,6 +90,12 @@ def _configure(context: AbstractDataContext) -> None:
         context.variables.progress_bars = ProgressBarsConfig(
             globally=False, metric_calculations=False
         )
+        changed = True
+    sites = context.variables.data_docs_sites or {}
+    site = sites.get(DATA_DOCS_SITE)
+    if site is not None and site.get("show_how_to_buttons", True):
+        site["show_how_to_buttons"] = False
+        context.variables.data_docs_sites = sites
         changed = True
     if changed:
         context.variables.save()

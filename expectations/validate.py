@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -237,13 +238,19 @@ def _run_suite(
 
     from expectations.context import (
         checkpoint_for,
+        data_docs_site,
         dataframe_batch_definition,
         get_context,
         project_lock,
         remember_project_state,
     )
+    from expectations.offline_docs import VENDOR_DIR, localise_pages, site_pages
 
     with project_lock(settings):
+        site = data_docs_site(settings)
+        # The pages this run writes (file times lag the clock by up to a tick: a second's
+        # margin); every page the first time, so a site built before is localised too.
+        since = time.time_ns() - 1_000_000_000 if (site / VENDOR_DIR).is_dir() else None
         context = get_context(settings)
         batch_definition = dataframe_batch_definition(context, engine, asset)
         checkpoint = checkpoint_for(context, suite, batch_definition)
@@ -255,6 +262,7 @@ def _run_suite(
             ),
         )
         remember_project_state(settings)
+        localise_pages(settings, site, site_pages(site, since))
     (validation,) = run.run_results.values()
     path = summary_path(settings, suite.name, as_of_date)
     result = replace(

@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from creditlake.pii import is_valid_national_id, luhn_valid
 from creditlake.settings import Settings
+from expectations.offline_docs import is_vendored_copy
 
 # A "." on the left means decimals of a float, not a standalone number.
 _EDGE_L = r"(?:^|[^0-9A-Za-z.])"
@@ -188,12 +189,20 @@ def _files(root: Path) -> Iterator[Path]:
         yield from (p for p in root.rglob("*") if p.is_file())
 
 
-def scan_files(roots: Iterable[Path], known: frozenset[str] = frozenset()) -> list[Finding]:
-    """Text, images' metadata and binaries alike: every byte is read as text and searched."""
+def scan_files(
+    roots: Iterable[Path],
+    known: frozenset[str] = frozenset(),
+    third_party: Callable[[Path], bool] = lambda path: False,
+) -> list[Finding]:
+    """Text, images' metadata and binaries alike: every byte is read as text and searched.
+
+    ``third_party`` says which files are verified copies of installed third-party files (the
+    Data Docs' fonts and scripts, :func:`expectations.offline_docs.is_vendored_copy`): skipped.
+    """
     findings: list[Finding] = []
     for root in roots:
         for path in _files(root):
-            if path.suffix in {".parquet", ".duckdb", ".wal"}:
+            if path.suffix in {".parquet", ".duckdb", ".wal"} or third_party(path):
                 continue
             if path.suffix in {".db", ".sqlite"}:
                 findings += scan_sqlite_file(path, known)
@@ -317,5 +326,6 @@ def scan_platform(settings: Settings, known: Iterable[str] = ()) -> list[Finding
             settings.warehouse_path.parent,
         ],
         known_set,
+        lambda path: is_vendored_copy(path, settings),
     )
     return without_lake_ids(findings, lake_ids(settings))
