@@ -229,3 +229,56 @@ def test_the_champions_training_set_is_rebuilt_from_its_lake_snapshots(platform)
         result.logged_rows,
     )
     assert not result.project_changed
+
+
+# Quality reports a governance reviewer opens: rendered with the network off -------------------
+#: The validation results of the Data Docs index, as bootstrap-table holds them (every page).
+_INDEX_ROWS = """() => jQuery('table').toArray()
+    .filter(table => jQuery(table).data('bootstrap.table'))
+    .flatMap(table => jQuery(table).bootstrapTable(
+        'getData', {useCurrentPage: false, includeHiddenRows: true}))
+    .filter(row => 'validation_success' in row)"""
+_ICON_FONT = """() => document.fonts.check('900 16px "Font Awesome 6 Free"')"""
+
+
+def test_data_docs_render_offline_listing_every_validation(platform) -> None:
+    """Every Data Docs page opens in Chromium with the network off; the index lists each suite's
+    latest validation of each date with the status the gate recorded; nothing leaves the machine.
+    Screenshots of the index and of one validation go to reports/screenshots/."""
+    settings, _, _ = platform
+    from browser import offline_browser
+
+    from expectations.context import data_docs_index, data_docs_site
+    from expectations.offline_docs import site_pages
+    from expectations.validate import quality_summaries_dir
+
+    expected = {}
+    for path in quality_summaries_dir(settings).glob("*/*.json"):
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        status = "Failed" if sum(summary["failed"].values()) else "Success"
+        expected[(summary["suite"], summary["as_of_date"])] = status
+    assert len(expected) >= 30
+    shots = settings.reports_dir / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    with offline_browser() as browser:
+        index = browser.open(data_docs_index(settings))
+        rows = sorted(index.evaluate(_INDEX_ROWS), key=lambda row: row["_run_time_sort"])
+        listed = {
+            (row["_expectation_suite_name_sort"], row["run_name"]): row["_validation_success_text"]
+            for row in rows  # later runs of a suite and date replace earlier ones
+        }
+        assert listed == expected
+        # bootstrap-table drew the first page of rows, and the status icons have their font
+        assert index.locator("table tbody tr .ge-index-page-table-validation-links-item").count()
+        assert index.evaluate(_ICON_FONT)
+        index.screenshot(path=str(shots / "data-docs-index.png"))
+        failed = next(row for row in reversed(rows) if row["_validation_success_text"] == "Failed")
+        result = browser.open(data_docs_site(settings) / failed["_table_row_link_path"])
+        assert failed["_expectation_suite_name_sort"] in result.locator("body").inner_text()
+        assert result.evaluate(_ICON_FONT)
+        result.screenshot(path=str(shots / "data-docs-validation.png"))
+        pages = site_pages(data_docs_site(settings))
+        for page in pages:
+            browser.open(page).close()
+    assert len(pages) > len(expected)
+    assert (browser.external_requests, browser.failed, browser.page_errors) == ([], [], [])
