@@ -36,7 +36,7 @@ EXTRA_FIELDS = "_extra_fields"
 DRIFT_COLUMNS = (*KEY_CENSUS_COLUMNS, EXTRA_FIELDS)
 #: What an undeclared JSON key must look like to become a bronze column.
 NEW_COLUMN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-#: The job's scratch output prefixes the quarantine columns (``spark_jobs.ingest.write_scratch``).
+#: The job's scratch output prefixes the quarantine columns (``spark_jobs.load.write_scratch``).
 QUARANTINE_PREFIX = "_q_"
 QUARANTINE_REASON = f"{QUARANTINE_PREFIX}reason"
 
