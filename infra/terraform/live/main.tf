@@ -28,7 +28,9 @@ locals {
   creditlake_environment = {
     CREDITLAKE_HOME                 = "/usr/local/airflow/creditlake"
     CREDITLAKE_LANDING_URI          = module.lake_storage.landing_uri
-    CREDITLAKE_LAKE_DIR             = module.lake_storage.lake_uri
+    CREDITLAKE_CATALOG_TYPE         = "glue"
+    CREDITLAKE_CATALOG_WAREHOUSE    = "s3://${module.lake_storage.bucket_names.lake}"
+    CREDITLAKE_CATALOG_REGION       = var.region
     CREDITLAKE_SPARK_MASTER         = module.spark.spark_master
     MLFLOW_TRACKING_URI             = module.ml.tracking_uri
     CREDITLAKE_MLFLOW_ARTIFACT_ROOT = "mlflow-artifacts:/"

@@ -10,9 +10,19 @@ output "CREDITLAKE_LANDING_URI" {
   value       = module.lake_storage.landing_uri
 }
 
-output "CREDITLAKE_LAKE_DIR" {
-  description = "Bronze, quarantine and reconciliation, as the Spark cluster addresses them (s3a)."
-  value       = module.lake_storage.lake_uri
+output "CREDITLAKE_CATALOG_TYPE" {
+  description = "The lake's Iceberg catalog: the Glue Data Catalog (databases bronze, quarantine, lake)."
+  value       = local.creditlake_environment.CREDITLAKE_CATALOG_TYPE
+}
+
+output "CREDITLAKE_CATALOG_WAREHOUSE" {
+  description = "Where the lake's Iceberg table files go: the lake bucket."
+  value       = local.creditlake_environment.CREDITLAKE_CATALOG_WAREHOUSE
+}
+
+output "CREDITLAKE_CATALOG_REGION" {
+  description = "Region of the Glue catalog and the lake bucket."
+  value       = local.creditlake_environment.CREDITLAKE_CATALOG_REGION
 }
 
 output "CREDITLAKE_SPARK_MASTER" {

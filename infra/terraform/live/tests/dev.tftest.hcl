@@ -9,7 +9,7 @@ run "outputs_map_onto_creditlake_settings" {
   command = apply
 
   assert {
-    condition     = output.CREDITLAKE_LANDING_URI == "s3://example-creditlake-dev-landing" && output.CREDITLAKE_LAKE_DIR == "s3a://example-creditlake-dev-lake"
+    condition     = output.CREDITLAKE_LANDING_URI == "s3://example-creditlake-dev-landing" && output.CREDITLAKE_CATALOG_WAREHOUSE == "s3://example-creditlake-dev-lake"
     error_message = "dev bucket URIs must follow bucket_prefix."
   }
 

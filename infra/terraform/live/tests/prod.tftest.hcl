@@ -16,8 +16,8 @@ run "outputs_map_onto_creditlake_settings" {
   }
 
   assert {
-    condition     = output.CREDITLAKE_LAKE_DIR == "s3a://example-creditlake-prod-lake"
-    error_message = "CREDITLAKE_LAKE_DIR is ${output.CREDITLAKE_LAKE_DIR}."
+    condition     = output.CREDITLAKE_CATALOG_TYPE == "glue" && output.CREDITLAKE_CATALOG_WAREHOUSE == "s3://example-creditlake-prod-lake" && output.CREDITLAKE_CATALOG_REGION == "ap-southeast-1"
+    error_message = "The lake's catalog settings are ${output.CREDITLAKE_CATALOG_TYPE}, ${output.CREDITLAKE_CATALOG_WAREHOUSE}, ${output.CREDITLAKE_CATALOG_REGION}."
   }
 
   assert {
@@ -31,7 +31,7 @@ run "outputs_map_onto_creditlake_settings" {
   }
 
   assert {
-    condition     = toset(keys(output.creditlake_environment)) == toset(["CREDITLAKE_HOME", "CREDITLAKE_LANDING_URI", "CREDITLAKE_LAKE_DIR", "CREDITLAKE_SPARK_MASTER", "MLFLOW_TRACKING_URI", "CREDITLAKE_MLFLOW_ARTIFACT_ROOT"])
+    condition     = toset(keys(output.creditlake_environment)) == toset(["CREDITLAKE_HOME", "CREDITLAKE_LANDING_URI", "CREDITLAKE_CATALOG_TYPE", "CREDITLAKE_CATALOG_WAREHOUSE", "CREDITLAKE_CATALOG_REGION", "CREDITLAKE_SPARK_MASTER", "MLFLOW_TRACKING_URI", "CREDITLAKE_MLFLOW_ARTIFACT_ROOT"])
     error_message = "creditlake_environment must hold exactly the settings the deployment provides."
   }
 

@@ -19,7 +19,7 @@ output "landing_uri" {
 }
 
 output "lake_uri" {
-  description = "CREDITLAKE_LAKE_DIR on the Spark cluster (s3a, the Hadoop S3 connector)."
+  description = "The lake bucket as Spark's Hadoop S3 connector addresses it (s3a)."
   value       = "s3a://${module.lake.name}"
 }
 

@@ -148,7 +148,7 @@ run "controls_of_every_bucket" {
 
   assert {
     condition     = output.lake_uri == "s3a://acme-creditlake-test-lake"
-    error_message = "lake_uri (CREDITLAKE_LAKE_DIR) is ${output.lake_uri}."
+    error_message = "lake_uri is ${output.lake_uri}."
   }
 }
 

@@ -13,7 +13,7 @@ variables {
   kms_key_arn        = "arn:aws:kms:ap-southeast-1:111122223333:key/lake"
   creditlake_environment = {
     CREDITLAKE_LANDING_URI  = "s3://acme-test-landing"
-    CREDITLAKE_LAKE_DIR     = "s3a://acme-test-lake"
+    CREDITLAKE_CATALOG_TYPE = "glue"
     CREDITLAKE_SPARK_MASTER = "sc://primary.internal:15002"
     MLFLOW_TRACKING_URI     = "https://mlflow.test.internal"
   }
