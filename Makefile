@@ -20,37 +20,31 @@ help:  ## list the targets
 check-java:
 	@command -v java >/dev/null 2>&1 || { echo "Java 17 is required for Spark: install it with 'sudo apt-get install -y openjdk-17-jre-headless' (or set JAVA_HOME)"; exit 1; }
 
-# The tests start throw-away PostgreSQL servers (tests/postgres_server.py) with Debian's server
-# programs; installed here when missing (as root), or the line to run is printed.
-check-postgres:
-	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing PostgreSQL's server programs (Debian's postgresql package) for the tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
-	  else \
-	    echo "the tests need PostgreSQL's server programs: run 'sudo apt-get install -y postgresql'"; exit 1; \
-	  fi; }
+# $(call debian-package,PROBE,PACKAGES,WHAT FOR): nothing when the shell command PROBE succeeds;
+# otherwise install Debian's PACKAGES when running as root, or print the command to run and stop.
+define debian-package
+@{ $(1); } >/dev/null 2>&1 || { \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "installing Debian's $(2) for $(3)"; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2) >/dev/null; \
+  else \
+    echo "$(3) need Debian's $(2): run 'sudo apt-get install -y $(2)'"; exit 1; \
+  fi; }
+endef
 
-# Headless Chromium for the tests of the HTML pages (tests/browser.py): Debian's package.
+# The tests start throw-away PostgreSQL servers (tests/postgres_server.py) with Debian's server
+# programs.
+check-postgres:
+	$(call debian-package,ls /usr/lib/postgresql/*/bin/pg_ctl || command -v pg_ctl,postgresql,the tests' PostgreSQL servers)
+
+# Headless Chromium for the tests of the HTML pages (tests/browser.py).
 check-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Chromium (Debian's chromium package) for the page tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-	  else \
-	    echo "the tests need Chromium: run 'sudo apt-get install -y chromium'"; exit 1; \
-	  fi; }
+	$(call debian-package,command -v chromium,chromium,the tests of the HTML pages)
 
 # The CSS, JavaScript and fonts of the Data Docs pages, from the npm registry (web/package.json;
 # expectations/offline_docs.py copies them beside the pages).
 $(WEB_STAMP): web/package.json web/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Node.js and npm (Debian's packages) for the web assets"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
-	  else \
-	    echo "npm is required for the Data Docs' web assets: run 'sudo apt-get install -y npm'"; exit 1; \
-	  fi; }
+	$(call debian-package,command -v npm,nodejs npm,the Data Docs' web assets)
 	cd web && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@rm -f web/node_modules/.installed-* && touch $@
 
