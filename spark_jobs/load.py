@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,14 @@ class IngestResult:
     #: The staged (not yet published) snapshots: the gate audits these, then publishes them.
     bronze_snapshot_id: int | None = None
     quarantine_snapshot_id: int | None = None
+
+    @classmethod
+    def of(cls, delivery: ledger.Delivery, new_fields: list[str]) -> IngestResult:
+        """The result of the ingest that recorded ``delivery`` in the ledger: its fields are the
+        ledger row's, plus the new JSON columns."""
+        recorded = {item.name for item in fields(delivery)}
+        shared = [item.name for item in fields(cls) if item.name in recorded]
+        return cls(**{name: getattr(delivery, name) for name in shared}, new_fields=new_fields)
 
     def to_dict(self) -> dict[str, Any]:
         result = asdict(self)
@@ -281,18 +289,4 @@ def stage_delivery(
             f"{report.bronze_rows} bronze + {report.quarantined_rows} quarantined + "
             f"{report.duplicates_dropped} duplicates dropped; nothing was published"
         )
-    return IngestResult(
-        source=src.name,
-        as_of_date=as_of_date,
-        landing_file=batch.source_file,
-        landing_rows=report.landing_rows,
-        bronze_rows=report.bronze_rows,
-        quarantined_rows=report.quarantined_rows,
-        duplicates_dropped=report.duplicates_dropped,
-        quarantined_by_reason=report.quarantined_by_reason,
-        content_sha256=sha256,
-        batch_id=batch.batch_id,
-        bronze_snapshot_id=staged_bronze.snapshot_id,
-        quarantine_snapshot_id=staged_quarantine.snapshot_id,
-        new_fields=new_fields,
-    )
+    return IngestResult.of(record, new_fields)
