@@ -104,6 +104,11 @@ def _text_schema(source: Source) -> T.StructType:
     return T.StructType([*fields, T.StructField("_corrupt_record", T.StringType())])
 
 
+def _registry_keys(source: Source) -> Column:
+    """The registry's column names, as an array literal to compare a record's keys with."""
+    return F.array(*[F.lit(name) for name in source.column_names])
+
+
 def _blank_to_null(value: Column) -> Column:
     """The contract says an empty field is null; a field of only spaces is just as empty."""
     return F.when(F.length(F.trim(value)) > 0, value)
@@ -128,8 +133,7 @@ def _json_fields(lines: DataFrame, source: Source) -> DataFrame:
     exact = F.size(record) == F.lit(len(source.column_names))
     for name in source.column_names:
         exact = exact & F.map_contains_key(record, F.lit(name))
-    registry_keys = F.array(*[F.lit(name) for name in source.column_names])
-    undeclared = F.map_filter(record, lambda key, _: ~F.array_contains(registry_keys, key))
+    undeclared = F.map_filter(record, lambda key, _: ~F.array_contains(_registry_keys(source), key))
     # A map with a key given twice (quarantined below) cannot be rebuilt by map_filter.
     keys = F.map_keys(record)
     repeated = F.size(F.array_distinct(keys)) < F.size(keys)
@@ -210,9 +214,8 @@ def transform_parse(numbered: DataFrame, source: Source) -> DataFrame:
         .when(unparsable, failure(F.lit(malformed_reason), malformed_detail))
         .when(repeated_key, failure(F.lit(malformed_reason), F.lit(REPEATED_KEY_DETAIL)))
     )
-    registry_keys = F.array(*[F.lit(name) for name in source.column_names])
-    extra_keys = F.array_except(F.col("_keys"), registry_keys)
-    absent_keys = F.array_except(registry_keys, F.col("_keys"))
+    extra_keys = F.array_except(F.col("_keys"), _registry_keys(source))
+    absent_keys = F.array_except(_registry_keys(source), F.col("_keys"))
     fields = F.struct(
         *[_blank_to_null(parsed.getField(name)).alias(name) for name in source.column_names]
     )
