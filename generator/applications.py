@@ -61,14 +61,16 @@ def application_times(
 ) -> pd.DataFrame:
     """(customer_index, applied_at) pairs inside the timeline, about ``per_customer`` each.
 
-    The first application comes 2 days + Gamma(1.3, 35 days) after sign-up, later ones after
+    The first application comes 2 days + Gamma(1.3, 35 days) after sign-up (fraudsters: a
+    scale of 2 days, :mod:`generator.fraud`), later ones after
     exponential gaps that shrink with appetite for credit; the gap scale is solved so the total
     matches ``per_customer`` (the count is monotone in it, so bisection finds it).
     """
     n = len(customers)
     registered = customers["registered_at"].to_numpy()
     hunger = customers["credit_hunger"].to_numpy()
-    first = registered + ((2 + rng.gamma(1.3, 35, n)) * DAY).astype("int64")
+    scale = customers["first_apply_scale_days"].to_numpy()
+    first = registered + ((2 + rng.gamma(1.3, 1.0, n) * scale) * DAY).astype("int64")
     gaps = rng.exponential(1.0, (n, MAX_CANDIDATES - 1)) * np.exp(-0.35 * hunger)[:, None]
     limit = timeline.end - 4 * 3600
 
@@ -248,11 +250,20 @@ def build_loans(
             "first_due_date": np.zeros(n, dtype="int64"),  # set with the schedule
             "customer_index": approved["customer_index"].to_numpy(),
             "default_logit": approved["default_logit"].to_numpy(),
+            "true_fraud_p": approved["true_fraud_p"].to_numpy(),
+            "is_fraud": approved["is_fraud"].to_numpy(),
         }
     )
 
 
 def draw_defaults(loans: pd.DataFrame, intercept: float, rng: np.random.Generator) -> None:
-    """Add ``true_pd`` and the realised ``defaulted`` label in place."""
-    loans["true_pd"] = logistic(loans["default_logit"].to_numpy() + intercept)
-    loans["defaulted"] = rng.random(len(loans)) < loans["true_pd"].to_numpy()
+    """Add ``credit_pd``, ``true_pd`` and the realised ``defaulted`` label in place.
+
+    ``credit_pd`` is the chance a genuine borrower goes bad; a fraud loan is always bad, so the
+    chance of the label is ``true_pd = p_fraud + (1 - p_fraud) * credit_pd``.
+    """
+    credit_pd = logistic(loans["default_logit"].to_numpy() + intercept)
+    fraud_p = loans["true_fraud_p"].to_numpy()
+    loans["credit_pd"] = credit_pd
+    loans["true_pd"] = fraud_p + (1 - fraud_p) * credit_pd
+    loans["defaulted"] = loans["is_fraud"].to_numpy() | (rng.random(len(loans)) < credit_pd)

@@ -25,6 +25,7 @@ from creditlake.policy import DEFAULT_POLICY
 from creditlake.settings import Settings
 from creditlake.sources import SOURCES, Source, get_source
 from generator import defects as dfx
+from generator import fraud as fraud_mod
 from generator.applications import build_applications, build_loans, draw_defaults
 from generator.behaviour import (
     APP_SHARE,
@@ -37,7 +38,7 @@ from generator.customers import build_bureau, build_customers, logistic
 from generator.dates import DAY, Timeline, add_months, day_number
 from generator.identities import faker_for, ip_addresses
 from generator.risk import calibrate_intercept
-from generator.servicing import build_repayments, build_schedules
+from generator.servicing import build_repayments, build_schedules, stop_weights
 from generator.writer import CONTROL_SUFFIX, line_texts, write_control_file, write_file
 from ml.metrics import MetricInputError, auc
 
@@ -97,20 +98,25 @@ def build_data(
 
     customers = build_customers(config.customers, timeline, rng_for(seed, "customers"))
     bureau = build_bureau(customers, rng_for(seed, "bureau"))
+    fraud_mod.mark_fraudsters(customers, bureau, rng_for(seed, "fraud"))
     step(f"customers: {len(customers):,}, bureau reports: {len(bureau):,}")
     applications = build_applications(customers, bureau, timeline, rng_for(seed, "applications"))
+    fraud_mod.draw_fraud(applications, customers, rng_for(seed, "fraud/applications"))
     app_budget = round(config.behaviour_events * APP_SHARE)
     events, devices = build_app_events(
         customers, applications, timeline, app_budget, rng_for(seed, "app_events")
     )
     applications["device_id"] = devices
     applications["ip_address"] = ip_addresses(len(applications), rng_for(seed, "ip"))
+    fraud_mod.share_ring_links(applications, events, customers, rng_for(seed, "fraud/links"))
     step(f"applications: {len(applications):,}, app events: {len(events):,}")
 
     loans = build_loans(applications, timeline, rng_for(seed, "loans"))
     intercept = calibrate_intercept(loans["default_logit"].to_numpy())
     draw_defaults(loans, intercept, rng_for(seed, "defaults"))
-    applications["true_pd"] = logistic(applications["default_logit"].to_numpy() + intercept)
+    fraud_p = applications["true_fraud_p"].to_numpy()
+    credit_pd = logistic(applications["default_logit"].to_numpy() + intercept)
+    applications["true_pd"] = fraud_p + (1 - fraud_p) * credit_pd
     if config.defect_rate > 0:
         _breach_apr_cap(applications, loans, config.defect_rate, rng_for(seed, "apr_breach"))
     schedules = build_schedules(loans)
@@ -187,7 +193,9 @@ def generate(
     progress(
         f"done in {report.wall_seconds:.1f} s: {report.truth['loans']:,} loans, bad rate of "
         f"matured loans {report.truth['matured_bad_rate']}, oracle AUC "
-        f"{report.truth['matured_oracle_auc']}"
+        f"{report.truth['matured_oracle_auc']}; {report.truth['fraud_loans']:,} fraud loans, "
+        f"first-payment default rate {report.truth['fpd_rate']}, oracle AUC "
+        f"{report.truth['fpd_oracle_auc']}"
     )
     return report
 
@@ -305,6 +313,18 @@ def matured_mask(loans: pd.DataFrame, timeline: Timeline) -> np.ndarray:
     return add_months(disbursed_day, window) <= day_number(timeline.last_date)
 
 
+def fpd_observed_mask(loans: pd.DataFrame, timeline: Timeline) -> np.ndarray:
+    """Loans whose first instalment was due long enough ago (lending policy) to tell an FPD."""
+    first_due = loans["first_due_date"].to_numpy()
+    return first_due + DEFAULT_POLICY.bad_days_past_due <= day_number(timeline.last_date)
+
+
+def first_payment_default_p(loans: pd.DataFrame) -> np.ndarray:
+    """The chance of a first-payment default: fraud, or a genuine default at instalment one."""
+    fraud_p = loans["true_fraud_p"].to_numpy()
+    return fraud_p + (1 - fraud_p) * loans["credit_pd"].to_numpy() * stop_weights(loans)[:, 0]
+
+
 def _write_truth(
     data: GeneratedData,
     config: GeneratorConfig,
@@ -326,9 +346,33 @@ def _write_truth(
             "true_pd": pa.array(loans["true_pd"].to_numpy(), pa.float64()),
             "defaulted": pa.array(loans["defaulted"].to_numpy(), pa.bool_()),
             "disbursed_date": pa.array(disbursed, pa.int32()).cast(pa.date32()),
+            "credit_pd": pa.array(loans["credit_pd"].to_numpy(), pa.float64()),
+            "is_fraud": pa.array(loans["is_fraud"].to_numpy(), pa.bool_()),
+            "true_fpd_p": pa.array(first_payment_default_p(loans), pa.float64()),
+            "first_payment_default": pa.array(
+                loans["default_installment"].to_numpy() == 1, pa.bool_()
+            ),
+            "first_due_date": pa.array(
+                loans["first_due_date"].to_numpy().astype("int32"), pa.int32()
+            ).cast(pa.date32()),
         }
     )
     pq.write_table(table, settings.oracle_dir / "loan_truth.parquet")
+    apps = data.applications
+    pq.write_table(
+        pa.table(
+            {
+                "application_id": pa.array(apps["application_id"].to_numpy(dtype=str)),
+                "fraud_kind": pa.array(
+                    np.array(fraud_mod.KIND_NAMES)[apps["fraud_kind"].to_numpy()]
+                ),
+                "true_fraud_p": pa.array(apps["true_fraud_p"].to_numpy(), pa.float64()),
+                "is_fraud": pa.array(apps["is_fraud"].to_numpy(), pa.bool_()),
+                "true_pd": pa.array(apps["true_pd"].to_numpy(), pa.float64()),
+            }
+        ),
+        settings.oracle_dir / "application_truth.parquet",
+    )
     # per source, then date (as the contract says); the two other keys are not source names
     defects = {
         **record,
@@ -342,10 +386,12 @@ def _write_truth(
         json.dumps(defects, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     matured = matured_mask(loans, data.timeline)
-    apps = data.applications
     matured_auc = auc_or_none(
         loans["true_pd"].to_numpy()[matured], loans["defaulted"].to_numpy()[matured]
     )
+    fpd_seen = fpd_observed_mask(loans, data.timeline)
+    fpd = loans["default_installment"].to_numpy() == 1
+    fpd_auc = auc_or_none(first_payment_default_p(loans)[fpd_seen], fpd[fpd_seen])
     return {
         "customers": len(data.customers),
         "thin_file_share": round(1 - len(data.bureau_reports) / max(len(data.customers), 1), 4),
@@ -358,6 +404,11 @@ def _write_truth(
         else None,
         "mean_true_pd": round(float(loans["true_pd"].mean()), 4) if len(loans) else None,
         "matured_oracle_auc": round(matured_auc, 4) if matured_auc is not None else None,
+        "fraud_applications": int(apps["is_fraud"].sum()),
+        "fraud_loans": int(loans["is_fraud"].sum()),
+        "fpd_observed_loans": int(fpd_seen.sum()),
+        "fpd_rate": round(float(fpd[fpd_seen].mean()), 4) if fpd_seen.any() else None,
+        "fpd_oracle_auc": round(fpd_auc, 4) if fpd_auc is not None else None,
         "app_events": len(data.app_events),
         "transactions": len(data.transactions),
         "intercept": round(data.intercept, 4),
@@ -406,4 +457,11 @@ def deliver_late(settings: Settings) -> list[str]:
     return delivered
 
 
-__all__ = ["GeneratedData", "build_data", "deliver_late", "generate"]
+__all__ = [
+    "GeneratedData",
+    "build_data",
+    "deliver_late",
+    "first_payment_default_p",
+    "fpd_observed_mask",
+    "generate",
+]

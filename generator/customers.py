@@ -57,6 +57,8 @@ _EDUCATION_INCOME = np.array([-0.35, -0.15, 0.0, 0.25, 0.55])
 _OCCUPATION_INCOME = np.array([0.15, 0.35, 0.10, 0.20, -0.05, -0.15, -0.10, -0.45])
 _TIER_INCOME = {1: 0.35, 2: 0.15, 3: 0.0, 4: -0.15}
 _RURAL_SHARE_BY_TIER = {1: 0.03, 2: 0.08, 3: 0.2, 4: 0.38}
+#: Scale (days) of the Gamma(1.3) delay from sign-up to a first application (fraudsters: shorter).
+FIRST_APPLY_SCALE_DAYS = 35.0
 
 
 def logistic(x: np.ndarray | float) -> np.ndarray:
@@ -193,6 +195,7 @@ def build_customers(n: int, timeline: Timeline, rng: np.random.Generator) -> pd.
             "app_activity": app_activity,
             "spend_activity": spend_activity,
             "is_ios_user": is_ios_user,
+            "first_apply_scale_days": np.full(n, FIRST_APPLY_SCALE_DAYS),
         }
     )
     return frame

@@ -1,7 +1,8 @@
 """Can a model recover the generator's risk from point-in-time aggregates? A quick check.
 
-The generator's ``true_pd`` is built from latent behaviour rates; the platform only ever sees the
-events those rates produce. This check rebuilds application features the way the warehouse would
+The generator's ``true_pd`` is built from latent behaviour rates and hidden fraud; the platform
+only ever sees the events those rates produce and the links fraud leaves (shared devices, IPs and
+mobiles, a short tenure). This check rebuilds application features the way the warehouse would
 (strictly before each application's ``applied_at``), fits LightGBM and a logistic regression on
 the earlier matured loans and scores the later ones, and compares the AUC with the oracle AUC of
 ``true_pd`` on the same loans. Run it with ``python -m generator.model_check``.
@@ -38,6 +39,45 @@ def _counts_before(
         cumulative = np.concatenate([[0], np.cumsum(flag[order])])
         out[name] = cumulative[stop] - cumulative[start]
     return out
+
+
+def _shared_before(data: GeneratedData, applications: pd.DataFrame, key: str) -> np.ndarray:
+    """Per application: other customers' applications with the same ``key`` strictly before it."""
+    columns = [key, "customer_index", "applied_at"]
+    pairs = (
+        applications[columns]
+        .reset_index(drop=True)
+        .reset_index()
+        .merge(data.applications[columns], on=key, suffixes=("", "_other"))
+    )
+    pairs = pairs[
+        (pairs["customer_index_other"] != pairs["customer_index"])
+        & (pairs["applied_at_other"] < pairs["applied_at"])
+    ]
+    counts = pairs.groupby("index").size()
+    return counts.reindex(range(len(applications)), fill_value=0).to_numpy()
+
+
+def _mobile_shared_before(data: GeneratedData, applications: pd.DataFrame) -> np.ndarray:
+    """Per application: other customers registered before it with the applicant's mobile."""
+    customers = data.customers[["mobile", "registered_at"]].reset_index(names="other")
+    own = data.customers["mobile"].to_numpy()[applications["customer_index"].to_numpy()]
+    pairs = (
+        pd.DataFrame(
+            {
+                "mobile": own,
+                "customer_index": applications["customer_index"].to_numpy(),
+                "applied_at": applications["applied_at"].to_numpy(),
+            }
+        )
+        .reset_index()
+        .merge(customers, on="mobile")
+    )
+    pairs = pairs[
+        (pairs["other"] != pairs["customer_index"]) & (pairs["registered_at"] < pairs["applied_at"])
+    ]
+    counts = pairs.groupby("index").size()
+    return counts.reindex(range(len(applications)), fill_value=0).to_numpy()
 
 
 def point_in_time_features(data: GeneratedData, applications: pd.DataFrame) -> pd.DataFrame:
@@ -123,6 +163,11 @@ def point_in_time_features(data: GeneratedData, applications: pd.DataFrame) -> p
             "loan_apply_views_30d": recent["loan_apply"] - recent_start["loan_apply"],
             "risky_share": spend["risky"] / np.maximum(spend["n"], 1),
             "transactions": spend["n"],
+            # fraud signals: a short tenure, and links to other customers
+            "tenure_days": days_known,
+            "device_shared": _shared_before(data, applications, "device_id"),
+            "ip_shared": _shared_before(data, applications, "ip_address"),
+            "mobile_shared": _mobile_shared_before(data, applications),
         }
     )
     return features
@@ -164,6 +209,8 @@ def run_check(data: GeneratedData) -> dict:
     xl = xl.fillna(0)
     xl["log_income"] = np.log(xl["income"])
     xl["log_loan_apply"] = np.log1p(xl["loan_apply_views_30d"])
+    xl["log_tenure"] = np.log(xl["tenure_days"])
+    xl["linked"] = (xl["device_shared"] + xl["ip_shared"] + xl["mobile_shared"] > 0).astype(float)
     xl = pd.get_dummies(xl, columns=["education", "occupation", "channel"], dtype=float)
     logit = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000))
     logit.fit(xl[:split], y[:split])

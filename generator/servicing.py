@@ -5,7 +5,7 @@ split into interest on the outstanding balance and principal, and the last insta
 remaining balance. Repayments follow the loan's fate: a good loan pays every instalment, early,
 on time, up to 29 days late or in two parts; a defaulting loan stops at an instalment ``k`` in
 1..5 chosen so that it is 30+ days past due within 6 months on book, which makes the label exact
-for every matured loan.
+for every matured loan; a fraud loan (:mod:`generator.fraud`) never pays at all.
 """
 
 from __future__ import annotations
@@ -92,30 +92,43 @@ def build_schedules(loans: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def default_installment(loans: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """The instalment each loan stops paying at (0 = pays everything).
+def stop_weights(loans: pd.DataFrame) -> np.ndarray:
+    """P(a bad loan stops at instalment k), k = 1..5, per loan (rows add up to 1).
 
-    Bad loans stop at k in 1..5 where instalment k's 30th day past due falls within 6 months on
-    book (k = 5 only when the sixth month is long enough). Some good loans with terms over six
-    months stop after the label window, as real loans do, without touching the label.
+    Only instalments whose 30th day past due falls within 6 months on book can make the label,
+    so k = 5 needs a long enough sixth month and k never passes the term. Column 0 is the chance
+    that a genuine bad loan is a first-payment default.
     """
     n = len(loans)
     d = loans["disbursed_at"].to_numpy() // DAY
     term = loans["term_months"].to_numpy()
-    window = DEFAULT_POLICY.performance_window_months
-    window_end = add_months(d, window)
+    window_end = add_months(d, DEFAULT_POLICY.performance_window_months)
     weights = np.tile(_DEFAULT_K_WEIGHTS, (n, 1))
     for k in range(1, len(_DEFAULT_K_WEIGHTS) + 1):
         reaches_bad = add_months(d, k) + DEFAULT_POLICY.bad_days_past_due <= window_end - 1
         weights[:, k - 1] *= (k <= term) & reaches_bad
-    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def default_installment(loans: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """The instalment each loan stops paying at (0 = pays everything).
+
+    Bad loans stop at k in 1..5 drawn from :func:`stop_weights`; a fraud loan never pays, so it
+    stops at 1. Some good loans with terms over six months stop after the label window, as real
+    loans do, without touching the label.
+    """
+    n = len(loans)
+    term = loans["term_months"].to_numpy()
+    window = DEFAULT_POLICY.performance_window_months
+    cumulative = np.cumsum(stop_weights(loans), axis=1)
     bad_k = 1 + np.minimum(
         (rng.random(n)[:, None] > cumulative).sum(axis=1), len(_DEFAULT_K_WEIGHTS) - 1
     )
+    bad_k = np.where(loans["is_fraud"].to_numpy(), 1, bad_k)
     late_default = (
         ~loans["defaulted"].to_numpy()
         & (term > window)
-        & (rng.random(n) < 0.5 * loans["true_pd"].to_numpy())
+        & (rng.random(n) < 0.5 * loans["credit_pd"].to_numpy())
     )
     late_k = window + 1 + (rng.random(n) * np.maximum(term - window, 1)).astype("int64")
     return np.where(loans["defaulted"].to_numpy(), bad_k, np.where(late_default, late_k, 0))
@@ -130,14 +143,15 @@ def build_repayments(
     number = schedules["installment_number"].to_numpy()
     due = schedules["due_date"].to_numpy()
     total = schedules["total_due_cny"].to_numpy()
-    pd_loan = loans["true_pd"].to_numpy()[loan]
+    pd_loan = loans["credit_pd"].to_numpy()[loan]
+    fraud = loans["is_fraud"].to_numpy()[loan]
     disbursed_day = (loans["disbursed_at"].to_numpy() // DAY)[loan]
     loan_channel = rng.choice(len(PAYMENT_CHANNELS), size=len(loans), p=_CHANNEL_P)[loan]
     n = len(schedules)
 
     stops = stop_k[loan]
     paying = (stops == 0) | (number < stops)
-    cured = (number == stops) & (rng.random(n) < CURE_SHARE)
+    cured = (number == stops) & (rng.random(n) < CURE_SHARE) & ~fraud
 
     u = rng.random(n)
     p_late = np.minimum(0.08 + 0.6 * pd_loan, 0.4)

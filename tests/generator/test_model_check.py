@@ -8,10 +8,12 @@ from generator.model_check import run_check
 
 
 def test_point_in_time_model_reaches_ninety_percent_of_the_oracle() -> None:
-    data = build_data(GeneratorConfig(customers=4000, behaviour_events=400_000))
+    """6,000 customers: enough fraud rings (about a dozen) that the link features can be learned."""
+    data = build_data(GeneratorConfig(customers=6000, behaviour_events=600_000))
     result = run_check(data)
     assert result["matured_loans"] > 1000
-    assert 0.11 < result["bad_rate"] < 0.19
+    # the credit PD averages 15%; fraud loans, which never pay, add a few points
+    assert 0.13 < result["bad_rate"] < 0.22
     assert 0.76 < result["oracle_auc"] < 0.88
     best = max(result["lightgbm_auc"], result["logistic_auc"])
     assert best >= 0.9 * result["oracle_auc"]

@@ -62,6 +62,11 @@ def test_loan_truth_matches_the_loans_file(clean_run: Run) -> None:
         "true_pd",
         "defaulted",
         "disbursed_date",
+        "credit_pd",
+        "is_fraud",
+        "true_fpd_p",
+        "first_payment_default",
+        "first_due_date",
     ]
     assert sorted(truth["loan_id"]) == sorted(loans["loan_id"])
     merged = truth.merge(loans, on="loan_id", suffixes=("", "_file"))
@@ -72,8 +77,41 @@ def test_loan_truth_matches_the_loans_file(clean_run: Run) -> None:
         == pd.to_datetime(merged["disbursed_at"]).dt.normalize()
     ).all()
     assert truth["true_pd"].between(0, 1).all()
-    # the intercept is calibrated so the mean PD of loans is 15%
-    assert abs(truth["true_pd"].mean() - 0.15) < 1e-6
+    # the intercept is calibrated so the mean credit PD of loans is 15%; fraud only adds to it
+    assert abs(truth["credit_pd"].mean() - 0.15) < 1e-6
+    assert (truth["true_pd"] >= truth["credit_pd"]).all()
+    assert (truth["true_fpd_p"] <= truth["true_pd"]).all()
+    assert truth.loc[truth["is_fraud"], "defaulted"].all()
+    assert (
+        pd.to_datetime(merged["first_due_date"]) == pd.to_datetime(merged["first_due_date_file"])
+    ).all()
+
+
+def test_first_payment_defaults_are_exactly_realised(clean_run: Run) -> None:
+    """FPD: the first instalment still unpaid 30 days after its due date, as the files show it,
+    for every loan whose first due date is 30 days before the last date; fraud loans never pay."""
+    schedules = _csv_frame(clean_run, "repayment_schedules")
+    payments = _csv_frame(clean_run, "repayments")
+    truth = pd.read_parquet(clean_run.settings.oracle_dir / "loan_truth.parquet")
+    last_date = pd.Timestamp(clean_run.config.extract_date + dt.timedelta(clean_run.config.days))
+    first = schedules[schedules["installment_number"] == "1"].set_index("loan_id")
+    due = pd.to_datetime(first["due_date"])
+    observed = due[due + pd.Timedelta(days=30) <= last_date]
+    payments = payments[payments["installment_number"] == "1"].assign(
+        paid=pd.to_datetime(payments["paid_at"]).dt.normalize(),
+        amount=payments["amount_cny"].astype(float),
+    )
+    payments = payments.sort_values("paid")
+    payments["cumulative"] = payments.groupby("loan_id")["amount"].cumsum()
+    total = first["total_due_cny"].astype(float)
+    settled = payments[payments["cumulative"] >= total.loc[payments["loan_id"]].to_numpy() - 0.005]
+    paid_off = settled.groupby("loan_id")["paid"].min().reindex(observed.index)
+    fpd = paid_off.isna() | (paid_off >= observed + pd.Timedelta(days=30))
+    expected = truth.set_index("loan_id").loc[observed.index, "first_payment_default"]
+    assert len(observed) >= 50 and fpd.sum() > 0
+    assert (fpd == expected).all()
+    fraud_loans = set(truth.loc[truth["is_fraud"], "loan_id"])
+    assert fraud_loans and not fraud_loans & set(payments["loan_id"])
 
 
 def test_schedules_add_up_on_every_row_and_loan(clean_run: Run) -> None:
