@@ -29,6 +29,7 @@ MART_KEYS = {
     "fct_installments": ["installment_id"],
     "fct_application_features": ["application_id"],
     "fct_application_training_set": ["application_id"],
+    "fct_fraud_training_set": ["application_id"],
 }
 
 

@@ -26,6 +26,7 @@ MARTS = {
     "fct_installments",
     "fct_application_features",
     "fct_application_training_set",
+    "fct_fraud_training_set",
 }
 
 
@@ -98,9 +99,12 @@ def test_parse_needs_no_as_of_date_and_yields_every_layer(parsed_manifest) -> No
         "int_applications_known",
         "int_applications_scoped",
         "int_loans_known",
+        "int_loans_first_payment",
+        "int_application_link_features",
         "fct_installments",
         "fct_loans",
         "fct_application_training_set",
+        "fct_fraud_training_set",
     }
 
 

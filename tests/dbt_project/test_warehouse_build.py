@@ -108,6 +108,7 @@ def test_schemas_are_exactly_the_three_layers(built_warehouse) -> None:
         "fct_installments",
         "fct_application_features",
         "fct_application_training_set",
+        "fct_fraud_training_set",
     }
 
 
@@ -273,7 +274,7 @@ def test_marts_are_built_under_enforced_contracts(built_warehouse) -> None:
         for node in built_warehouse.manifest["nodes"].values()
         if node["resource_type"] == "model" and node["schema"] == "marts"
     ]
-    assert len(marts) == 5
+    assert len(marts) == 6
     assert all(node["contract"]["enforced"] for node in marts)
 
 
@@ -286,3 +287,19 @@ def test_the_warehouse_file_is_released_after_the_build(built_warehouse) -> None
         assert con.execute(
             "select count(*) from marts.fct_loans where as_of_date = ?", [AS_OF_DATE]
         ).fetchone() == (len(LOANS),)
+
+
+def test_the_fraud_training_set_labels_first_payment_defaults(built_warehouse) -> None:
+    """Every fixture loan's first instalment is observed for 30 days by the as-of date: L2's was
+    20 days late (not a first-payment default), the others were paid on time."""
+    training = built_warehouse.rows_by_key("marts.fct_fraud_training_set", "loan_id")
+    assert {
+        loan_id: (row["first_payment_days_past_due"], row["is_first_payment_default"])
+        for loan_id, row in training.items()
+    } == {"L1": (0, 0), "L2": (20, 0), "L3": (0, 0)}
+    # every fixture application has its own device and IP; every customer the same mobile token
+    features = built_warehouse.rows_by_key("marts.fct_application_features", "application_id")
+    for row in features.values():
+        assert row["device_linked_customers_count"] == row["ip_linked_customers_count"] == 0
+        assert row["linked_customers_count"] == row["mobile_linked_customers_count"]
+    assert any(row["mobile_linked_customers_count"] > 0 for row in features.values())

@@ -1,7 +1,8 @@
 {#-
     Everything the lender could know about an application when it arrived: application facts,
-    the applicant as a customer, the latest earlier bureau report and earlier app/spend
-    behaviour, as known on the as-of date. Computed only for the applications whose rows the
+    the applicant as a customer, the latest earlier bureau report, earlier app/spend
+    behaviour and earlier links to other customers (shared device, IP, mobile), as known on the
+    as-of date. Computed only for the applications whose rows the
     as-of date owns (int_applications_scoped): fct_application_features and
     fct_application_training_set select their slices from it.
 -#}
@@ -35,6 +36,12 @@ bureau_features as (
 behaviour_features as (
 
     select * from {{ ref('int_application_behaviour_features') }}
+
+),
+
+link_features as (
+
+    select * from {{ ref('int_application_link_features') }}
 
 ),
 
@@ -100,7 +107,8 @@ final as (
         affordability.loan_to_income_ratio,
         affordability.debt_to_income_ratio,
         bureau_features.* exclude (bureau_features.application_id),
-        behaviour_features.* exclude (behaviour_features.application_id)
+        behaviour_features.* exclude (behaviour_features.application_id),
+        link_features.* exclude (link_features.application_id)
     from applicants
     inner join affordability
         on applicants.application_id = affordability.application_id
@@ -108,6 +116,8 @@ final as (
         on applicants.application_id = bureau_features.application_id
     inner join behaviour_features
         on applicants.application_id = behaviour_features.application_id
+    inner join link_features
+        on applicants.application_id = link_features.application_id
 
 )
 

@@ -2,7 +2,9 @@
     Every loan the marts know by the as-of date: delivered, with its application known (see
     int_applications_known) and its borrower delivered. known_date is the first as-of date on
     which all of that held; labelled_date the first on which, in addition, the loan's performance
-    window had ended, so its label was known: the date that owns its training-set row.
+    window had ended, so its label was known: the date that owns its training-set row;
+    first_payment_labelled_date the first on which its first-payment-default label was known
+    (int_loans_first_payment): the date that owns its anti-fraud training-set row.
 -#}
 with
 
@@ -30,6 +32,12 @@ performance as (
 
 ),
 
+first_payment as (
+
+    select * from {{ ref('int_loans_first_payment') }}
+
+),
+
 -- known once the loan, its application and its borrower are all known
 known_loans as (
 
@@ -48,7 +56,7 @@ known_loans as (
 
 ),
 
--- labelled once known and past the end of its performance window
+-- labelled once known and past the end of its performance window (or first payment's window)
 final as (
 
     select
@@ -59,10 +67,16 @@ final as (
         case
             when performance.is_mature
                 then greatest(known_loans.known_date, performance.performance_window_end_date)
-        end as labelled_date
+        end as labelled_date,
+        case
+            when first_payment.is_first_payment_observed
+                then greatest(known_loans.known_date, first_payment.first_payment_observed_date)
+        end as first_payment_labelled_date
     from known_loans
     inner join performance
         on known_loans.loan_id = performance.loan_id
+    left join first_payment
+        on known_loans.loan_id = first_payment.loan_id
 
 )
 
