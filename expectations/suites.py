@@ -53,6 +53,8 @@ from creditlake.sources import Column, Source, bronze_columns
 from expectations.names import (
     AS_OF_DATE_PARAMETER,
     AS_OF_END_PARAMETER,
+    FRAUD_TRAINING_SET_SUITE,
+    FRAUD_TRAINING_SET_TABLE,
     LOANS_SUITE,
     LOANS_TABLE,
     TRAINING_SET_SUITE,
@@ -238,16 +240,18 @@ def _mart_policy_rules(
     ]
 
 
-#: Columns that date a training-set row; each one present must not be later than the as-of date.
-#: A feature or label from after that date would make a model look better than it can be, and a
-#: performance window ending later means the label had not matured.
+#: Columns that date a training-set row; none may be later than the as-of date. A feature or
+#: label from after that date would make a model look better than it can be, and a performance
+#: window ending later means the label had not matured.
+APPLICATION_DATE_COLUMNS = ("applied_at", "applied_date", "application_month")
 TRAINING_SET_DATE_COLUMNS = (
-    "applied_at",
-    "applied_date",
-    "application_month",
+    *APPLICATION_DATE_COLUMNS,
     "disbursed_date",
     "performance_window_end_date",
 )
+#: The anti-fraud training set's: the first due date must be before the as-of date (its label,
+#: 30 days later, even more so).
+FRAUD_TRAINING_SET_DATE_COLUMNS = (*APPLICATION_DATE_COLUMNS, "first_due_date")
 #: The as-of date that owns a mart row (dbt writes it from its ``as_of_date`` var).
 BUILD_DATE_COLUMN = "as_of_date"
 
@@ -283,14 +287,44 @@ def _build_date_rule(
 
 def training_set_rules(columns: Sequence[str], settings: Settings) -> MartRules:
     """Rules for ``marts.fct_application_training_set`` given the columns it has."""
-    suite = TRAINING_SET_SUITE
+    return _labelled_set_rules(
+        columns,
+        settings,
+        TRAINING_SET_SUITE,
+        TRAINING_SET_TABLE,
+        "is_bad",
+        TRAINING_SET_DATE_COLUMNS,
+    )
+
+
+def fraud_training_set_rules(columns: Sequence[str], settings: Settings) -> MartRules:
+    """Rules for ``marts.fct_fraud_training_set`` (label: first-payment default)."""
+    return _labelled_set_rules(
+        columns,
+        settings,
+        FRAUD_TRAINING_SET_SUITE,
+        FRAUD_TRAINING_SET_TABLE,
+        "is_first_payment_default",
+        FRAUD_TRAINING_SET_DATE_COLUMNS,
+    )
+
+
+def _labelled_set_rules(
+    columns: Sequence[str],
+    settings: Settings,
+    suite: str,
+    table: str,
+    label: str,
+    date_columns: Sequence[str],
+) -> MartRules:
+    """A model's training set: not empty, a plausible label rate, adults, nothing from later."""
     skipped: list[str] = []
     # Key, label values and label completeness are the model's contract in dbt (primary key,
     # not_null, accepted_values); here: what a row-by-row rule cannot see.
     rules: list[Expectation] = [
         gxe.ExpectTableRowCountToBeBetween(min_value=1, notes="a training set cannot be empty"),
         gxe.ExpectColumnMeanToBeBetween(
-            column="is_bad",
+            column=label,
             min_value=BAD_RATE_MIN,
             max_value=BAD_RATE_MAX,
             notes="bad rate outside 1%-50% means a broken label, not a riskier book",
@@ -306,7 +340,7 @@ def training_set_rules(columns: Sequence[str], settings: Settings) -> MartRules:
                 notes="policy: borrowers are adults at the application date (critical)",
             )
         )
-    for column in TRAINING_SET_DATE_COLUMNS:
+    for column in date_columns:
         if _optional(column, columns, suite, "no future data", skipped):
             rules.append(
                 gxe.ExpectColumnValuesToBeBetween(
@@ -318,7 +352,7 @@ def training_set_rules(columns: Sequence[str], settings: Settings) -> MartRules:
             )
     # the training set as of the date: every row owned by it or an earlier date (an event mart)
     rules.extend(_build_date_rule(columns, suite, skipped, slice_only=False))
-    rules.extend(_mart_policy_rules(TRAINING_SET_TABLE, columns, suite, settings, skipped))
+    rules.extend(_mart_policy_rules(table, columns, suite, settings, skipped))
     return MartRules(rules, skipped)
 
 

@@ -428,9 +428,9 @@ def prepare_mart_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def validate_warehouse(
     as_of_date: dt.date | str, settings: Settings | None = None
 ) -> list[QualityResult]:
-    """Validate the training set and the loans mart; raise once if either fails critically.
+    """Validate the training sets and the loans mart; raise once if any fails critically.
 
-    Both suites run before the gate decides, so one run's summaries show every problem.
+    Every suite runs before the gate decides, so one run's summaries show every problem.
     """
     from expectations import suites
 
@@ -445,6 +445,11 @@ def validate_warehouse(
     results = []
     for name, table, build in (
         (suites.TRAINING_SET_SUITE, suites.TRAINING_SET_TABLE, suites.training_set_rules),
+        (
+            suites.FRAUD_TRAINING_SET_SUITE,
+            suites.FRAUD_TRAINING_SET_TABLE,
+            suites.fraud_training_set_rules,
+        ),
         (suites.LOANS_SUITE, suites.LOANS_TABLE, suites.loans_rules),
     ):
         frame = prepare_mart_frame(read_mart(settings, table, as_of_date))

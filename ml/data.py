@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.names import TRAINING_TABLE
+from ml.names import CREDIT_PD, ModelTarget
 
-#: The label (1 = the loan went bad) and the month the out-of-time split cuts on.
-LABEL = "is_bad"
-MONTH = "application_month"
+#: The application PD model's label (1 = the loan went bad) and the month the out-of-time split
+#: cuts on; other models name theirs in their :class:`ml.names.ModelTarget`.
+LABEL = CREDIT_PD.label
+MONTH = CREDIT_PD.month
 
 
 class TrainingDataError(ValueError):
@@ -63,32 +64,35 @@ def read_table(warehouse_path: Path, table: str) -> pd.DataFrame | None:
         con.close()
 
 
-def month_labels(frame: pd.DataFrame) -> pd.Series:
+def month_labels(frame: pd.DataFrame, target: ModelTarget = CREDIT_PD) -> pd.Series:
     """``yyyy-mm`` per row, from ``application_month`` (a date or text) or ``applied_at``."""
-    if MONTH in frame.columns:
-        source = frame[MONTH]
+    if target.month in frame.columns:
+        source = frame[target.month]
     elif "applied_at" in frame.columns:
         source = frame["applied_at"]
     else:
-        raise TrainingDataError(f"{TRAINING_TABLE} has neither {MONTH} nor applied_at")
+        raise TrainingDataError(
+            f"{target.training_table} has neither {target.month} nor applied_at"
+        )
     if pd.api.types.is_datetime64_any_dtype(source.dtype):
         return source.dt.strftime("%Y-%m")
     return source.astype("str").str.slice(0, 7)
 
 
-def labels_of(frame: pd.DataFrame) -> np.ndarray:
+def labels_of(frame: pd.DataFrame, target: ModelTarget = CREDIT_PD) -> np.ndarray:
     """The label as 0/1 integers; a null (an immature loan) or any other value is an error."""
-    if LABEL not in frame.columns:
-        raise TrainingDataError(f"{TRAINING_TABLE} has no label column {LABEL!r}")
-    label = frame[LABEL]
+    table, label_name = target.training_table, target.label
+    if label_name not in frame.columns:
+        raise TrainingDataError(f"{table} has no label column {label_name!r}")
+    label = frame[label_name]
     if label.isna().any():
         raise TrainingDataError(
-            f"{TRAINING_TABLE}.{LABEL} is null in {int(label.isna().sum())} rows: immature loans "
+            f"{table}.{label_name} is null in {int(label.isna().sum())} rows: immature loans "
             "must not reach the training set"
         )
     values = label.astype("int64").to_numpy()
     if not np.isin(values, (0, 1)).all():
-        raise TrainingDataError(f"{TRAINING_TABLE}.{LABEL} must be 0/1 or boolean")
+        raise TrainingDataError(f"{table}.{label_name} must be 0/1 or boolean")
     return values
 
 
@@ -96,23 +100,26 @@ def labels_of(frame: pd.DataFrame) -> np.ndarray:
 OWNER_DATE = "as_of_date"
 
 
-def read_training_set(warehouse_path: Path, as_of_date: dt.date) -> pd.DataFrame:
-    """The training set as of ``as_of_date``; ``application_month`` as ``yyyy-mm``.
+def read_training_set(
+    warehouse_path: Path, as_of_date: dt.date, target: ModelTarget = CREDIT_PD
+) -> pd.DataFrame:
+    """The target's training set as of ``as_of_date``; ``application_month`` as ``yyyy-mm``.
 
     The training set is an event mart: each row is owned by the date its label became known and
     never rewritten, so the set as of D is every row owned by D or earlier (a backfilled or later
     date's rows are not part of it). Loans applied for after the month of D stay out as well.
     """
-    frame = read_table(warehouse_path, TRAINING_TABLE)
+    table = target.training_table
+    frame = read_table(warehouse_path, table)
     if frame is None:
         raise TrainingDataError(
-            f"table {TRAINING_TABLE} does not exist in {warehouse_path}: build the marts first"
+            f"table {table} does not exist in {warehouse_path}: build the marts first"
         )
     if OWNER_DATE in frame.columns:
         owned = pd.to_datetime(frame[OWNER_DATE]).dt.date <= as_of_date
         frame = frame[owned.to_numpy()].reset_index(drop=True)
-    frame = frame.assign(**{MONTH: month_labels(frame)})
-    frame = frame[frame[MONTH] <= as_of_date.strftime("%Y-%m")].reset_index(drop=True)
+    frame = frame.assign(**{target.month: month_labels(frame, target)})
+    frame = frame[frame[target.month] <= as_of_date.strftime("%Y-%m")].reset_index(drop=True)
     if frame.empty:
-        raise TrainingDataError(f"{TRAINING_TABLE} has no rows on or before {as_of_date}")
+        raise TrainingDataError(f"{table} has no rows on or before {as_of_date}")
     return frame

@@ -27,10 +27,10 @@ from creditlake.policy import PII_IDENTIFIER
 from creditlake.settings import DBT_MANIFEST_PATH
 from ml.data import LABEL, MONTH, TrainingDataError
 from ml.models import FeatureSpec
-from ml.names import FEATURES_TABLE, TRAINING_TABLE
+from ml.names import CREDIT_PD, ModelTarget
 
 #: The dbt model behind ``marts.fct_application_training_set``, as its manifest names it.
-TRAINING_SET_NODE = "model.creditlake.fct_application_training_set"
+TRAINING_SET_NODE = CREDIT_PD.dbt_node
 
 #: Columns that are never features, with the reason the model card gives.
 EXCLUDED_COLUMNS: dict[str, str] = {
@@ -83,7 +83,7 @@ def dbt_column_meta(
     if node is None:
         raise TrainingDataError(
             f"dbt manifest {manifest_path} has no node {node_id}: run `dbt parse` on the project "
-            f"that builds {TRAINING_TABLE}"
+            f"that builds {node_id.split('.')[-1]}"
         )
     found: dict[str, dict] = {}
     for key, column in (node.get("columns") or {}).items():
@@ -106,6 +106,7 @@ def select_features(
     frame: pd.DataFrame,
     scoring_columns: set[str] | None,
     column_meta: dict[str, dict] | None = None,
+    target: ModelTarget = CREDIT_PD,
 ) -> FeatureSelection:
     """The feature columns of a training frame, and every excluded column with its reason."""
     excluded: dict[str, str] = {}
@@ -113,7 +114,9 @@ def select_features(
     for name in frame.columns:
         meta = column_meta.get(name, {})
         suffix = next((s for s in EXCLUDED_SUFFIXES if name.endswith(s)), None)
-        if name in EXCLUDED_COLUMNS:
+        if name == target.label:
+            excluded[name] = "label"
+        elif name in EXCLUDED_COLUMNS:
             excluded[name] = EXCLUDED_COLUMNS[name]
         elif suffix:
             excluded[name] = EXCLUDED_SUFFIXES[suffix]
@@ -122,12 +125,14 @@ def select_features(
         elif str(meta.get("pii", "")).upper().startswith(PII_IDENTIFIER):
             excluded[name] = f"personal data ({meta['pii']}) per dbt YAML"
         elif scoring_columns is not None and name not in scoring_columns:
-            excluded[name] = f"not in {FEATURES_TABLE}: unknown when an application is scored"
+            excluded[name] = (
+                f"not in {target.features_table}: unknown when an application is scored"
+            )
         elif pd.api.types.is_datetime64_any_dtype(frame[name].dtype):
             excluded[name] = "time column"
         elif frame[name].isna().all():
             excluded[name] = "always missing"
     features = [c for c in frame.columns if c not in excluded]
     if not features:
-        raise TrainingDataError(f"no feature columns left in {TRAINING_TABLE}: {excluded}")
+        raise TrainingDataError(f"no feature columns left in {target.training_table}: {excluded}")
     return FeatureSelection(FeatureSpec.infer(frame, features), excluded)

@@ -61,17 +61,17 @@ def gate(
     return True, reason + f"; current champion's AUC on the same rows is {champion_auc:.4f}"
 
 
-def current_champion(client: MlflowClient) -> Any | None:
-    """The model version holding the alias ``champion``, or ``None``."""
+def current_champion(client: MlflowClient, name: str = REGISTERED_MODEL) -> Any | None:
+    """The version of registered model ``name`` holding the alias ``champion``, or ``None``."""
     try:
-        return client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION)
+        return client.get_model_version_by_alias(name, CHAMPION)
     except MlflowException:
         return None
 
 
-def reevaluate(version: str, x: pd.DataFrame, y: np.ndarray) -> float:
+def reevaluate(version: str, x: pd.DataFrame, y: np.ndarray, name: str = REGISTERED_MODEL) -> float:
     """A registered version's AUC on these rows, through its logged pyfunc (as it is served)."""
-    model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}/{version}")
+    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
     inputs = conform_to_schema(x, model.metadata.get_input_schema())
     return metrics.auc(y, model.predict(inputs)["pd"].to_numpy())
 
@@ -84,12 +84,13 @@ def apply_gate(
     settings: Settings,
 ) -> dict[str, Any]:
     """Give the run's best candidate the alias ``champion`` or ``challenger`` (module docstring)."""
+    name = data.target.name
     candidate = max(outcomes.values(), key=lambda o: o.metrics["oot_auc"])
     previous_auc: float | None = None
     promoted, reason = False, ""
     if previous_version is not None:
         try:
-            previous_auc = reevaluate(previous_version, data.x_oot, data.y_oot)
+            previous_auc = reevaluate(previous_version, data.x_oot, data.y_oot, name)
         except (FeatureError, MlflowException, OSError) as error:
             reason = (
                 f"current champion version {previous_version} could not be re-evaluated on "
@@ -105,8 +106,8 @@ def apply_gate(
             max_auc_drop=settings.champion_max_auc_drop,
         )
     alias = CHAMPION if promoted else CHALLENGER
-    client.set_registered_model_alias(REGISTERED_MODEL, alias, candidate.version)
-    client.set_model_version_tag(REGISTERED_MODEL, candidate.version, "gate_decision", alias)
+    client.set_registered_model_alias(name, alias, candidate.version)
+    client.set_model_version_tag(name, candidate.version, "gate_decision", alias)
     mlflow.set_tags({"gate_decision": alias, "gate_reason": reason[:4000]})
     if previous_auc is not None:
         mlflow.log_metric("previous_champion_oot_auc", previous_auc)

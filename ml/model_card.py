@@ -13,7 +13,7 @@ from typing import Any
 
 from creditlake.settings import Settings
 from ml.models import SCORE_SCALE
-from ml.names import CHALLENGER, CHAMPION, REGISTERED_MODEL, TRAINING_TABLE
+from ml.names import CHALLENGER, CHAMPION
 from ml.run_logging import ModelOutcome
 from ml.split import OOT_SHARE, TrainingData
 
@@ -36,15 +36,15 @@ def model_card(
     selection, rows, bad_rates = data.selection, data.rows, data.bad_rates
     train_months, oot_months = data.train_months, data.oot_months
     excluded = [f"- `{name}`: {reason}" for name, reason in sorted(selection.excluded.items())]
+    target = data.target
     lines = [
-        f"# Model card: `{REGISTERED_MODEL}` (application PD, A-card), as of {as_of_date}",
+        f"# Model card: `{target.name}` ({target.title}), as of {as_of_date}",
         "",
         "## Purpose",
-        "Probability that an approved, disbursed application goes bad (label `is_bad`, as "
-        f"defined by `{TRAINING_TABLE}`), used to score new applications.",
+        f"{target.purpose} Label `{target.label}` = 1: {target.label_meaning}.",
         "",
         "## Data window and split",
-        f"- Source: `{TRAINING_TABLE}` (matured loans only).",
+        f"- Source: `{target.training_table}`.",
         f"- Application months: {train_months[0]} to {oot_months[-1]}.",
         f"- Training months: {', '.join(train_months)} ({rows['train']} loans, bad rate "
         f"{bad_rates['train']:.2%}).",

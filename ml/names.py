@@ -1,19 +1,81 @@
-"""The names training and scoring must agree on: the registered model, its aliases, the tables.
+"""The names training and scoring must agree on: each model's registry name, table and label.
 
 Training writes these names into MLflow and scoring looks them up again, so they live in one
 small module that both import; scoring then needs nothing from training's code (and none of its
-imports) to find the champion.
+imports) to find a champion. Every model the platform registers is a :class:`ModelTarget` in
+:data:`MODELS`: what it predicts, the event mart it learns from, its label column and the mart of
+applications it scores. Adding a model means adding a target here and its training mart in dbt.
 """
 
 from __future__ import annotations
 
-#: MLflow experiment of the training runs, and the registered model their versions belong to.
-EXPERIMENT = "credit_pd"
-REGISTERED_MODEL = "credit_pd"
+from dataclasses import dataclass
+
 #: Registry aliases: the version that scores, and the latest candidate that did not pass the gate.
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 
-#: Matured loans with their label (training) and every application without one (scoring).
-TRAINING_TABLE = "marts.fct_application_training_set"
+#: Every application with what was known when it arrived: what application models score.
 FEATURES_TABLE = "marts.fct_application_features"
+
+
+@dataclass(frozen=True)
+class ModelTarget:
+    """One registered model: its name (also its MLflow experiment), label and tables."""
+
+    name: str
+    title: str  # what a reader calls it, e.g. "application PD (A-card)"
+    purpose: str  # one sentence for the model card
+    training_table: str  # event mart: one row per labelled example, owned by its label's date
+    label: str  # 0/1 column of the training table
+    label_meaning: str  # what 1 means
+    features_table: str = FEATURES_TABLE
+    month: str = "application_month"  # the column the out-of-time split cuts on
+    #: Measure what behaviour features do for thin-file applicants (ml.inclusion) in each run.
+    measures_inclusion: bool = False
+
+    @property
+    def experiment(self) -> str:
+        return self.name
+
+    @property
+    def dbt_node(self) -> str:
+        """The dbt model behind the training table, as dbt's manifest names it."""
+        return f"model.creditlake.{self.training_table.split('.')[-1]}"
+
+
+CREDIT_PD = ModelTarget(
+    name="credit_pd",
+    title="application PD (A-card)",
+    purpose="Probability that an approved, disbursed application goes bad, used to score new "
+    "applications.",
+    training_table="marts.fct_application_training_set",
+    label="is_bad",
+    label_meaning="ever 30+ days past due within 6 months on book (matured loans only)",
+    measures_inclusion=True,
+)
+FRAUD = ModelTarget(
+    name="fraud",
+    title="application fraud (anti-fraud)",
+    purpose="Probability that an approved application is a first-payment default, the way "
+    "application fraud shows in a lender's books, used to hold or decline suspected fraud.",
+    training_table="marts.fct_fraud_training_set",
+    label="is_first_payment_default",
+    label_meaning="first instalment 30+ days past due (loans whose first instalment was observed "
+    "for 30 days)",
+)
+#: Every model the platform trains, by registered name.
+MODELS: dict[str, ModelTarget] = {target.name: target for target in (CREDIT_PD, FRAUD)}
+
+# The application PD model's names, as the scoring DAG and older callers know them.
+EXPERIMENT = CREDIT_PD.experiment
+REGISTERED_MODEL = CREDIT_PD.name
+TRAINING_TABLE = CREDIT_PD.training_table
+
+
+def model_target(name: str) -> ModelTarget:
+    """The target registered as ``name``; an unknown name is an error that lists the known ones."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise KeyError(f"no model {name!r}; known: {', '.join(MODELS)}") from None

@@ -35,7 +35,6 @@ from ml.models import (
     pickled_by_value,
     pip_requirements,
 )
-from ml.names import REGISTERED_MODEL, TRAINING_TABLE
 from ml.split import TrainingData
 from ml.tracking import readable, write_report_csv
 
@@ -133,7 +132,8 @@ def log_run_inputs(
     mlflow.log_params(
         {
             "as_of_date": as_of_date.isoformat(),
-            "training_table": TRAINING_TABLE,
+            "training_table": data.target.training_table,
+            "label": data.target.label,
             "train_months": ",".join(data.train_months),
             "oot_months": ",".join(data.oot_months),
             "rows_train": data.rows["train"],
@@ -193,7 +193,7 @@ def fit_log_register(
     mlflow.log_metrics({f"{family}_{k}": v for k, v in evaluation.items()})
     version = mlflow.register_model(
         info.model_uri,
-        REGISTERED_MODEL,
+        data.target.name,
         tags={
             "model_family": family,
             "oot_auc": f"{evaluation['oot_auc']:.6f}",

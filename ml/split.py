@@ -14,14 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.data import LABEL, MONTH, TrainingDataError
+from ml.data import TrainingDataError
 from ml.features import FeatureSelection
-from ml.names import TRAINING_TABLE
+from ml.names import CREDIT_PD, ModelTarget
 
 OOT_SHARE = 0.2
 
 
-def out_of_time_split(months: pd.Series, oot_share: float = OOT_SHARE) -> tuple[list, list]:
+def out_of_time_split(
+    months: pd.Series, oot_share: float = OOT_SHARE, table: str = CREDIT_PD.training_table
+) -> tuple[list, list]:
     """Training months and out-of-time months: the latest whole months nearest ``oot_share``.
 
     Whole months, because a vintage is the unit a lender reviews; the latest, because the model
@@ -31,7 +33,7 @@ def out_of_time_split(months: pd.Series, oot_share: float = OOT_SHARE) -> tuple[
     counts = months.value_counts().sort_index()
     if len(counts) < 2:
         raise TrainingDataError(
-            f"{TRAINING_TABLE} spans {len(counts)} application month(s); an out-of-time split "
+            f"{table} spans {len(counts)} application month(s); an out-of-time split "
             "needs at least two"
         )
     total = counts.sum()
@@ -60,6 +62,7 @@ class TrainingData:
     train_months: list[str]
     oot_months: list[str]
     selection: FeatureSelection
+    target: ModelTarget = CREDIT_PD
 
     @property
     def rows(self) -> dict[str, int]:
@@ -71,11 +74,14 @@ class TrainingData:
 
 
 def split_out_of_time(
-    frame: pd.DataFrame, y: np.ndarray, selection: FeatureSelection
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    selection: FeatureSelection,
+    target: ModelTarget = CREDIT_PD,
 ) -> TrainingData:
     """Rows and labels on each side of :func:`out_of_time_split`; both sides need both classes."""
-    train_months, oot_months = out_of_time_split(frame[MONTH])
-    is_oot = frame[MONTH].isin(oot_months).to_numpy()
+    train_months, oot_months = out_of_time_split(frame[target.month], table=target.training_table)
+    is_oot = frame[target.month].isin(oot_months).to_numpy()
     data = TrainingData(
         x_train=frame.loc[~is_oot],
         y_train=y[~is_oot],
@@ -84,10 +90,12 @@ def split_out_of_time(
         train_months=train_months,
         oot_months=oot_months,
         selection=selection,
+        target=target,
     )
     for split, labels in (("training", data.y_train), ("out-of-time", data.y_oot)):
         if np.unique(labels).size < 2:
             raise TrainingDataError(
-                f"the {split} months of {TRAINING_TABLE} hold only one class of {LABEL}"
+                f"the {split} months of {target.training_table} hold only one class of "
+                f"{target.label}"
             )
     return data

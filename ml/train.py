@@ -1,11 +1,13 @@
-"""Train, register and gate the application PD model ``credit_pd``: one run, step by step.
+"""Train, register and gate one application model (``credit_pd``, ``fraud``): one run, step by step.
 
-One run (:func:`main`) reads the matured-loan training set from the warehouse (:mod:`ml.data`),
+Every model is a :class:`ml.names.ModelTarget` (its training mart, label and registry name); the
+steps are the same for each. One run (:func:`main`) reads the target's training set from the
+warehouse (:mod:`ml.data`),
 chooses the features (:mod:`ml.features`), splits it **out of time** (:mod:`ml.split`: earlier
 application months train, the latest ~20% of rows by whole months validate), fits both model
 families (:mod:`ml.models`), logs everything a validator needs to MLflow and registers both
-fitted models as versions of ``credit_pd`` (:mod:`ml.run_logging`), then applies the champion
-gate (:mod:`ml.gate`) and logs the model card (:mod:`ml.model_card`).
+fitted models as versions of the target's registered model (:mod:`ml.run_logging`), then
+applies the champion gate (:mod:`ml.gate`) and logs the model card (:mod:`ml.model_card`).
 
 This module only orders those steps, so the Airflow task's entry point ``ml.train.main`` reads
 as the run itself.
@@ -27,10 +29,11 @@ from creditlake.settings import DBT_MANIFEST_PATH, Settings, get_settings
 from ml.data import labels_of, read_training_set, table_columns
 from ml.features import dbt_column_meta, select_features
 from ml.gate import apply_gate, current_champion
+from ml.inclusion import behaviour_columns, measure_inclusion
 from ml.lineage import TrainingLineage, training_lineage, training_set_sha256
 from ml.model_card import model_card
 from ml.models import MODEL_FAMILIES
-from ml.names import EXPERIMENT, FEATURES_TABLE
+from ml.names import CREDIT_PD, ModelTarget, model_target
 from ml.run_logging import ModelOutcome, fit_log_register, log_model_card, log_run_inputs
 from ml.split import TrainingData, split_out_of_time
 from ml.tracking import configure_mlflow, ensure_experiment
@@ -43,6 +46,7 @@ class TrainResult:
     """What a training run did: metrics, versions, the gate's decision and the split."""
 
     as_of_date: str
+    model_name: str
     run_id: str
     experiment_id: str
     train_months: list[str]
@@ -65,24 +69,40 @@ class TrainResult:
 
 
 def load_training_data(
-    settings: Settings, as_of_date: dt.date, manifest_path: Path = DBT_MANIFEST_PATH
+    settings: Settings,
+    as_of_date: dt.date,
+    manifest_path: Path = DBT_MANIFEST_PATH,
+    target: ModelTarget = CREDIT_PD,
 ) -> tuple[TrainingData, TrainingLineage]:
     """Read the training set (loans applied up to ``as_of_date``), pick features, split by month.
 
     The features' dbt metadata comes from the manifest at ``manifest_path``. The lineage says
     which lake snapshots and dbt project built these exact rows (:mod:`ml.lineage`).
     """
-    frame = read_training_set(settings.warehouse_path, as_of_date)
+    frame = read_training_set(settings.warehouse_path, as_of_date, target)
     rows_read = training_set_sha256(frame)  # before anything below adds to the frame
-    y = labels_of(frame)
-    scoring_columns = table_columns(settings.warehouse_path, FEATURES_TABLE)
+    y = labels_of(frame, target)
+    scoring_columns = table_columns(settings.warehouse_path, target.features_table)
     selection = select_features(
         frame,
         None if scoring_columns is None else set(scoring_columns),
-        dbt_column_meta(manifest_path),
+        dbt_column_meta(manifest_path, target.dbt_node),
+        target,
     )
     lineage = training_lineage(settings.warehouse_path, manifest_path, rows_read)
-    return split_out_of_time(frame, y, selection), lineage
+    return split_out_of_time(frame, y, selection, target), lineage
+
+
+def log_inclusion(data: TrainingData, family: str, manifest_path: Path, workdir: Path) -> None:
+    """The thin-file inclusion table (:mod:`ml.inclusion`) as artifacts and metrics of the run."""
+    inclusion = measure_inclusion(data, family, behaviour_columns(manifest_path), seed=SEED)
+    folder = workdir / "inclusion"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in inclusion.write(folder):
+        mlflow.log_artifact(str(path))
+    for group in inclusion.groups:
+        if group.auc_lift is not None:
+            mlflow.log_metric(f"inclusion_{group.group}_auc_lift", group.auc_lift)
 
 
 def main(
@@ -90,8 +110,9 @@ def main(
     settings: Settings | None = None,
     *,
     manifest_path: Path = DBT_MANIFEST_PATH,
+    model: str = CREDIT_PD.name,
 ) -> TrainResult:
-    """Train both families out of time, register both, and apply the champion gate.
+    """Train both families of model ``model`` out of time, register both, gate the champion.
 
     The gate (:mod:`ml.gate`) decides which alias the better candidate receives; the returned
     :class:`TrainResult` (``to_dict()`` for Airflow's XCom) records metrics, versions, the
@@ -99,15 +120,18 @@ def main(
     dbt's manifest (written by ``dbt parse``), where the columns' dbt metadata is read.
     """
     settings = settings or get_settings()
+    target = model_target(model)
     as_of_date = parse_date(as_of_date, "as_of_date")
-    data, lineage = load_training_data(settings, as_of_date, manifest_path)
+    data, lineage = load_training_data(settings, as_of_date, manifest_path, target)
     client = configure_mlflow(settings)
-    experiment_id = ensure_experiment(client, EXPERIMENT, settings)
-    previous = current_champion(client)
+    experiment_id = ensure_experiment(client, target.experiment, settings)
+    previous = current_champion(client, target.name)
     previous_version = str(previous.version) if previous is not None else None
     with (
-        tempfile.TemporaryDirectory(prefix="credit_pd_") as tmp,
-        mlflow.start_run(experiment_id=experiment_id, run_name=f"credit_pd {as_of_date}") as parent,
+        tempfile.TemporaryDirectory(prefix=f"{target.name}_") as tmp,
+        mlflow.start_run(
+            experiment_id=experiment_id, run_name=f"{target.name} {as_of_date}"
+        ) as parent,
     ):
         workdir = Path(tmp)
         log_run_inputs(data, as_of_date, settings, workdir)
@@ -127,6 +151,8 @@ def main(
             for family in MODEL_FAMILIES
         }
         gate_record = apply_gate(client, outcomes, previous_version, data, settings)
+        if target.measures_inclusion:
+            log_inclusion(data, gate_record["candidate_family"], manifest_path, workdir)
         card = model_card(
             as_of_date=as_of_date,
             data=data,
@@ -137,6 +163,7 @@ def main(
         log_model_card(client, card, outcomes, workdir)
     return TrainResult(
         as_of_date=as_of_date.isoformat(),
+        model_name=target.name,
         run_id=parent.info.run_id,
         experiment_id=experiment_id,
         train_months=data.train_months,

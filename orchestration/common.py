@@ -32,8 +32,8 @@ def marts_asset() -> Asset:
     return Asset(name="warehouse.marts", uri="creditlake://warehouse/marts", group="warehouse")
 
 
-def model_asset() -> Asset:
-    return Asset(name="model.credit_pd", uri="creditlake://mlflow/credit_pd", group="ml")
+def model_asset(model: str = "credit_pd") -> Asset:
+    return Asset(name=f"model.{model}", uri=f"creditlake://mlflow/{model}", group="ml")
 
 
 def scores_asset() -> Asset:

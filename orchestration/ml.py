@@ -1,7 +1,8 @@
-"""The model DAGs: train and register ``credit_pd``; score each as_of_date's applications."""
+"""The model DAGs: train and register each model (``credit_pd``, ``fraud``); score applications."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from airflow.sdk import DAG, dag, task
@@ -19,19 +20,21 @@ from orchestration.common import (
 )
 
 
-def _warehouse_validated(context: dict[str, Any]) -> str | None:
+def _warehouse_validated(context: dict[str, Any], model: str = "credit_pd") -> str | None:
     """Scoring and training wait for the warehouse quality gate of their date to have passed.
 
-    The gate's verdict is a row in the lake ledger (``lake.gate_results``), written by the gate
-    itself; a failed or missing verdict keeps the model DAGs waiting, then failing, for the date.
+    The gates are those of the model's training table and of the loans mart. Their verdicts are
+    rows in the lake ledger (``lake.gate_results``), written by the gates themselves; a failed or
+    missing verdict keeps the model DAGs waiting, then failing, for the date.
     """
     from creditlake.lake import Lake
     from creditlake.ledger import latest_gate
-    from expectations.names import LOANS_SUITE, TRAINING_SET_SUITE
+    from expectations.names import LOANS_SUITE, SUITE_OF_TABLE
+    from ml.names import model_target
 
     lake = Lake.from_settings(get_settings())
     as_of_date = as_of_date_of(context)
-    for suite in (TRAINING_SET_SUITE, LOANS_SUITE):
+    for suite in (SUITE_OF_TABLE[model_target(model).training_table], LOANS_SUITE):
         verdict = latest_gate(lake, suite, as_of_date)
         if verdict is None or not verdict.passed:
             state = "no verdict" if verdict is None else f"failed: {verdict.detail}"
@@ -39,30 +42,38 @@ def _warehouse_validated(context: dict[str, Any]) -> str | None:
     return None
 
 
-def build_train_dag(doc_md: str | None) -> DAG:
+#: Tags of each model's training DAG, beside "ml" and "mlflow".
+MODEL_TAGS = {"credit_pd": ["a-card"], "fraud": ["anti-fraud"]}
+
+
+def build_train_dag(doc_md: str | None, model: str = "credit_pd") -> DAG:
+    """The weekly training DAG ``ml__train_<model>`` of one model of :data:`ml.names.MODELS`."""
+
     @dag(
-        dag_id="ml__train_credit_pd",
+        dag_id=f"ml__train_{model}",
         schedule="@weekly",
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
-        tags=["ml", "mlflow", "credit_pd", "a-card"],
+        tags=["ml", "mlflow", model, *MODEL_TAGS.get(model, [])],
         doc_md=doc_md,
         default_args={**DEFAULT_ARGS, "owner": "ml-engineering"},
     )
     def train_dag() -> None:
         wait = WaitSensor(
-            task_id="wait_for_warehouse", check=_warehouse_validated, inlets=[marts_asset()]
+            task_id="wait_for_warehouse",
+            check=partial(_warehouse_validated, model=model),
+            inlets=[marts_asset()],
         )
 
-        @task(outlets=[model_asset()])
+        @task(outlets=[model_asset(model)])
         def train_and_register(**context: Any) -> dict:
             """Train the scorecard and LightGBM out of time, register both, gate the champion."""
             from ml.train import main
             from orchestration.dbt import release_warehouse
 
             release_warehouse()
-            return main(as_of_date_of(context)).to_dict()
+            return main(as_of_date_of(context), model=model).to_dict()
 
         wait >> train_and_register()
 

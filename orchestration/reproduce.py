@@ -1,12 +1,11 @@
 """``creditlake reproduce``: rebuild a registered model's training set and compare its hash.
 
-A version of ``credit_pd`` carries its lineage as tags (:mod:`ml.lineage`): the snapshot of every
-bronze table the warehouse read, the dbt project's hash and the content hash of the rows it was
-trained on. Reproducing pins a scratch warehouse's bronze views to those snapshots (Iceberg time
-travel: later deliveries and re-runs are invisible), builds the training set with dbt for every
-delivery date up to the version's as-of date (each date owns its own slice of the marts), reads it
-as training does and hashes it the same way.
-"""
+A version of a model (``credit_pd``, ``fraud``) carries its lineage as tags (:mod:`ml.lineage`):
+the snapshot of every bronze table the warehouse read, the dbt project's hash and the content hash
+of the rows it was trained on. Reproducing pins a scratch warehouse's bronze views to those
+snapshots (Iceberg time travel: later deliveries and re-runs are invisible), builds the training
+set with dbt for every delivery date up to the version's as-of date (each date owns its own slice
+of the marts), reads it as training does and hashes it the same way."""
 
 from __future__ import annotations
 
@@ -59,9 +58,15 @@ def reproduce(model: str, version: str, settings: Settings) -> Reproduction:
     from creditlake.ledger import PUBLISHED, deliveries
     from ml.data import read_training_set
     from ml.lineage import TrainingLineage, manifest_sha256, training_set_sha256
+    from ml.names import model_target
     from ml.tracking import configure_mlflow
     from orchestration.dbt import run_dbt
 
+    try:
+        target = model_target(model)
+    except KeyError as error:
+        raise ReproduceError(error.args[0]) from None
+    training_model = target.training_table.split(".")[-1]
     client = configure_mlflow(settings)
     try:
         registered = client.get_model_version(model, str(version))
@@ -84,12 +89,14 @@ def reproduce(model: str, version: str, settings: Settings) -> Reproduction:
         rebuilt = dataclasses.replace(settings, warehouse_path=Path(scratch) / "reproduce.duckdb")
         for date in dates:  # each date owns its slice of the marts: build every one up to D
             run_dbt(
-                ["run", "--quiet", "--select", "+fct_application_training_set"],
+                ["run", "--quiet", "--select", f"+{training_model}"],
                 rebuilt,
                 date,
                 snapshots=lineage.snapshots,
             )
-        rows, digest = training_set_sha256(read_training_set(rebuilt.warehouse_path, as_of_date))
+        rows, digest = training_set_sha256(
+            read_training_set(rebuilt.warehouse_path, as_of_date, target)
+        )
     return Reproduction(
         model=model,
         version=str(version),

@@ -97,8 +97,13 @@ def quality_summary(settings: Settings) -> dict[str, Any]:
     }
 
 
-def model_summary(settings: Settings) -> dict[str, Any]:
-    """Champion and challenger of ``credit_pd``, their out-of-time metrics, and the oracle AUC."""
+#: The oracle of each model: the generator's true probability of its label, a column of the
+#: ground truth kept apart from landing (generator.core writes it).
+ORACLE_PROBABILITY = {"credit_pd": "true_pd", "fraud": "true_fpd_p"}
+
+
+def model_summary(settings: Settings, name: str = "credit_pd") -> dict[str, Any]:
+    """Champion and challenger of model ``name``, their out-of-time metrics, and its oracle AUC."""
     try:
         import mlflow
         from mlflow import MlflowClient
@@ -107,26 +112,57 @@ def model_summary(settings: Settings) -> dict[str, Any]:
         return {}
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     client = MlflowClient()
-    result: dict[str, Any] = {"registered_model": "credit_pd"}
+    result: dict[str, Any] = {"registered_model": name}
     try:
-        versions = client.search_model_versions("name='credit_pd'")
+        versions = client.search_model_versions(f"name='{name}'")
     except MlflowException:
+        return {}
+    if not versions:
         return {}
     result["versions"] = len(versions)
     for alias in ("champion", "challenger"):
         try:
-            version = client.get_model_version_by_alias("credit_pd", alias)
+            version = client.get_model_version_by_alias(name, alias)
         except MlflowException:
             continue
         result[alias] = {"version": int(version.version), **dict(version.tags)}
     champion = result.get("champion")
     if champion:
-        result["oracle"] = oracle_auc(settings, champion)
+        result["oracle"] = oracle_auc(settings, champion, name)
+        inclusion = _run_json(client, champion.get("training_run_id"), "inclusion.json")
+        if inclusion:
+            result["inclusion"] = inclusion
     return result
 
 
-def oracle_auc(settings: Settings, champion: dict[str, Any]) -> dict[str, Any]:
-    """AUC of the generator's true PD on the champion's own out-of-time loans."""
+def _run_json(client: Any, run_id: str | None, name: str) -> dict[str, Any] | None:
+    """A JSON artifact of a run, or ``None`` when the run or the artifact does not exist."""
+    import tempfile
+
+    from mlflow.exceptions import MlflowException
+
+    if not run_id:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            path = client.download_artifacts(run_id, name, folder)
+        except (MlflowException, OSError):
+            return None
+        return json.loads(Path(path).read_text())
+
+
+def models_summary(settings: Settings) -> dict[str, dict[str, Any]]:
+    """:func:`model_summary` of every model the platform trains (ml.names.MODELS)."""
+    from ml.names import MODELS
+
+    return {name: model_summary(settings, name) for name in MODELS}
+
+
+def oracle_auc(settings: Settings, champion: dict[str, Any], name: str = "credit_pd") -> dict:
+    """AUC of the generator's true probability of the label on the champion's out-of-time rows."""
+    from ml.names import model_target
+
+    target = model_target(name)
     truth_file = settings.oracle_dir / "loan_truth.parquet"
     months = champion.get("oot_months")
     if not truth_file.is_file() or not months or not settings.warehouse_path.is_file():
@@ -138,15 +174,15 @@ def oracle_auc(settings: Settings, champion: dict[str, Any]) -> dict[str, Any]:
     month_list = [m.strip() for m in str(months).strip("[]").replace("'", "").split(",")]
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         frame = con.execute(
-            "select t.is_bad, truth.true_pd "
-            "from marts.fct_application_training_set t "
+            f"select t.{target.label} as label, truth.{ORACLE_PROBABILITY[name]} as truth "
+            f"from {target.training_table} t "
             "join read_parquet(?) truth using (loan_id) "
-            "where strftime(t.application_month, '%Y-%m') in (select unnest(?))",
+            f"where strftime(t.{target.month}, '%Y-%m') in (select unnest(?))",
             [str(truth_file), [m[:7] for m in month_list]],
         ).fetchdf()
-    if frame["is_bad"].nunique() < 2:
+    if frame["label"].nunique() < 2:
         return {}
-    auc = auc_of(frame["is_bad"].astype(float), frame["true_pd"])
+    auc = auc_of(frame["label"].astype(float), frame["truth"])
     champion_auc = float(champion.get("oot_auc", "nan"))
     return {
         "oot_loans": len(frame),
@@ -163,7 +199,7 @@ def build_summary(settings: Settings, demo: Any | None) -> dict[str, Any]:
         "layers": reconciliation_summary(settings),
         "warehouse": warehouse_summary(settings),
         "quality": quality_summary(settings),
-        "model": model_summary(settings),
+        "models": models_summary(settings),
         "locations": {
             "landing": settings.landing_uri,
             "lake": describe(settings),
@@ -202,6 +238,54 @@ def _table(rows: list[list[Any]], header: list[str]) -> str:
         for row in rows
     ]
     return "\n".join(lines)
+
+
+def print_inclusion(inclusion: dict[str, Any], out=print) -> None:
+    """The thin-file inclusion table of the application model's champion (ml.inclusion)."""
+    from ml.inclusion import GROUP_LABELS
+
+    out(
+        f"\nThin-file inclusion (credit_pd champion's run, {inclusion['family']} refitted without "
+        f"the {len(inclusion['behaviour_features_removed'])} behaviour features; out-of-time "
+        f"applications; approval = share approved, safest first, at an observed bad rate "
+        f"<= {inclusion['bad_rate']:.0%}):"
+    )
+    rows = [
+        [
+            GROUP_LABELS.get(g["group"], g["group"]),
+            g["rows"],
+            g["bads"],
+            g["auc_with_behaviour"] if g["auc_with_behaviour"] is not None else "-",
+            g["auc_without_behaviour"] if g["auc_without_behaviour"] is not None else "-",
+            g["auc_lift"] if g["auc_lift"] is not None else "-",
+            f"{g['approval_with_behaviour']:.1%}",
+            f"{g['approval_without_behaviour']:.1%}",
+        ]
+        for g in inclusion["groups"]
+    ]
+    out(
+        _table(
+            rows,
+            [
+                "group",
+                "rows",
+                "bads",
+                "AUC with",
+                "AUC without",
+                "lift",
+                "approved with",
+                "approved without",
+            ],
+        )
+    )
+
+
+def _rounded(value: Any) -> Any:
+    """A metric tag (text) as a 4-decimal number, or '-' when absent."""
+    try:
+        return round(float(value), 4)
+    except (TypeError, ValueError):
+        return "-"
 
 
 def print_summary(summary: dict[str, Any], out=print) -> None:
@@ -259,26 +343,50 @@ def print_summary(summary: dict[str, Any], out=print) -> None:
     for severity, items in quality.get("failures", {}).items():
         for label, count in items.items():
             out(f"  [{of_gx(severity)}] {label}: {count} unexpected rows")
-    model = summary["model"]
-    if model.get("champion"):
-        champion = model["champion"]
+    models = {name: m for name, m in summary.get("models", {}).items() if m.get("champion")}
+    if models:
         out(
-            f"\nModel credit_pd: {model['versions']} versions; champion = v{champion['version']} "
-            f"({champion.get('model_family')}), out-of-time AUC {champion.get('oot_auc')}, "
-            f"KS {champion.get('oot_ks')}"
+            "\nModels (champion's out-of-time AUC and KS against the oracle AUC of the true "
+            "probability on the same loans):"
         )
-        if model.get("challenger"):
-            challenger = model["challenger"]
-            out(
-                f"  challenger = v{challenger['version']} ({challenger.get('model_family')}), "
-                f"AUC {challenger.get('oot_auc')}"
+        rows = []
+        for name, model in models.items():
+            champion, oracle = model["champion"], model.get("oracle") or {}
+            challenger = model.get("challenger") or {}
+            rows.append(
+                [
+                    name,
+                    model["versions"],
+                    f"v{champion['version']} {champion.get('model_family')}",
+                    _rounded(champion.get("oot_auc")),
+                    _rounded(champion.get("oot_ks")),
+                    oracle.get("oracle_auc", "-"),
+                    f"{oracle['ratio']:.1%}" if oracle.get("ratio") else "-",
+                    oracle.get("oot_loans", "-"),
+                    f"v{challenger['version']} {_rounded(challenger.get('oot_auc'))}"
+                    if challenger
+                    else "-",
+                ]
             )
-        oracle = model.get("oracle") or {}
-        if oracle:
-            out(
-                f"  oracle AUC (true PD, same {oracle['oot_loans']} out-of-time loans): "
-                f"{oracle['oracle_auc']}; champion reaches {oracle['ratio']:.1%} of it"
+        out(
+            _table(
+                rows,
+                [
+                    "model",
+                    "versions",
+                    "champion",
+                    "OOT AUC",
+                    "OOT KS",
+                    "oracle AUC",
+                    "ratio",
+                    "OOT loans",
+                    "challenger AUC",
+                ],
             )
+        )
+    inclusion = models.get("credit_pd", {}).get("inclusion")
+    if inclusion:
+        print_inclusion(inclusion, out)
     out("\nWhere things are:")
     for name, location in summary["locations"].items():
         out(f"  {name:<20} {location}")

@@ -191,7 +191,7 @@ def test_no_raw_identifier_downstream_of_landing(platform) -> None:
 
 def test_champion_model_scores_every_day(platform) -> None:
     settings, _, summary = platform
-    assert summary["model"]["champion"]["version"] >= 1
+    assert summary["models"]["credit_pd"]["champion"]["version"] >= 1
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         scored = dict(
             con.execute(

@@ -138,6 +138,17 @@ TRAINING_SET_COLUMNS: dict[str, str] = {
     "is_bad": "integer",
     "as_of_date": "date",
 }
+FRAUD_TRAINING_SET_COLUMNS: dict[str, str] = {
+    "application_id": "varchar",
+    "loan_id": "varchar",
+    "applied_at": "timestamp",
+    "applied_date": "date",
+    "application_month": "date",
+    "first_due_date": "date",
+    "age_at_application_years": "integer",
+    "is_first_payment_default": "integer",
+    "as_of_date": "date",
+}
 LOANS_COLUMNS: dict[str, str] = {
     "loan_id": "varchar",
     "principal_cny": "decimal(12,2)",
@@ -163,6 +174,22 @@ def training_row(n: int, **overrides: Any) -> dict[str, Any]:
         "apr": Decimal("0.1800"),
         "principal_cny": Decimal("5000.00"),
         "is_bad": 1 if n == 0 else 0,
+        "as_of_date": AS_OF,
+    }
+    return {**row, **overrides}
+
+
+def fraud_training_row(n: int, **overrides: Any) -> dict[str, Any]:
+    applied = dt.date(2025, 3, 1) + dt.timedelta(days=n)
+    row = {
+        "application_id": f"APP-{n}",
+        "loan_id": f"LOAN-{n}",
+        "applied_at": dt.datetime.combine(applied, dt.time(10, 15)),
+        "applied_date": applied,
+        "application_month": applied.replace(day=1),
+        "first_due_date": applied + dt.timedelta(days=33),
+        "age_at_application_years": 30 + n,
+        "is_first_payment_default": 1 if n == 0 else 0,
         "as_of_date": AS_OF,
     }
     return {**row, **overrides}
@@ -211,7 +238,8 @@ def write_marts(
     loans: list[dict[str, Any]] | None = None,
     drop_training: tuple[str, ...] = (),
 ) -> None:
-    """A warehouse whose two validated marts hold ``training`` and ``loans`` (4 clean rows each)."""
+    """A warehouse whose validated marts hold ``training`` and ``loans`` (4 clean rows each) and a
+    clean anti-fraud training set."""
     training = training if training is not None else [training_row(n) for n in range(4)]
     loans = loans if loans is not None else [loan_row(n) for n in range(4)]
     write_mart(
@@ -222,3 +250,9 @@ def write_marts(
         drop_training,
     )
     write_mart(settings, "marts.fct_loans", LOANS_COLUMNS, loans)
+    write_mart(
+        settings,
+        "marts.fct_fraud_training_set",
+        FRAUD_TRAINING_SET_COLUMNS,
+        [fraud_training_row(n) for n in range(4)],
+    )

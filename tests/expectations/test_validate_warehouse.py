@@ -9,7 +9,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from quality_fixtures import AS_OF, loan_row, training_row, write_mart, write_marts
+from quality_fixtures import (
+    AS_OF,
+    FRAUD_TRAINING_SET_COLUMNS,
+    fraud_training_row,
+    loan_row,
+    training_row,
+    write_mart,
+    write_marts,
+)
 
 from creditlake.settings import Settings
 from expectations.validate import (
@@ -35,7 +43,7 @@ def _failures(summary: dict) -> dict[tuple[str, str | None], tuple[str, Any]]:
 def test_clean_marts_pass(settings: Settings) -> None:
     write_marts(settings)
 
-    training, loans = validate_warehouse(AS_OF, settings=settings)
+    training, fraud, loans = validate_warehouse(AS_OF, settings=settings)
 
     assert (training.suite, training.as_of_date, training.rows) == (
         "warehouse_training_set",
@@ -46,6 +54,13 @@ def test_clean_marts_pass(settings: Settings) -> None:
     assert (training.evaluated, training.passed, training.skipped_expectations) == (10, 10, [])
     # snapshot exists, completeness, schedule = principal, build date, apr cap, principal cap
     assert (loans.suite, loans.evaluated, loans.passed) == ("warehouse_loans", 6, 6)
+    # row count, FPD rate, age, 4 dates (applied_at/_date, application_month, first_due_date), build
+    assert (fraud.suite, fraud.evaluated, fraud.passed, fraud.skipped_expectations) == (
+        "warehouse_fraud_training_set",
+        8,
+        8,
+        [],
+    )
     assert _summary(settings, "warehouse_training_set") == training.to_dict()
     assert _summary(settings, "warehouse_loans") == loans.to_dict()
     assert data_docs_index(settings).is_file()
@@ -62,6 +77,29 @@ def test_the_gate_reads_the_dates_rows_and_fails_without_the_dates_loans_snapsho
 
     training = _summary(settings, "warehouse_training_set", AS_OF + dt.timedelta(days=1))
     assert (training["success"], training["rows"]) == (True, 4)  # rows owned up to the date
+
+
+def test_a_failed_fraud_gate_holds_the_fraud_model_and_not_the_application_model(
+    settings: Settings,
+) -> None:
+    """Each model waits for the gate of its own training table (and the loans mart's)."""
+    import pendulum
+
+    from orchestration.ml import _warehouse_validated
+
+    write_marts(settings)
+    write_mart(
+        settings,
+        "marts.fct_fraud_training_set",
+        FRAUD_TRAINING_SET_COLUMNS,
+        [fraud_training_row(n, is_first_payment_default=0) for n in range(4)],
+    )
+    with pytest.raises(QualityGateError, match="warehouse_fraud_training_set failed"):
+        validate_warehouse(AS_OF, settings=settings)
+    context = {"data_interval_start": pendulum.datetime(AS_OF.year, AS_OF.month, AS_OF.day)}
+    assert _warehouse_validated(context, "credit_pd") is None
+    missing = _warehouse_validated(context, "fraud")
+    assert missing.startswith("passed warehouse gate warehouse_fraud_training_set for 2026-01-04")
 
 
 def _training(**overrides_of_row_1: Any) -> list[dict[str, Any]]:
@@ -129,7 +167,7 @@ def test_policy_breaches_in_marts_are_warnings(settings: Settings) -> None:
         ],
     )
 
-    training, loans = validate_warehouse(AS_OF, settings=settings)
+    training, _, loans = validate_warehouse(AS_OF, settings=settings)
 
     assert training.success and loans.success
     assert _failures(training.to_dict()) == {
@@ -174,7 +212,7 @@ def test_incomplete_schedule_is_a_warning(settings: Settings) -> None:
     ]
     write_marts(settings, loans=loans)
 
-    _, result = validate_warehouse(AS_OF, settings=settings)
+    *_, result = validate_warehouse(AS_OF, settings=settings)
 
     assert result.success
     assert _failures(result.to_dict()) == {
@@ -188,7 +226,7 @@ def test_incomplete_schedule_is_a_warning(settings: Settings) -> None:
 def test_missing_optional_columns_are_skipped_and_listed(settings: Settings) -> None:
     write_marts(settings, drop_training=("age_at_application_years", "apr"))
 
-    training, _ = validate_warehouse(AS_OF, settings=settings)
+    training, *_ = validate_warehouse(AS_OF, settings=settings)
 
     assert training.success
     assert training.evaluated == 8
@@ -214,7 +252,7 @@ def test_boolean_label_is_read_as_zero_or_one(settings: Settings) -> None:
     write_marts(settings)
     write_mart(settings, "marts.fct_application_training_set", columns, rows)
 
-    training, _ = validate_warehouse(AS_OF, settings=settings)
+    training, *_ = validate_warehouse(AS_OF, settings=settings)
 
     assert training.success
 

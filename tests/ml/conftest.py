@@ -136,8 +136,14 @@ FIXTURE_COLUMN_META = {
 }
 
 
+#: The fixture's "behaviour features" (the columns of the behaviour-features model in the manifest),
+#: which the thin-file inclusion measure refits without.
+FIXTURE_BEHAVIOUR_COLUMNS = ("noise",)
+
+
 def write_dbt_manifest(path: Path, column_meta: dict[str, dict]) -> Path:
-    """A dbt manifest with only what training reads: the training set node's column ``meta``.
+    """A dbt manifest with only what training reads: the training set node's column ``meta`` and
+    the behaviour-features node's columns.
 
     dbt ≥ 1.10 writes a column's metadata under both ``meta`` and ``config.meta``; so does this.
     """
@@ -145,9 +151,14 @@ def write_dbt_manifest(path: Path, column_meta: dict[str, dict]) -> Path:
         name: {"name": name, "meta": meta, "config": {"meta": meta}}
         for name, meta in column_meta.items()
     }
-    node = "model.creditlake.fct_application_training_set"
+    nodes = {
+        "model.creditlake.fct_application_training_set": {"columns": columns},
+        "model.creditlake.int_application_behaviour_features": {
+            "columns": {name: {"name": name} for name in FIXTURE_BEHAVIOUR_COLUMNS}
+        },
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"nodes": {node: {"columns": columns}}}), encoding="utf-8")
+    path.write_text(json.dumps({"nodes": nodes}), encoding="utf-8")
     return path
 
 

@@ -94,6 +94,12 @@ def test_run_artifacts_metrics_and_model_card(ml_platform, training_runs, tmp_pa
     )
     assert "device_id_token" in features["excluded"]
     assert not any(c.endswith("_token") for c in features["numeric"] + features["categorical"])
+    inclusion = json.loads(
+        Path(client.download_artifacts(first.run_id, "inclusion.json", str(tmp_path))).read_text()
+    )
+    assert inclusion["behaviour_features_removed"] == ["noise"]
+    assert [g["group"] for g in inclusion["groups"]] == ["all", "thin_file"]
+    assert inclusion["groups"][0]["rows"] == first.rows["oot"]
 
 
 def test_shuffled_labels_become_challenger_and_the_champion_stays(
