@@ -41,3 +41,20 @@
 {% macro safe_ratio(numerator, denominator) -%}
     cast({{ numerator }} as double) / nullif(cast({{ denominator }} as double), 0)
 {%- endmacro %}
+
+
+{#-
+    The delinquency bucket of a number of days past due, as consumer-finance lenders count it:
+    M0 current, M1 1-30 days, M2 31-60, ... M5 121-150, M6+ beyond 150 days.
+-#}
+{% macro delinquency_bucket(days) -%}
+    case
+        when {{ days }} <= 0 then 'M0'
+        when {{ days }} <= 30 then 'M1'
+        when {{ days }} <= 60 then 'M2'
+        when {{ days }} <= 90 then 'M3'
+        when {{ days }} <= 120 then 'M4'
+        when {{ days }} <= 150 then 'M5'
+        else 'M6+'
+    end
+{%- endmacro %}

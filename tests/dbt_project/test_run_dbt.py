@@ -27,6 +27,9 @@ MARTS = {
     "fct_application_features",
     "fct_application_training_set",
     "fct_fraud_training_set",
+    "fct_loan_month_ends",
+    "fct_vintage_curves",
+    "fct_roll_rates",
 }
 
 
@@ -101,6 +104,7 @@ def test_parse_needs_no_as_of_date_and_yields_every_layer(parsed_manifest) -> No
         "int_loans_known",
         "int_loans_first_payment",
         "int_application_link_features",
+        "int_loan_month_ends",
         "fct_installments",
         "fct_loans",
         "fct_application_training_set",
