@@ -27,9 +27,10 @@ from mlflow.exceptions import MlflowException
 
 from creditlake.settings import Settings
 from ml import metrics
-from ml.models import FeatureError, conform_to_schema
+from ml.models import FeatureError
 from ml.names import CHALLENGER, CHAMPION, REGISTERED_MODEL
 from ml.run_logging import ModelOutcome
+from ml.serving import conform_to_schema
 from ml.split import TrainingData
 
 

@@ -148,7 +148,7 @@ def summary_markdown(summary: pd.DataFrame, protocol: dict[str, Any]) -> str:
 
 
 def main(
-    settings: Settings | None = None, repeats: int = 5, folds: int = 5, seed: int = 42
+    settings: Settings | None = None, repeats: int = 10, folds: int = 5, seed: int = 42
 ) -> dict[str, Any]:
     """Cross-validate both families on German Credit and log one MLflow run with the summary."""
     settings = settings or get_settings()

@@ -50,8 +50,8 @@ def model_card(
         f"{bad_rates['train']:.2%}).",
         f"- Out-of-time months: {', '.join(oot_months)} ({rows['oot']} loans, bad rate "
         f"{bad_rates['oot']:.2%}): the latest whole months nearest {OOT_SHARE:.0%} of loans.",
-        "- LightGBM's early stopping uses a stratified 20% of the *training* rows; the "
-        "out-of-time rows influence no choice.",
+        "- LightGBM's number of trees is chosen by 5-fold cross-validation inside the "
+        "*training* rows; the out-of-time rows influence no choice.",
         "",
         "## Metrics",
         "| model | version | train AUC | OOT AUC | train KS | OOT KS | OOT Gini | score PSI "

@@ -4,13 +4,15 @@
    (optbinning ``BinningProcess`` + ``Scorecard``). It is the baseline a credit committee can
    read line by line: every bin of every variable carries its points.
 2. :func:`build_lightgbm`: gradient-boosted trees (``LGBMClassifier``) with native categorical
-   handling and early stopping on a validation split carved from the training rows only, never
-   from the out-of-time rows that judge it.
+   handling and the number of trees chosen by cross-validation inside the training rows only,
+   never from the out-of-time rows that judge it.
 
-Both return a :class:`FittedPDModel`, and :class:`CreditPDModel` wraps either as an MLflow
-``pyfunc`` model with one output contract: columns ``pd`` (probability of going bad) and
-``score`` on one points scale (:data:`SCORE_SCALE`), so scoring, monitoring and decisioning never
-care which family is champion.
+Both return a :class:`FittedPDModel`, which also says why a row scored as it did: each feature's
+push on the log-odds of the label (:meth:`FittedPDModel.risk_contributions`) and the top adverse
+factors a decision can quote (:meth:`FittedPDModel.adverse_factors`).
+:class:`ml.serving.CreditPDModel` wraps either as an MLflow ``pyfunc`` model with one output
+contract: ``pd`` (probability of the label), ``score`` on one points scale (:data:`SCORE_SCALE`)
+and ``reasons``, so scoring, monitoring and decisioning never care which family is champion.
 
 Score scale, stated once: **600 points at good:bad odds of 50:1, 20 points to double the odds**
 (PDO 20). Hence ``score = offset + factor · ln((1 − pd) / pd)`` with ``factor = 20 / ln 2 ≈ 28.85``
@@ -21,22 +23,15 @@ and ``offset = 600 − factor · ln 50 ≈ 487.12``; higher is safer. This is ex
 from __future__ import annotations
 
 import abc
-import contextlib
 import math
-import sys
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, DataType, Schema
-
-from ml import metrics
 
 LR_SCORECARD = "lr_scorecard"
 LIGHTGBM = "lightgbm"
@@ -143,7 +138,11 @@ class FeatureSpec:
         """MLflow signature: every feature optional (a value may be missing), two outputs."""
         inputs = [ColSpec(DataType.double, name, required=False) for name in self.numeric]
         inputs += [ColSpec(DataType.string, name, required=False) for name in self.categorical]
-        outputs = [ColSpec(DataType.double, "pd"), ColSpec(DataType.double, "score")]
+        outputs = [
+            ColSpec(DataType.double, "pd"),
+            ColSpec(DataType.double, "score"),
+            ColSpec(DataType.string, "reasons"),
+        ]
         return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
     def typical_row(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -166,6 +165,12 @@ class FeatureSpec:
         return {"numeric": list(self.numeric), "categorical": list(self.categorical)}
 
 
+#: How many adverse factors a decision quotes, and the smallest push on the log-odds (about 1% of
+#: the odds) that counts as one.
+REASON_COUNT = 3
+ADVERSE_MIN_LOG_ODDS = 0.01
+
+
 @dataclass
 class FittedPDModel(abc.ABC):
     """A fitted model of either family; ``predict_pd`` takes raw feature frames."""
@@ -179,6 +184,25 @@ class FittedPDModel(abc.ABC):
     def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
         """Probability of going bad for each row of ``frame``."""
 
+    @abc.abstractmethod
+    def risk_contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Each feature's push on the log-odds of the label, per row (positive = riskier)."""
+
+    def adverse_factors(self, frame: pd.DataFrame, top: int = REASON_COUNT) -> list[list[str]]:
+        """Per row, up to ``top`` features that raised its risk most, largest first.
+
+        These are the reasons a decision can give an applicant (the "principal reasons" of an
+        adverse-action notice): only features that pushed the risk up are named.
+        """
+        contributions = self.risk_contributions(frame)
+        values = contributions.to_numpy(dtype=float)
+        names = np.asarray(contributions.columns, dtype=object)
+        order = np.argsort(-values, axis=1, kind="stable")[:, :top]
+        return [
+            [str(names[i]) for i in row_order if row[i] > ADVERSE_MIN_LOG_ODDS]
+            for row, row_order in zip(values, order, strict=True)
+        ]
+
 
 @dataclass
 class ScorecardPD(FittedPDModel):
@@ -186,6 +210,30 @@ class ScorecardPD(FittedPDModel):
 
     def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
         return self.estimator.predict_proba(self.spec.prepare(frame))[:, 1]
+
+    def risk_contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Coefficient × WoE of each selected variable, above that variable's safest bin.
+
+        The scorecard's points are an affine map of these (fewer points = more risk), so a
+        variable's contribution is exactly the points the applicant lost on it against the best
+        bin: the classic "points below maximum" reason code.
+        """
+        process = self.estimator.binning_process_
+        names = [str(n) for n in process.get_support(names=True)]
+        coefficients = self.estimator.estimator_.coef_[0]
+        woe = process.transform(self.spec.prepare(frame), metric="woe")[names].to_numpy(float)
+        safest = np.array(
+            [
+                min(coefficient * bin_woe for bin_woe in self._bin_woes(name))
+                for name, coefficient in zip(names, coefficients, strict=True)
+            ]
+        )
+        return pd.DataFrame(woe * coefficients - safest, columns=names, index=frame.index)
+
+    def _bin_woes(self, name: str) -> list[float]:
+        table = self.estimator.binning_process_.get_binned_variable(name).binning_table.build()
+        values = pd.to_numeric(table["WoE"], errors="coerce").dropna()
+        return [float(v) for v in values] or [0.0]
 
     def points_table(self) -> pd.DataFrame:
         """Variable, bin, counts, event rate, WoE, IV, coefficient and points of every bin."""
@@ -212,6 +260,11 @@ class LightGBMPD(FittedPDModel):
     def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
         return self.estimator.predict_proba(self.encode(frame))[:, 1]
 
+    def risk_contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """LightGBM's per-row SHAP values (TreeSHAP, log-odds), against the average prediction."""
+        values = self.estimator.predict(self.encode(frame), pred_contrib=True)
+        return pd.DataFrame(values[:, :-1], columns=self.spec.columns, index=frame.index)
+
 
 def _labels(y: np.ndarray | pd.Series) -> np.ndarray:
     labels = np.asarray(y, dtype=int).ravel()
@@ -226,7 +279,7 @@ def build_scorecard(
     spec: FeatureSpec,
     *,
     scale: ScoreScale = SCORE_SCALE,
-    min_iv: float = 0.02,
+    min_iv: float | None = None,
     regularisation_c: float = 1.0,
 ) -> ScorecardPD:
     """Fit the WoE logistic-regression scorecard.
@@ -235,10 +288,14 @@ def build_scorecard(
     monotonically (``auto_asc_desc``), so each variable's points tell one story a credit committee
     can check ("more inquiries, fewer points"), and it halves the binning time against optbinning's
     default trend search; categories into groups of levels; missing values get their own bin.
-    Variables with an information value below ``min_iv`` (0.02: "not predictive" in Siddiqi's
-    convention) are left out. When none reaches it (pure noise) the scorecard keeps them all
-    rather than fail, so the run still produces a model and the champion gate, not an exception,
-    refuses it.
+
+    By default every variable stays in (``min_iv=None``): the L2-penalised regression weighs the
+    weak ones down itself, and dropping variables below an information value of 0.02 (Siddiqi's
+    "not predictive") cost AUC everywhere it was measured, on German Credit (0.7863 → 0.7896, 10×5
+    cross-validation) and out of time on the demo's application and fraud models (about 0.005
+    each). With a ``min_iv``, variables below it are left out; when none reaches it (pure noise)
+    the scorecard keeps them all rather than fail, so the run still produces a model and the
+    champion gate, not an exception, refuses it.
     """
     from optbinning import BinningProcess, Scorecard
     from sklearn.linear_model import LogisticRegression
@@ -261,7 +318,7 @@ def build_scorecard(
             scaling_method_params=scale.optbinning_params(),
         )
 
-    scorecard = unfitted({"iv": {"min": min_iv}})
+    scorecard = unfitted(None if min_iv is None else {"iv": {"min": min_iv}})
     selection_fallback = False
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No variables were selected")
@@ -290,26 +347,29 @@ def build_scorecard(
     )
 
 
-#: LightGBM settings: shallow trees, row and column subsampling and an L2 penalty keep a model
-#: trained on a few thousand loans from memorising them; early stopping picks the tree count.
+#: LightGBM settings, chosen on German Credit by repeated cross-validation (``creditlake
+#: german-credit``): small trees (8 leaves), a slow learning rate, an L2 penalty and row and column
+#: subsampling keep a model trained on a few thousand loans from memorising them; the number of
+#: trees is chosen by cross-validation inside the training rows (:func:`build_lightgbm`).
 LIGHTGBM_PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.05,
-    "n_estimators": 2000,
-    "num_leaves": 15,
+    "learning_rate": 0.02,
+    "num_leaves": 8,
     "max_depth": -1,
-    "min_child_samples": 40,
+    "min_child_samples": 20,
     "subsample": 0.8,
     "subsample_freq": 1,
     "colsample_bytree": 0.8,
-    "reg_lambda": 1.0,
+    "reg_lambda": 5.0,
     "min_data_per_group": 50,
     "cat_smooth": 10.0,
     "deterministic": True,
     "force_row_wise": True,
     "verbose": -1,
 }
+MAX_TREES = 2000
 EARLY_STOPPING_ROUNDS = 100
+INNER_FOLDS = 5
 
 
 def build_lightgbm(
@@ -318,19 +378,21 @@ def build_lightgbm(
     spec: FeatureSpec,
     *,
     seed: int = 42,
-    valid_fraction: float = 0.2,
+    inner_folds: int = INNER_FOLDS,
     num_threads: int = 2,
 ) -> LightGBMPD:
-    """Fit LightGBM with early stopping, then refit on all the rows given.
+    """Fit LightGBM with the tree count chosen by cross-validation, then refit on all rows given.
 
     ``x`` is the training data only (the training vintages, or a cross-validation training
-    fold). A stratified ``valid_fraction`` of it is held out to find the number of trees by
-    early stopping on AUC; the final model is then refitted on all of ``x`` with that number of
-    trees, so no training row is wasted and the out-of-time rows never influence any choice.
-    Threads and seeds are fixed (``deterministic=True``), so the same data gives the same model.
+    fold). A stratified ``inner_folds``-fold cross-validation on it (``lightgbm.cv``) finds the
+    number of trees at which the mean validation AUC stops improving; the final model is refitted
+    on all of ``x`` with that many trees. Every training row both trains and validates, which on
+    German Credit gave 0.792 mean AUC against 0.777 for early stopping on a single 20% holdout
+    (which wastes a fifth of the rows and picks the tree count from one noisy split); the
+    out-of-time rows never influence any choice. Threads and seeds are fixed
+    (``deterministic=True``), so the same data gives the same model.
     """
     import lightgbm
-    from sklearn.model_selection import train_test_split
 
     labels = _labels(y)
     prepared = spec.prepare(x)
@@ -338,28 +400,28 @@ def build_lightgbm(
         name: sorted(prepared[name].dropna().unique().tolist()) for name in spec.categorical
     }
     encoded = LightGBMPD(LIGHTGBM, spec, None, categories=categories).encode(prepared)
-    fit_rows, valid_rows = train_test_split(
-        np.arange(len(encoded)), test_size=valid_fraction, stratify=labels, random_state=seed
-    )
-    params = {**LIGHTGBM_PARAMS, "random_state": seed, "num_threads": num_threads}
-    search = lightgbm.LGBMClassifier(**params)
-    search.fit(
-        encoded.iloc[fit_rows],
-        labels[fit_rows],
-        eval_X=(encoded.iloc[valid_rows],),
-        eval_y=(labels[valid_rows],),
-        eval_metric="auc",
+    params = {**LIGHTGBM_PARAMS, "seed": seed, "num_threads": num_threads, "metric": "auc"}
+    folds = max(2, min(inner_folds, int(np.bincount(labels).min())))
+    dataset = lightgbm.Dataset(
+        encoded,
+        labels,
         categorical_feature=list(spec.categorical) or "auto",
+        free_raw_data=False,
+    )
+    history = lightgbm.cv(
+        params,
+        dataset,
+        num_boost_round=MAX_TREES,
+        nfold=folds,
+        stratified=True,
+        seed=seed,
         callbacks=[lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
     )
-    best_iteration = int(search.best_iteration_ or params["n_estimators"])
-    # LightGBM's built-in AUC only steers early stopping (a part of fitting); the validation AUC
-    # reported in ``details`` is measured by ml.metrics, like every other AUC of the project.
-    valid_auc = metrics.auc(
-        labels[valid_rows],
-        search.predict_proba(encoded.iloc[valid_rows], num_iteration=best_iteration)[:, 1],
-    )
-    final = lightgbm.LGBMClassifier(**{**params, "n_estimators": best_iteration})
+    # LightGBM's built-in AUC only steers the tree count (a part of fitting); every AUC the
+    # project reports is measured by ml.metrics.
+    trees = len(history["valid auc-mean"])
+    sklearn_params = {k: v for k, v in params.items() if k not in ("seed", "metric")}
+    final = lightgbm.LGBMClassifier(**sklearn_params, n_estimators=trees, random_state=seed)
     final.fit(encoded, labels, categorical_feature=list(spec.categorical) or "auto")
     return LightGBMPD(
         family=LIGHTGBM,
@@ -367,9 +429,9 @@ def build_lightgbm(
         estimator=final,
         categories=categories,
         details={
-            "best_iteration": best_iteration,
-            "early_stopping_valid_auc": valid_auc,
-            "valid_fraction": valid_fraction,
+            "best_iteration": trees,
+            "inner_cv_folds": folds,
+            "inner_cv_valid_auc": float(history["valid auc-mean"][-1]),
             "seed": seed,
             "num_threads": num_threads,
             **{f"param_{k}": v for k, v in LIGHTGBM_PARAMS.items()},
@@ -392,81 +454,3 @@ def build_model(
     if family == LIGHTGBM:
         return build_lightgbm(x, y, spec, seed=seed, num_threads=num_threads)
     raise ValueError(f"unknown model family {family!r}; known: {', '.join(MODEL_FAMILIES)}")
-
-
-class CreditPDModel(mlflow.pyfunc.PythonModel):
-    """MLflow ``pyfunc`` wrapper: any fitted family in, ``pd`` and ``score`` out.
-
-    The fitted model travels pickled inside this object; :func:`pickled_by_value` makes the
-    creditlake classes themselves part of the pickle, so a process that loads
-    ``models:/credit_pd@champion`` needs the libraries (optbinning, LightGBM, scikit-learn,
-    pandas) but not this repository's code.
-    """
-
-    def __init__(self, fitted: FittedPDModel, scale: ScoreScale = SCORE_SCALE) -> None:
-        self.fitted = fitted
-        self.scale = scale
-
-    @property
-    def family(self) -> str:
-        return self.fitted.family
-
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
-    ) -> pd.DataFrame:
-        probability = self.fitted.predict_pd(model_input)
-        return pd.DataFrame(
-            {"pd": probability, "score": self.scale.score(probability)}, index=model_input.index
-        )
-
-
-def conform_to_schema(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """The columns a logged model's signature names, cast to the types it declares.
-
-    MLflow refuses to widen integers to doubles on its own, and a warehouse column that is
-    integer today may be decimal tomorrow; casting here keeps scoring independent of that, and
-    using the *logged* signature (not today's code) keeps an older champion servable.
-    """
-    missing = [name for name in schema.input_names() if name not in frame.columns]
-    if missing:
-        raise FeatureError(f"the model needs columns the input lacks: {', '.join(missing)}")
-    conformed = {}
-    for spec in schema.inputs:
-        column = frame[spec.name]
-        if spec.type == DataType.string:
-            conformed[spec.name] = column.astype("str")
-        elif spec.type in (DataType.double, DataType.float):
-            if pd.api.types.is_bool_dtype(column.dtype):
-                column = column.astype("float64")
-            conformed[spec.name] = pd.to_numeric(column, errors="coerce").astype("float64")
-        else:
-            conformed[spec.name] = column
-    return pd.DataFrame(conformed, index=frame.index)
-
-
-@contextlib.contextmanager
-def pickled_by_value() -> Iterator[None]:
-    """While logging a model, pickle the ``ml`` package's classes by value, not by import path."""
-    import cloudpickle
-
-    package = sys.modules["ml"]
-    cloudpickle.register_pickle_by_value(package)
-    try:
-        yield
-    finally:
-        cloudpickle.unregister_pickle_by_value(package)
-
-
-def pip_requirements() -> list[str]:
-    """The libraries a loaded model needs, pinned to the versions it was trained with.
-
-    Listing them explicitly also spares MLflow from inferring them in a subprocess, which takes
-    several seconds per logged model.
-    """
-    requirements = []
-    for package in ("mlflow", "cloudpickle", "numpy", "pandas", "scikit-learn", "optbinning"):
-        with contextlib.suppress(PackageNotFoundError):
-            requirements.append(f"{package}=={version(package)}")
-    with contextlib.suppress(PackageNotFoundError):
-        requirements.append(f"lightgbm=={version('lightgbm')}")
-    return requirements

@@ -2,7 +2,7 @@
 
 A model is judged on the months it never saw, cut by whole months, because it will score the
 future and a vintage is the unit a lender reviews. Nothing about the out-of-time rows steers a
-choice during fitting (LightGBM's early stopping carves its validation rows from the training
+choice during fitting (LightGBM's tree count is cross-validated within the training
 months), so their AUC and KS are an honest estimate, and the champion gate compares candidates
 on them.
 """

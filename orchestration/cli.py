@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "german-credit", help="repeated cross-validation of both models on German Credit"
     )
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--folds", type=int, default=5)
     p.set_defaults(func=cmd_german_credit)
 

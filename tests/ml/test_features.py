@@ -19,7 +19,7 @@ def test_select_features_excludes_ids_labels_times_decisions_and_outcomes(traini
     selection = features.select_features(training_set, scoring_columns)
     assert sorted(selection.spec.columns) == sorted(
         [
-            "age_years",
+            "age_at_application_years",
             "bureau_score",
             "inquiries_6m_count",
             "monthly_income_cny",
@@ -27,6 +27,7 @@ def test_select_features_excludes_ids_labels_times_decisions_and_outcomes(traini
             "city",
             "has_bureau_report",
             "noise",
+            "requested_amount_cny",
         ]
     )
     assert selection.spec.categorical == ("channel", "city")

@@ -13,18 +13,17 @@ from ml.models import (
     LIGHTGBM,
     LR_SCORECARD,
     SCORE_SCALE,
-    CreditPDModel,
     FeatureError,
     FeatureSpec,
     ScoreScale,
     build_lightgbm,
     build_model,
     build_scorecard,
-    conform_to_schema,
 )
+from ml.serving import CreditPDModel, conform_to_schema
 
 FEATURES = [
-    "age_years",
+    "age_at_application_years",
     "bureau_score",
     "inquiries_6m_count",
     "monthly_income_cny",
@@ -94,12 +93,35 @@ def test_builders_learn_the_known_signal(family, fitted, split, true_logit) -> N
 def test_wrapper_returns_pd_and_a_score_monotone_in_pd(family, fitted, split) -> None:
     _, _, x_test, _, _ = split
     output = CreditPDModel(fitted[family]).predict(None, x_test)
-    assert list(output.columns) == ["pd", "score"]
+    assert list(output.columns) == ["pd", "score", "reasons"]
     assert output.index.equals(x_test.index)
     ordered = output.sort_values("pd")
     assert (np.diff(ordered["score"].to_numpy()) <= 1e-9).all()
     expected = 487.1228762045055 + 28.85390081777927 * np.log((1 - output["pd"]) / output["pd"])
     np.testing.assert_allclose(output["score"], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("family", [LR_SCORECARD, LIGHTGBM])
+def test_contributions_add_up_to_the_log_odds_and_name_the_real_risks(
+    family, fitted, split
+) -> None:
+    """Contributions explain the prediction exactly (up to a constant per model), and the adverse
+    factors of the riskiest rows are the features the data-generating model uses, not noise."""
+    _, _, x_test, _, _ = split
+    model = fitted[family]
+    contributions = model.risk_contributions(x_test)
+    log_odds = np.log(model.predict_pd(x_test) / (1 - model.predict_pd(x_test)))
+    offset = log_odds - contributions.sum(axis=1).to_numpy()
+    np.testing.assert_allclose(offset, offset[0], atol=1e-6)
+    if family == LR_SCORECARD:
+        assert (contributions.to_numpy() >= -1e-9).all()  # against each variable's safest bin
+    riskiest = x_test.iloc[np.argsort(-log_odds)[:30]]
+    factors = model.adverse_factors(riskiest)
+    assert all(1 <= len(f) <= 3 for f in factors)
+    real = {"bureau_score", "inquiries_6m_count", "channel", "monthly_income_cny"}
+    assert sum(f[0] in real for f in factors) >= 27
+    served = CreditPDModel(model).predict(None, riskiest)["reasons"]
+    assert served.tolist() == [";".join(f) for f in factors]
 
 
 def test_scorecard_points_add_up_to_the_served_score(fitted, split) -> None:
@@ -141,10 +163,10 @@ def test_signature_and_conform_to_schema(split) -> None:
     _, _, x_test, _, spec = split
     schema = spec.signature().inputs
     assert schema.input_names() == spec.columns
-    raw = x_test.assign(age_years=x_test["age_years"].astype("int64"))
+    raw = x_test.assign(age_at_application_years=x_test["age_at_application_years"].astype("int64"))
     conformed = conform_to_schema(raw.assign(extra=1), schema)
     assert list(conformed.columns) == spec.columns
-    assert conformed["age_years"].dtype == "float64"
+    assert conformed["age_at_application_years"].dtype == "float64"
     assert conformed["has_bureau_report"].dtype == "float64"
     with pytest.raises(FeatureError, match="lacks: bureau_score"):
         conform_to_schema(raw.drop(columns="bureau_score"), schema)

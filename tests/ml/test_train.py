@@ -166,7 +166,7 @@ def test_champion_loads_in_a_fresh_process_without_the_repository_code(
     import mlflow
 
     here = mlflow.pyfunc.load_model("models:/credit_pd@champion")
-    from ml.models import conform_to_schema
+    from ml.serving import conform_to_schema
 
     expected = here.predict(conform_to_schema(sample, here.metadata.get_input_schema()))["pd"]
     np.testing.assert_allclose(in_fresh_process, expected.to_numpy(), rtol=1e-9)
