@@ -52,6 +52,9 @@ class Policy:
     credit_limit_cny: float = 200_000.0
     #: Borrowers must be adults on the application date.
     min_borrower_age_years: int = 18
+    #: Unsecured debt (the new credit line plus the bureau's outstanding balances) may not exceed
+    #: this many years of declared income.
+    max_debt_to_income: float = 1.0
     #: Label: a loan is bad if it is ``bad_days_past_due``+ days past due at any point within
     #: ``performance_window_months`` months on book; before the window ends it is immature.
     performance_window_months: int = 6

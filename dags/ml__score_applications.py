@@ -1,12 +1,19 @@
 """
-### Score the day's applications with the champion model
+### Score and decide the day's applications
 
-Daily, once the warehouse for the logical date has passed its quality gate, loads
-`models:/credit_pd@champion` from the MLflow registry and scores the applications received that day,
-replacing that day's rows in `ml.application_scores` (application id, score, PD, model version,
-scored date), so a re-run never duplicates scores.
+Daily, once the warehouse for the logical date has passed its quality gate, loads the champions
+`models:/credit_pd@champion` and (when there is one) `models:/fraud@champion` from the MLflow
+registry, scores the applications received that day with each (PD, score, top adverse factors),
+and decides each one with the strategy of `ml/decisions.py`: approve (with credit limit and APR),
+refer or decline, with reason codes and the factors behind them. The day's rows of
+`ml.application_scores` and `ml.application_decisions` are replaced in one transaction, so a
+re-run never duplicates them.
 
-`wait_for_warehouse` → `score_applications` (announces `ml.application_scores`).
+Then `report_portfolio` draws the book as known that day (vintage curves, the roll-rate heat
+map, credit PD by decision) and logs the plots to the MLflow experiment `portfolio`.
+
+`wait_for_warehouse` → `score_applications` (announces `ml.application_scores`) →
+`report_portfolio`.
 
 The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).

@@ -1,4 +1,5 @@
-"""ROC and KS curves as PNG files for MLflow runs and validation reports.
+"""Plots as PNG files for MLflow runs and reports: ROC and KS curves of a model; vintage
+curves, roll-rate heat maps and score distributions of the book.
 
 Figures are drawn on matplotlib's Agg canvas through the object API (``Figure``), never through
 ``pyplot``: no global figure state and no GUI backend, so plotting is safe inside Airflow workers
@@ -10,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import matplotlib
 import numpy as np
+import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ml.metrics import ArrayLike, auc, roc_points
 
@@ -79,5 +83,79 @@ def plot_ks(y_true: ArrayLike, risk: ArrayLike, path: Path, title: str) -> Path:
         title=title,
     )
     axes.legend(loc="lower right")
+    axes.grid(alpha=0.3)
+    return _save(figure, path)
+
+
+#: Delinquency buckets in the order they deteriorate (closed last: a loan that paid out).
+BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6+", "closed")
+
+
+def plot_vintage_curves(curves: pd.DataFrame, path: Path, title: str, rate: str) -> Path:
+    """One line per origination cohort: ``rate`` (e.g. ever 30+ DPD) by months on book.
+
+    Later cohorts are drawn darker, so a reader sees at once whether new vintages go bad faster
+    than old ones at the same age, the first question a risk committee asks of a book.
+    """
+    figure = Figure(figsize=(8.0, 5.0))
+    figure.subplots_adjust(right=0.8)
+    axes = figure.add_subplot()
+    cohorts = sorted(curves["cohort_month"].unique())
+    colours = matplotlib.colormaps["viridis_r"](np.linspace(0.15, 1.0, max(len(cohorts), 1)))
+    for colour, cohort in zip(colours, cohorts, strict=False):
+        rows = curves[curves["cohort_month"] == cohort].sort_values("months_on_book")
+        axes.plot(
+            rows["months_on_book"],
+            rows[rate],
+            color=colour,
+            marker="o",
+            markersize=2.5,
+            linewidth=1.2,
+            label=str(cohort)[:7],
+        )
+    axes.set(xlabel="months on book", ylabel=rate.replace("_", " "), title=title)
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.grid(alpha=0.3)
+    axes.legend(title="cohort", fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _save(figure, path)
+
+
+def plot_roll_rates(matrix: pd.DataFrame, path: Path, title: str) -> Path:
+    """A heat map of month-to-month roll rates: rows the bucket at the previous month end."""
+    figure = Figure(figsize=(6.5, 5.5))
+    axes = figure.add_subplot()
+    values = matrix.to_numpy(dtype=float)
+    image = axes.imshow(values, cmap="Reds", vmin=0.0, vmax=1.0)
+    for (row, column), value in np.ndenumerate(values):
+        if not np.isnan(value):
+            axes.text(
+                column,
+                row,
+                f"{value:.0%}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if value > 0.6 else "black",
+            )
+    axes.set_xticks(range(len(matrix.columns)), labels=list(matrix.columns))
+    axes.set_yticks(range(len(matrix.index)), labels=list(matrix.index))
+    axes.set(xlabel="bucket at the month end", ylabel="bucket a month earlier", title=title)
+    figure.colorbar(image, ax=axes, format=PercentFormatter(1.0), shrink=0.8)
+    return _save(figure, path)
+
+
+def plot_score_distributions(
+    pd_by_group: Mapping[str, ArrayLike], path: Path, title: str, xlabel: str
+) -> Path:
+    """Overlaid histograms of predicted PD, one per group (e.g. per decision)."""
+    figure = Figure(figsize=(6.5, 4.5))
+    axes = figure.add_subplot()
+    bins = np.linspace(0.0, 1.0, 41)
+    for label, values in pd_by_group.items():
+        values = np.asarray(values, dtype=float)
+        axes.hist(values, bins=bins, alpha=0.55, label=f"{label} ({len(values)})")
+    axes.set(xlabel=xlabel, ylabel="applications", title=title, xlim=(0, 1))
+    axes.legend()
     axes.grid(alpha=0.3)
     return _save(figure, path)

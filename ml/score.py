@@ -1,29 +1,32 @@
-"""Daily batch scoring of applications with the champion model.
+"""Daily batch scoring and decisions for the applications of a day.
 
-For an as-of date D (the Airflow run's logical date), :func:`main` loads
-``models:/credit_pd@champion``, reads the applications received on D from
-``marts.fct_application_features`` and replaces the rows of D in ``ml.application_scores`` in one
-DuckDB transaction (delete, then insert). Running a day twice gives the same table; a day without
+For an as-of date D (the Airflow run's logical date), :func:`main` loads the champion of every
+application model (``models:/credit_pd@champion``, required, and ``models:/fraud@champion`` when
+there is one), reads the applications received on D from ``marts.fct_application_features``,
+scores them with each, decides each application with the strategy of :mod:`ml.decisions`, and
+replaces the rows of D in ``ml.application_scores`` and ``ml.application_decisions`` in one DuckDB
+transaction (delete, then insert). Running a day twice gives the same tables; a day without
 applications writes nothing.
 
-The model is loaded through MLflow's ``pyfunc`` interface, so whichever family is champion the
-output is the same (``pd`` and ``score`` on one points scale), and each row records the model
-version that produced it.
+Models are loaded through MLflow's ``pyfunc`` interface, so whichever family is champion the
+output is the same (``pd``, ``score`` on one points scale, and the top adverse factors as
+``reasons``), and each row records the model version that produced it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from creditlake.lake import parse_date
-from creditlake.settings import Settings, get_settings
-from ml.models import conform_to_schema
-from ml.names import CHAMPION, FEATURES_TABLE, REGISTERED_MODEL
+from creditlake.settings import DBT_MANIFEST_PATH, Settings, get_settings
+from ml.decisions import column_descriptions, decide, decision_counts
+from ml.names import CHAMPION, FEATURES_TABLE, MODELS, REGISTERED_MODEL
+from ml.serving import conform_to_schema
 from ml.tracking import configure_mlflow
 
 #: Stored precision: what a decision or a monitoring report can use. More digits are model noise
@@ -39,7 +42,26 @@ create table if not exists {SCORES_TABLE} (
     pd double not null,
     model_name varchar not null,
     model_version integer not null,
+    reasons varchar,
     scored_date date not null
+)
+"""
+DECISIONS_TABLE = f"{SCORES_SCHEMA}.application_decisions"
+DECISIONS_DDL = f"""
+create table if not exists {DECISIONS_TABLE} (
+    application_id varchar not null,
+    decision varchar not null,
+    credit_limit_cny decimal(12, 2),
+    apr decimal(6, 4),
+    credit_pd double not null,
+    fraud_pd double,
+    reason_codes varchar[] not null,
+    adverse_factors varchar[] not null,
+    reason_text varchar not null,
+    credit_model_version integer not null,
+    fraud_model_version integer,
+    strategy_version varchar not null,
+    decided_date date not null
 )
 """
 
@@ -59,26 +81,46 @@ class ScoreResult:
     model_name: str
     model_version: str
     table: str
+    #: Every model that scored, by name, with its version; and the day's decisions by outcome.
+    models: dict[str, str] = field(default_factory=dict)
+    decisions: dict[str, int] = field(default_factory=dict)
+    decisions_table: str = DECISIONS_TABLE
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def load_champion(settings: Settings):
-    """The champion's pyfunc model and its version number, or a clear :class:`NoChampionError`."""
+def load_champion(settings: Settings, name: str = REGISTERED_MODEL):
+    """A champion's pyfunc model and its version number, or a clear :class:`NoChampionError`."""
     import mlflow
 
     client = configure_mlflow(settings)
     try:
-        version = client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION)
+        version = client.get_model_version_by_alias(name, CHAMPION)
     except MlflowException:
         raise NoChampionError(
-            f"registered model {REGISTERED_MODEL!r} has no version with alias {CHAMPION!r} in "
-            f"{settings.mlflow_tracking_uri}: run the ml__train_credit_pd DAG first (a model "
+            f"registered model {name!r} has no version with alias {CHAMPION!r} in "
+            f"{settings.mlflow_tracking_uri}: run the ml__train_{name} DAG first (a model "
             "becomes champion only when it passes the gate in ml/gate.py)"
         ) from None
-    model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}@{CHAMPION}")
+    model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
     return model, str(version.version)
+
+
+def load_champions(settings: Settings) -> dict[str, tuple]:
+    """Every application model's champion: ``credit_pd`` is required, the others optional.
+
+    Decisions cannot be made without a PD; without a fraud champion they refer every
+    application (:mod:`ml.decisions`) rather than fail the day.
+    """
+    champions = {REGISTERED_MODEL: load_champion(settings, REGISTERED_MODEL)}
+    for name in MODELS:
+        if name not in champions:
+            try:
+                champions[name] = load_champion(settings, name)
+            except NoChampionError:
+                continue
+    return champions
 
 
 def _application_date_expression(columns: list[str]) -> str:
@@ -127,8 +169,10 @@ def read_applications(warehouse_path: Path, as_of_date: dt.date) -> tuple[pd.Dat
     return frame, has_rows
 
 
-def write_scores(warehouse_path: Path, scores: pd.DataFrame, as_of_date: dt.date) -> None:
-    """Replace the rows of ``as_of_date`` in ``ml.application_scores`` by ``scores``, atomically."""
+def write_scores(
+    warehouse_path: Path, scores: pd.DataFrame, decisions: pd.DataFrame, as_of_date: dt.date
+) -> None:
+    """Replace the rows of ``as_of_date`` in the scores and decisions tables, atomically."""
     import duckdb
 
     con = duckdb.connect(str(warehouse_path))
@@ -136,13 +180,22 @@ def write_scores(warehouse_path: Path, scores: pd.DataFrame, as_of_date: dt.date
         con.execute("begin transaction")
         con.execute(f"create schema if not exists {SCORES_SCHEMA}")
         con.execute(SCORES_DDL)
+        con.execute(DECISIONS_DDL)
         con.execute(f"delete from {SCORES_TABLE} where scored_date = ?", [as_of_date])
+        con.execute(f"delete from {DECISIONS_TABLE} where decided_date = ?", [as_of_date])
         con.register("new_scores", scores)
         con.execute(
             f"insert into {SCORES_TABLE} select application_id, score, pd, model_name, "
-            "model_version, scored_date from new_scores"
+            "model_version, reasons, scored_date from new_scores"
         )
         con.unregister("new_scores")
+        con.register("new_decisions", decisions)
+        con.execute(
+            f"insert into {DECISIONS_TABLE} select "
+            + ", ".join(decisions.columns)
+            + " from new_decisions"
+        )
+        con.unregister("new_decisions")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -152,9 +205,16 @@ def write_scores(warehouse_path: Path, scores: pd.DataFrame, as_of_date: dt.date
 
 
 def score_frame(
-    model, version: str, applications: pd.DataFrame, as_of_date: dt.date
+    model,
+    version: str,
+    applications: pd.DataFrame,
+    as_of_date: dt.date,
+    name: str = REGISTERED_MODEL,
 ) -> pd.DataFrame:
-    """The rows of ``ml.application_scores`` for one day's applications."""
+    """The rows of ``ml.application_scores`` for one day's applications and one model.
+
+    A champion logged before models gave reasons has no ``reasons`` output: its rows have none.
+    """
     if applications.empty:
         return pd.DataFrame(
             {
@@ -163,6 +223,7 @@ def score_frame(
                 "pd": pd.Series(dtype="float64"),
                 "model_name": pd.Series(dtype="str"),
                 "model_version": pd.Series(dtype="int64"),
+                "reasons": pd.Series(dtype="str"),
                 "scored_date": pd.Series(dtype="datetime64[s]"),
             }
         )
@@ -173,20 +234,46 @@ def score_frame(
             "application_id": applications["application_id"].astype("str").to_numpy(),
             "score": predictions["score"].to_numpy(dtype=float).round(SCORE_DECIMALS),
             "pd": predictions["pd"].to_numpy(dtype=float).round(PD_DECIMALS),
-            "model_name": REGISTERED_MODEL,
+            "model_name": name,
             "model_version": int(version),
+            "reasons": (
+                predictions["reasons"].astype("str").to_numpy()
+                if "reasons" in predictions.columns
+                else None
+            ),
             "scored_date": as_of_date,
         }
     )
 
 
 def main(as_of_date: str | dt.date, settings: Settings | None = None) -> ScoreResult:
-    """Score the applications of ``as_of_date`` with the champion and replace that day's rows."""
+    """Score and decide the applications of ``as_of_date``; replace that day's rows."""
     settings = settings or get_settings()
     as_of_date = parse_date(as_of_date, "as_of_date")
-    model, version = load_champion(settings)
+    champions = load_champions(settings)
     applications, has_rows = read_applications(settings.warehouse_path, as_of_date)
-    scores = score_frame(model, version, applications, as_of_date)
+    scores = pd.concat(
+        [
+            score_frame(model, version, applications, as_of_date, name)
+            for name, (model, version) in champions.items()
+        ],
+        ignore_index=True,
+    )
+    decisions = decide(
+        applications,
+        scores,
+        settings.policy,
+        as_of_date,
+        descriptions=column_descriptions(DBT_MANIFEST_PATH),
+    )
     if len(scores) or has_rows:
-        write_scores(settings.warehouse_path, scores, as_of_date)
-    return ScoreResult(as_of_date.isoformat(), len(scores), REGISTERED_MODEL, version, SCORES_TABLE)
+        write_scores(settings.warehouse_path, scores, decisions, as_of_date)
+    return ScoreResult(
+        as_of_date.isoformat(),
+        len(applications),
+        REGISTERED_MODEL,
+        champions[REGISTERED_MODEL][1],
+        SCORES_TABLE,
+        models={name: version for name, (_, version) in champions.items()},
+        decisions=decision_counts(decisions),
+    )

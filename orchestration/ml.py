@@ -87,7 +87,7 @@ def build_score_dag(doc_md: str | None) -> DAG:
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
-        tags=["ml", "scoring", "credit_pd"],
+        tags=["ml", "scoring", "decisions", "credit_pd", "fraud"],
         doc_md=doc_md,
         default_args={**DEFAULT_ARGS, "owner": "ml-engineering"},
     )
@@ -95,18 +95,25 @@ def build_score_dag(doc_md: str | None) -> DAG:
         wait = WaitSensor(
             task_id="wait_for_warehouse",
             check=_warehouse_validated,
-            inlets=[marts_asset(), model_asset()],
+            inlets=[marts_asset(), model_asset(), model_asset("fraud")],
         )
 
         @task(outlets=[scores_asset()], pool="warehouse_writer")
         def score_applications(**context: Any) -> dict:
-            """Batch-score the as_of_date's applications with ``models:/credit_pd@champion``."""
+            """Score the as_of_date's applications with each champion, then decide each one."""
             from ml.score import NoChampionError, main
             from orchestration.dbt import release_warehouse
 
             release_warehouse()
             return fail_on(NoChampionError)(main)(as_of_date_of(context)).to_dict()
 
-        wait >> score_applications()
+        @task
+        def report_portfolio(**context: Any) -> dict:
+            """Vintage curves, roll rates and scores by decision as known today, to MLflow."""
+            from ml.portfolio import main
+
+            return main(as_of_date_of(context)).to_dict()
+
+        wait >> score_applications() >> report_portfolio()
 
     return score_dag()

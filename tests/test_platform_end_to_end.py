@@ -196,7 +196,7 @@ def test_champion_model_scores_every_day(platform) -> None:
         scored = dict(
             con.execute(
                 "select cast(scored_date as varchar), count(*) "
-                "from ml.application_scores group by 1"
+                "from ml.application_scores where model_name = 'credit_pd' group by 1"
             ).fetchall()
         )
         applications = dict(
@@ -212,6 +212,39 @@ def test_champion_model_scores_every_day(platform) -> None:
             "select count(*) from ml.application_scores where pd < 0 or pd > 1 or score is null"
         ).fetchone()[0]
     assert bad == 0
+
+
+def test_every_scored_application_is_decided_within_the_policy(platform) -> None:
+    """One decision per scored application; no approval breaks a policy rule (age, APR cap,
+    unsecured limit, debt-to-income); every decline or refer says why."""
+    settings, _, _ = platform
+    policy = settings.policy
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        decisions = con.execute(
+            "select d.*, f.age_at_application_years, f.monthly_income_cny, "
+            "f.requested_amount_cny, coalesce(f.bureau_outstanding_balance_cny, 0) as bureau_debt "
+            "from ml.application_decisions d "
+            "join marts.fct_application_features f using (application_id)"
+        ).df()
+        scored = con.execute(
+            "select count(*) from ml.application_scores where model_name = 'credit_pd'"
+        ).fetchone()[0]
+    assert len(decisions) == scored > 0
+    assert decisions["application_id"].is_unique
+    assert set(decisions["decision"]) <= {"approve", "refer", "decline"}
+    approved = decisions[decisions["decision"] == "approve"]
+    assert (approved["age_at_application_years"] >= policy.min_borrower_age_years).all()
+    assert (approved["apr"].astype(float) <= policy.apr_cap).all()
+    limits = approved["credit_limit_cny"].astype(float)
+    assert (limits <= policy.credit_limit_cny).all()
+    assert (limits <= approved["requested_amount_cny"].astype(float)).all()
+    burden = (limits + approved["bureau_debt"].astype(float)) / (
+        12 * approved["monthly_income_cny"].astype(float)
+    )
+    assert (burden <= policy.max_debt_to_income + 1e-9).all()
+    refused = decisions[decisions["decision"] != "approve"]
+    assert refused["reason_codes"].map(len).min() >= 1
+    assert (refused["reason_text"].str.len() > 0).all()
 
 
 def test_the_champions_training_set_is_rebuilt_from_its_lake_snapshots(platform) -> None:

@@ -12,7 +12,7 @@ import pytest
 from mlflow import MlflowClient
 
 from ml import score
-from ml.models import conform_to_schema
+from ml.serving import conform_to_schema
 
 
 def _scores(settings, day: dt.date) -> pd.DataFrame:
@@ -46,6 +46,10 @@ def test_scoring_writes_the_days_rows_and_a_rerun_replaces_them(
         "model_name": "credit_pd",
         "model_version": champion,
         "table": "ml.application_scores",
+        "models": {"credit_pd": champion},  # the fixture trains no fraud model
+        # so nothing is approved: referred (F00), or declined without a declared income (P02)
+        "decisions": {"refer": 38, "decline": 2},
+        "decisions_table": "ml.application_decisions",
     }
     written = _scores(ml_platform, day)
     with duckdb.connect(str(ml_platform.warehouse_path), read_only=True) as con:
@@ -62,13 +66,22 @@ def test_scoring_writes_the_days_rows_and_a_rerun_replaces_them(
     expected = model.predict(conform_to_schema(applications, model.metadata.get_input_schema()))
     np.testing.assert_allclose(written["pd"], expected["pd"], atol=5e-7)
     np.testing.assert_allclose(written["score"], expected["score"], atol=5e-3)
+    assert written["reasons"].tolist() == expected["reasons"].tolist()
+    with duckdb.connect(str(ml_platform.warehouse_path), read_only=True) as con:
+        decisions = con.execute(
+            "select * from ml.application_decisions where decided_date = ? order by application_id",
+            [day],
+        ).df()
+    assert decisions["application_id"].tolist() == written["application_id"].tolist()
+    assert all(list(codes) in (["F00"], ["P02"]) for codes in decisions["reason_codes"])
+    assert decisions["credit_limit_cny"].isna().all()
     assert (written["pd"] == written["pd"].round(6)).all()
     assert ((written["pd"] > 0) & (written["pd"] < 1)).all()
 
     # Another day's rows are left alone by a re-run.
     with duckdb.connect(str(ml_platform.warehouse_path)) as con:
         con.execute(
-            "insert into ml.application_scores values ('OTHER', 500, 0.1, 'credit_pd', 1, ?)",
+            "insert into ml.application_scores values ('OTHER', 500, 0.1, 'credit_pd', 1, '', ?)",
             [dt.date(2025, 12, 31)],
         )
         con.execute("update ml.application_scores set score = -1 where scored_date = ?", [day])

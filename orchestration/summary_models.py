@@ -1,0 +1,312 @@
+"""The models' part of the platform summary: champions against their oracles, the day's
+decisions, the portfolio plots and the thin-file inclusion table.
+
+Built only from what the platform wrote (the MLflow registry and runs, the warehouse's decisions),
+except the oracle AUCs: the generator's true probabilities, kept apart from landing, are read
+here (and only here) to show how close each champion gets to the best possible model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from creditlake.settings import Settings
+
+
+def table_text(rows: list[list[Any]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=False)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [
+        "  ".join(
+            str(c).rjust(w) if isinstance(c, int | float) else str(c).ljust(w)
+            for c, w in zip(row, widths, strict=True)
+        )
+        for row in rows
+    ]
+    return "\n".join(lines)
+
+
+DECISION_FIELDS = ("decision", "applications", "mean_pd", "mean_limit_cny", "mean_apr")
+
+
+def decisions_summary(settings: Settings) -> dict[str, Any]:
+    """Decisions of the scored applications (ml.application_decisions): outcomes, reason codes."""
+    if not settings.warehouse_path.is_file():
+        return {}
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'ml' and table_name = 'application_decisions'"
+        ).fetchone()[0]
+        if not exists:
+            return {}
+        outcomes = con.execute(
+            "select decision, count(*), round(avg(credit_pd), 4), "
+            "round(avg(credit_limit_cny), 0), round(avg(apr), 4) "
+            "from ml.application_decisions group by 1 order by 2 desc"
+        ).fetchall()
+        codes = con.execute(
+            "select code, count(*) from ("
+            "select unnest(reason_codes) as code from ml.application_decisions"
+            ") group by 1 order by 2 desc"
+        ).fetchall()
+    return {
+        "by_decision": [dict(zip(DECISION_FIELDS, row, strict=True)) for row in outcomes],
+        "reason_codes": dict(codes),
+    }
+
+
+def portfolio_summary(settings: Settings) -> dict[str, Any]:
+    """Where the latest portfolio plots are (ml.portfolio's latest MLflow run)."""
+    try:
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+    except ImportError:  # pragma: no cover - mlflow is a core dependency
+        return {}
+    from ml.portfolio import EXPERIMENT
+
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    try:
+        experiment = client.get_experiment_by_name(EXPERIMENT)
+        if experiment is None:
+            return {}
+        runs = client.search_runs(
+            [experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=1
+        )
+    except MlflowException:
+        return {}
+    if not runs:
+        return {}
+    run = runs[0]
+    return {
+        "run_name": run.info.run_name,
+        "run_id": run.info.run_id,
+        "plots": {
+            item.path: f"{run.info.artifact_uri}/{item.path}"
+            for item in client.list_artifacts(run.info.run_id)
+            if item.path.endswith(".png")
+        },
+    }
+
+
+#: The oracle of each model: the generator's true probability of its label, a column of the
+#: ground truth kept apart from landing (generator.core writes it).
+ORACLE_PROBABILITY = {"credit_pd": "true_pd", "fraud": "true_fpd_p"}
+
+
+def model_summary(settings: Settings, name: str = "credit_pd") -> dict[str, Any]:
+    """Champion and challenger of model ``name``, their out-of-time metrics, and its oracle AUC."""
+    try:
+        import mlflow
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+    except ImportError:  # pragma: no cover - mlflow is a core dependency
+        return {}
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    client = MlflowClient()
+    result: dict[str, Any] = {"registered_model": name}
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except MlflowException:
+        return {}
+    if not versions:
+        return {}
+    result["versions"] = len(versions)
+    for alias in ("champion", "challenger"):
+        try:
+            version = client.get_model_version_by_alias(name, alias)
+        except MlflowException:
+            continue
+        result[alias] = {"version": int(version.version), **dict(version.tags)}
+    champion = result.get("champion")
+    if champion:
+        result["oracle"] = oracle_auc(settings, champion, name)
+        inclusion = _run_json(client, champion.get("training_run_id"), "inclusion.json")
+        if inclusion:
+            result["inclusion"] = inclusion
+    return result
+
+
+def _run_json(client: Any, run_id: str | None, name: str) -> dict[str, Any] | None:
+    """A JSON artifact of a run, or ``None`` when the run or the artifact does not exist."""
+    import tempfile
+
+    from mlflow.exceptions import MlflowException
+
+    if not run_id:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            path = client.download_artifacts(run_id, name, folder)
+        except (MlflowException, OSError):
+            return None
+        return json.loads(Path(path).read_text())
+
+
+def models_summary(settings: Settings) -> dict[str, dict[str, Any]]:
+    """:func:`model_summary` of every model the platform trains (ml.names.MODELS)."""
+    from ml.names import MODELS
+
+    return {name: model_summary(settings, name) for name in MODELS}
+
+
+def oracle_auc(settings: Settings, champion: dict[str, Any], name: str = "credit_pd") -> dict:
+    """AUC of the generator's true probability of the label on the champion's out-of-time rows."""
+    from ml.names import model_target
+
+    target = model_target(name)
+    truth_file = settings.oracle_dir / "loan_truth.parquet"
+    months = champion.get("oot_months")
+    if not truth_file.is_file() or not months or not settings.warehouse_path.is_file():
+        return {}
+    import duckdb
+
+    from ml.metrics import auc as auc_of
+
+    month_list = [m.strip() for m in str(months).strip("[]").replace("'", "").split(",")]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        frame = con.execute(
+            f"select t.{target.label} as label, truth.{ORACLE_PROBABILITY[name]} as truth "
+            f"from {target.training_table} t "
+            "join read_parquet(?) truth using (loan_id) "
+            f"where strftime(t.{target.month}, '%Y-%m') in (select unnest(?))",
+            [str(truth_file), [m[:7] for m in month_list]],
+        ).fetchdf()
+    if frame["label"].nunique() < 2:
+        return {}
+    auc = auc_of(frame["label"].astype(float), frame["truth"])
+    champion_auc = float(champion.get("oot_auc", "nan"))
+    return {
+        "oot_loans": len(frame),
+        "oracle_auc": round(auc, 4),
+        "champion_auc": round(champion_auc, 4),
+        "ratio": round(champion_auc / auc, 3) if auc else None,
+    }
+
+
+def print_inclusion(inclusion: dict[str, Any], out=print) -> None:
+    """The thin-file inclusion table of the application model's champion (ml.inclusion)."""
+    from ml.inclusion import GROUP_LABELS
+
+    out(
+        f"\nThin-file inclusion (credit_pd champion's run, {inclusion['family']} refitted without "
+        f"the {len(inclusion['behaviour_features_removed'])} behaviour features; out-of-time "
+        f"applications; approval = share approved, safest first, at an observed bad rate "
+        f"<= {inclusion['bad_rate']:.0%}):"
+    )
+    rows = [
+        [
+            GROUP_LABELS.get(g["group"], g["group"]),
+            g["rows"],
+            g["bads"],
+            g["auc_with_behaviour"] if g["auc_with_behaviour"] is not None else "-",
+            g["auc_without_behaviour"] if g["auc_without_behaviour"] is not None else "-",
+            g["auc_lift"] if g["auc_lift"] is not None else "-",
+            f"{g['approval_with_behaviour']:.1%}",
+            f"{g['approval_without_behaviour']:.1%}",
+        ]
+        for g in inclusion["groups"]
+    ]
+    out(
+        table_text(
+            rows,
+            [
+                "group",
+                "rows",
+                "bads",
+                "AUC with",
+                "AUC without",
+                "lift",
+                "approved with",
+                "approved without",
+            ],
+        )
+    )
+
+
+def _rounded(value: Any) -> Any:
+    """A metric tag (text) as a 4-decimal number, or '-' when absent."""
+    try:
+        return round(float(value), 4)
+    except (TypeError, ValueError):
+        return "-"
+
+
+def print_models(summary: dict[str, Any], out=print) -> None:
+    """Models against their oracles, decisions, portfolio plots and thin-file inclusion."""
+    models = {name: m for name, m in summary.get("models", {}).items() if m.get("champion")}
+    if models:
+        out(
+            "\nModels (champion's out-of-time AUC and KS against the oracle AUC of the true "
+            "probability on the same loans):"
+        )
+        rows = []
+        for name, model in models.items():
+            champion, oracle = model["champion"], model.get("oracle") or {}
+            challenger = model.get("challenger") or {}
+            rows.append(
+                [
+                    name,
+                    model["versions"],
+                    f"v{champion['version']} {champion.get('model_family')}",
+                    _rounded(champion.get("oot_auc")),
+                    _rounded(champion.get("oot_ks")),
+                    oracle.get("oracle_auc", "-"),
+                    f"{oracle['ratio']:.1%}" if oracle.get("ratio") else "-",
+                    oracle.get("oot_loans", "-"),
+                    f"v{challenger['version']} {_rounded(challenger.get('oot_auc'))}"
+                    if challenger
+                    else "-",
+                ]
+            )
+        out(
+            table_text(
+                rows,
+                [
+                    "model",
+                    "versions",
+                    "champion",
+                    "OOT AUC",
+                    "OOT KS",
+                    "oracle AUC",
+                    "ratio",
+                    "OOT loans",
+                    "challenger AUC",
+                ],
+            )
+        )
+    decisions = summary.get("decisions") or {}
+    if decisions.get("by_decision"):
+        from ml.decisions import REASON_CODES
+
+        out("\nDecisions of the scored applications (ml.application_decisions):")
+        out(
+            table_text(
+                [
+                    [
+                        d["decision"],
+                        d["applications"],
+                        d["mean_pd"],
+                        d["mean_limit_cny"] if d["mean_limit_cny"] is not None else "-",
+                        d["mean_apr"] if d["mean_apr"] is not None else "-",
+                    ]
+                    for d in decisions["by_decision"]
+                ],
+                ["decision", "applications", "mean PD", "mean limit CNY", "mean APR"],
+            )
+        )
+        for code, count in decisions["reason_codes"].items():
+            out(f"  {code} {REASON_CODES.get(code, '')}: {count}")
+    portfolio = summary.get("portfolio") or {}
+    if portfolio.get("plots"):
+        out(f"\nPortfolio plots (MLflow run '{portfolio['run_name']}'):")
+        for name, uri in portfolio["plots"].items():
+            out(f"  {name:<24} {uri}")
+    inclusion = models.get("credit_pd", {}).get("inclusion")
+    if inclusion:
+        print_inclusion(inclusion, out)
