@@ -38,7 +38,12 @@ from generator.customers import build_bureau, build_customers, logistic
 from generator.dates import DAY, Timeline, add_months, day_number
 from generator.identities import faker_for, ip_addresses
 from generator.risk import calibrate_intercept
-from generator.servicing import build_repayments, build_schedules, stop_weights
+from generator.servicing import (
+    build_repayments,
+    build_schedules,
+    cure_probabilities,
+    stop_weights,
+)
 from generator.writer import CONTROL_SUFFIX, line_texts, write_control_file, write_file
 from ml.metrics import MetricInputError, auc
 
@@ -372,6 +377,20 @@ def _write_truth(
             }
         ),
         settings.oracle_dir / "application_truth.parquet",
+    )
+    schedules = data.repayment_schedules
+    pq.write_table(
+        pa.table(
+            {
+                "loan_id": pa.array(schedules["loan_id"].to_numpy(dtype=str)),
+                "installment_number": pa.array(
+                    schedules["installment_number"].to_numpy(), pa.int32()
+                ),
+                "partial_at_due": pa.array(schedules["partial_at_due"].to_numpy(), pa.bool_()),
+                "true_cure_p": pa.array(cure_probabilities(loans, schedules), pa.float64()),
+            }
+        ),
+        settings.oracle_dir / "installment_truth.parquet",
     )
     # per source, then date (as the contract says); the two other keys are not source names
     defects = {

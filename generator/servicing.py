@@ -110,6 +110,58 @@ def stop_weights(loans: pd.DataFrame) -> np.ndarray:
     return weights / weights.sum(axis=1, keepdims=True)
 
 
+LATE_DEFAULT_SHARE = 0.5  # of credit_pd: good loans longer than the window that stop after it
+PARTIAL_SHARE = 0.06  # instalments a paying borrower pays in two parts, the second late
+
+
+def late_payment_p(credit_pd: np.ndarray) -> np.ndarray:
+    """P(a paying borrower pays an instalment 1-29 days late): riskier borrowers more often."""
+    return np.minimum(0.08 + 0.6 * np.asarray(credit_pd, dtype=float), 0.4)
+
+
+def stop_probabilities(loans: pd.DataFrame) -> np.ndarray:
+    """P(the loan stops paying at instalment k), k = 1 .. the longest term (columns), per loan.
+
+    The same draws :func:`default_installment` makes, as probabilities: fraud stops at 1; a
+    genuine default at k in 1..5 (:func:`stop_weights`); a good loan longer than the window
+    stops after it, uniformly, with probability ``LATE_DEFAULT_SHARE * credit_pd``.
+    """
+    term = loans["term_months"].to_numpy()
+    longest = int(term.max(initial=1))
+    window = DEFAULT_POLICY.performance_window_months
+    fraud_p = loans["true_fraud_p"].to_numpy()
+    credit_pd = loans["credit_pd"].to_numpy()
+    probabilities = np.zeros((len(loans), longest))
+    probabilities[:, 0] += fraud_p
+    weights = stop_weights(loans)[:, :longest]
+    probabilities[:, : weights.shape[1]] += ((1 - fraud_p) * credit_pd)[:, None] * weights
+    late = (1 - fraud_p) * (1 - credit_pd) * LATE_DEFAULT_SHARE * credit_pd * (term > window)
+    span = np.maximum(term - window, 1)
+    for k in range(window + 1, longest + 1):
+        probabilities[:, k - 1] += np.where(k <= term, late / span, 0.0)
+    return probabilities
+
+
+def cure_probabilities(loans: pd.DataFrame, schedules: pd.DataFrame) -> np.ndarray:
+    """P(an instalment that went unpaid on its due date is paid within 30 days), per schedule row.
+
+    For a loan current until instalment j: it is either a paying borrower who is late this time
+    (pays within 29 days: cures) or the instalment the loan stops at (a default, which a later
+    collection, if any, recovers only after 35 days: no cure within 30). An instalment partly paid
+    by its due date always belongs to a paying borrower: it cures.
+    """
+    stops = stop_probabilities(loans)
+    loan = schedules["loan_index"].to_numpy()
+    number = schedules["installment_number"].to_numpy()
+    before = np.cumsum(stops, axis=1) - stops  # P(stopped before k)
+    stop_here = stops[loan, number - 1]
+    survive = 1 - before[loan, number - 1]
+    late = (survive - stop_here).clip(min=0) * late_payment_p(loans["credit_pd"].to_numpy()[loan])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cure = np.where(late + stop_here > 0, late / (late + stop_here), 1.0)
+    return np.where(schedules["partial_at_due"].to_numpy(), 1.0, cure)
+
+
 def default_installment(loans: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """The instalment each loan stops paying at (0 = pays everything).
 
@@ -128,7 +180,7 @@ def default_installment(loans: pd.DataFrame, rng: np.random.Generator) -> np.nda
     late_default = (
         ~loans["defaulted"].to_numpy()
         & (term > window)
-        & (rng.random(n) < 0.5 * loans["credit_pd"].to_numpy())
+        & (rng.random(n) < LATE_DEFAULT_SHARE * loans["credit_pd"].to_numpy())
     )
     late_k = window + 1 + (rng.random(n) * np.maximum(term - window, 1)).astype("int64")
     return np.where(loans["defaulted"].to_numpy(), bad_k, np.where(late_default, late_k, 0))
@@ -154,9 +206,9 @@ def build_repayments(
     cured = (number == stops) & (rng.random(n) < CURE_SHARE) & ~fraud
 
     u = rng.random(n)
-    p_late = np.minimum(0.08 + 0.6 * pd_loan, 0.4)
+    p_late = late_payment_p(pd_loan)
     early = u < 0.15
-    partial = (u >= 0.15) & (u < 0.21)
+    partial = (u >= 0.15) & (u < 0.15 + PARTIAL_SHARE)
     late = (u >= 0.21) & (u < 0.21 + p_late)
     days_late = np.minimum(rng.geometric(0.15, n), 29)
     first_day = np.where(
@@ -176,6 +228,7 @@ def build_repayments(
 
     has_first = paying | cured
     has_second = paying & partial & (first_amount < total)
+    schedules["partial_at_due"] = has_second
     second_day = due + rng.integers(1, 30, n)
 
     def rows(mask: np.ndarray, day: np.ndarray, amount: np.ndarray, channel: np.ndarray):

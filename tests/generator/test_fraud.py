@@ -59,3 +59,40 @@ def test_only_fraudsters_commit_fraud(data) -> None:
     apps = data.applications
     assert not apps.loc[apps["fraud_kind"] == fraud.NONE, "is_fraud"].any()
     assert set(apps["true_fraud_p"].round(2)) == {0.0, 0.7, 0.9}
+
+
+def test_cure_probabilities_match_the_cures_that_happen(data) -> None:
+    """Every entry into collections (an instalment missed while the loan was current) cures
+    within 30 days about as often as its true cure probability says, and it sorts them."""
+    from generator.dates import DAY, day_number
+    from generator.servicing import cure_probabilities
+    from ml.metrics import auc
+
+    schedules = data.repayment_schedules.assign(
+        true_cure_p=cure_probabilities(data.loans, data.repayment_schedules)
+    )
+    payments = data.repayments.assign(day=data.repayments["paid_at"] // DAY)
+    payments = payments.sort_values("paid_at")
+    payments["paid"] = payments.groupby(["loan_index", "installment_number"])["amount_cny"].cumsum()
+    due = schedules.set_index(["loan_index", "installment_number"])["total_due_cny"]
+    keys = list(zip(payments["loan_index"], payments["installment_number"], strict=True))
+    settled = payments[payments["paid"].to_numpy() >= due.loc[keys].to_numpy()]
+    paid_off = settled.groupby(["loan_index", "installment_number"])["day"].min()
+    schedules["paid_off"] = paid_off.reindex(
+        list(zip(schedules["loan_index"], schedules["installment_number"], strict=True))
+    ).to_numpy()
+    schedules = schedules.sort_values(["loan_index", "installment_number"])
+    schedules["earlier_paid_by"] = (
+        schedules["paid_off"]
+        .fillna(1e9)
+        .groupby(schedules["loan_index"])
+        .transform(lambda days: days.shift().fillna(-1).cummax())
+    )
+    observed = schedules["due_date"] + 30 <= day_number(data.timeline.last_date)
+    missed = schedules["paid_off"].isna() | (schedules["paid_off"] > schedules["due_date"])
+    entries = schedules[observed & missed & (schedules["earlier_paid_by"] <= schedules["due_date"])]
+    cured = (entries["paid_off"] < entries["due_date"] + 30).to_numpy()
+    assert len(entries) > 2000
+    assert abs(entries["true_cure_p"].mean() - cured.mean()) < 0.02
+    assert auc(cured.astype(float), entries["true_cure_p"].to_numpy()) > 0.8
+    assert (entries.loc[entries["partial_at_due"], "true_cure_p"] == 1.0).all()
