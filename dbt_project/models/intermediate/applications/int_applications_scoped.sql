@@ -2,8 +2,9 @@
     The applications whose rows the as-of date owns in an application mart, and so the only
     ones whose features the build computes: those first known on the as-of date
     (fct_application_features), those whose loan's label became known on it
-    (fct_application_training_set) and those whose loan's first-payment-default label became
-    known on it (fct_fraud_training_set). Everything else was written by the build of its own date.
+    (fct_application_training_set), those whose loan's first-payment-default label became
+    known on it (fct_fraud_training_set) and those with a collections entry labelled on it
+    (fct_collections_training_set). Everything else was written by the build of its own date.
 -#}
 with
 
@@ -35,6 +36,14 @@ first_payment_labelled_today as (
 
 ),
 
+-- applications with a collections entry whose label became known on the as-of date
+collections_labelled_today as (
+
+    select distinct application_id from {{ ref('int_collection_entries') }}
+    where labelled_date = {{ as_of_date() }}
+
+),
+
 final as (
 
     select
@@ -45,16 +54,21 @@ final as (
         applications.known_date = {{ as_of_date() }} as is_known_on_as_of_date,
         labelled_today.application_id is not null as is_labelled_on_as_of_date,
         first_payment_labelled_today.application_id is not null
-            as is_first_payment_labelled_on_as_of_date
+            as is_first_payment_labelled_on_as_of_date,
+        collections_labelled_today.application_id is not null
+            as is_collections_labelled_on_as_of_date
     from applications
     left join labelled_today
         on applications.application_id = labelled_today.application_id
     left join first_payment_labelled_today
         on applications.application_id = first_payment_labelled_today.application_id
+    left join collections_labelled_today
+        on applications.application_id = collections_labelled_today.application_id
     where
         applications.known_date = {{ as_of_date() }}
         or labelled_today.application_id is not null
         or first_payment_labelled_today.application_id is not null
+        or collections_labelled_today.application_id is not null
 
 )
 
