@@ -53,6 +53,8 @@ from creditlake.sources import Column, Source, bronze_columns
 from expectations.names import (
     AS_OF_DATE_PARAMETER,
     AS_OF_END_PARAMETER,
+    COLLECTIONS_TRAINING_SET_SUITE,
+    COLLECTIONS_TRAINING_SET_TABLE,
     FRAUD_TRAINING_SET_SUITE,
     FRAUD_TRAINING_SET_TABLE,
     LOANS_SUITE,
@@ -252,6 +254,12 @@ TRAINING_SET_DATE_COLUMNS = (
 #: The anti-fraud training set's: the first due date must be before the as-of date (its label,
 #: 30 days later, even more so).
 FRAUD_TRAINING_SET_DATE_COLUMNS = (*APPLICATION_DATE_COLUMNS, "first_due_date")
+#: The collections training set's: the missed instalment's due date and its month.
+COLLECTIONS_TRAINING_SET_DATE_COLUMNS = (*APPLICATION_DATE_COLUMNS, "due_date", "entry_month")
+#: Share of collections entries not cured: most borrowers who miss a due date pay within days, so
+#: the label's rate is not the bad rate of a book; outside this range the label is broken.
+NOT_CURED_RATE_MIN = 0.02
+NOT_CURED_RATE_MAX = 0.8
 #: The as-of date that owns a mart row (dbt writes it from its ``as_of_date`` var).
 BUILD_DATE_COLUMN = "as_of_date"
 
@@ -309,6 +317,19 @@ def fraud_training_set_rules(columns: Sequence[str], settings: Settings) -> Mart
     )
 
 
+def collections_training_set_rules(columns: Sequence[str], settings: Settings) -> MartRules:
+    """Rules for ``marts.fct_collections_training_set`` (label: not cured within 30 days)."""
+    return _labelled_set_rules(
+        columns,
+        settings,
+        COLLECTIONS_TRAINING_SET_SUITE,
+        COLLECTIONS_TRAINING_SET_TABLE,
+        "is_not_cured",
+        COLLECTIONS_TRAINING_SET_DATE_COLUMNS,
+        label_rate=(NOT_CURED_RATE_MIN, NOT_CURED_RATE_MAX),
+    )
+
+
 def _labelled_set_rules(
     columns: Sequence[str],
     settings: Settings,
@@ -316,8 +337,10 @@ def _labelled_set_rules(
     table: str,
     label: str,
     date_columns: Sequence[str],
+    label_rate: tuple[float, float] | None = None,
 ) -> MartRules:
     """A model's training set: not empty, a plausible label rate, adults, nothing from later."""
+    low, high = label_rate or (BAD_RATE_MIN, BAD_RATE_MAX)
     skipped: list[str] = []
     # Key, label values and label completeness are the model's contract in dbt (primary key,
     # not_null, accepted_values); here: what a row-by-row rule cannot see.
@@ -325,9 +348,10 @@ def _labelled_set_rules(
         gxe.ExpectTableRowCountToBeBetween(min_value=1, notes="a training set cannot be empty"),
         gxe.ExpectColumnMeanToBeBetween(
             column=label,
-            min_value=BAD_RATE_MIN,
-            max_value=BAD_RATE_MAX,
-            notes="bad rate outside 1%-50% means a broken label, not a riskier book",
+            min_value=low,
+            max_value=high,
+            notes=f"a label rate outside {low:.0%}-{high:.0%} means a broken label, not a "
+            "riskier book",
         ),
     ]
     if _optional(

@@ -450,6 +450,11 @@ def validate_warehouse(
             suites.FRAUD_TRAINING_SET_TABLE,
             suites.fraud_training_set_rules,
         ),
+        (
+            suites.COLLECTIONS_TRAINING_SET_SUITE,
+            suites.COLLECTIONS_TRAINING_SET_TABLE,
+            suites.collections_training_set_rules,
+        ),
         (suites.LOANS_SUITE, suites.LOANS_TABLE, suites.loans_rules),
     ):
         frame = prepare_mart_frame(read_mart(settings, table, as_of_date))

@@ -116,6 +116,8 @@ def select_features(
         suffix = next((s for s in EXCLUDED_SUFFIXES if name.endswith(s)), None)
         if name == target.label:
             excluded[name] = "label"
+        elif name == target.month:
+            excluded[name] = "time column (used for the out-of-time split)"
         elif name in EXCLUDED_COLUMNS:
             excluded[name] = EXCLUDED_COLUMNS[name]
         elif suffix:

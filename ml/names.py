@@ -29,7 +29,10 @@ class ModelTarget:
     training_table: str  # event mart: one row per labelled example, owned by its label's date
     label: str  # 0/1 column of the training table
     label_meaning: str  # what 1 means
-    features_table: str = FEATURES_TABLE
+    #: The mart the model scores, whose columns bound the features (a column unknown when scoring
+    #: would leak the outcome); None when the training mart holds only what was known at its
+    #: event and its dbt YAML marks the rest ``ml_feature: false``.
+    features_table: str | None = FEATURES_TABLE
     month: str = "application_month"  # the column the out-of-time split cuts on
     #: Measure what behaviour features do for thin-file applicants (ml.inclusion) in each run.
     measures_inclusion: bool = False
@@ -64,8 +67,20 @@ FRAUD = ModelTarget(
     label_meaning="first instalment 30+ days past due (loans whose first instalment was observed "
     "for 30 days)",
 )
+C_CARD = ModelTarget(
+    name="c_card",
+    title="collections (C-card)",
+    purpose="Probability that a loan entering collections (an instalment missed while the loan "
+    "was current) is not cured within 30 days, used to order the collections queue.",
+    training_table="marts.fct_collections_training_set",
+    label="is_not_cured",
+    label_meaning="the missed instalment still unpaid 30 days after its due date (it rolled to "
+    "30+ days past due); 0 = cured",
+    features_table=None,
+    month="entry_month",
+)
 #: Every model the platform trains, by registered name.
-MODELS: dict[str, ModelTarget] = {target.name: target for target in (CREDIT_PD, FRAUD)}
+MODELS: dict[str, ModelTarget] = {target.name: target for target in (CREDIT_PD, FRAUD, C_CARD)}
 
 # The application PD model's names, as the scoring DAG and older callers know them.
 EXPERIMENT = CREDIT_PD.experiment

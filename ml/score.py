@@ -110,12 +110,16 @@ def load_champion(settings: Settings, name: str = REGISTERED_MODEL):
 def load_champions(settings: Settings) -> dict[str, tuple]:
     """Every application model's champion: ``credit_pd`` is required, the others optional.
 
+    An application model is one that scores ``marts.fct_application_features`` (its target's
+    ``features_table``).
+
     Decisions cannot be made without a PD; without a fraud champion they refer every
     application (:mod:`ml.decisions`) rather than fail the day.
     """
     champions = {REGISTERED_MODEL: load_champion(settings, REGISTERED_MODEL)}
-    for name in MODELS:
-        if name not in champions:
+    for name, target in MODELS.items():
+        # only the models of applications: the collections model scores entries, not these rows
+        if name not in champions and target.features_table == FEATURES_TABLE:
             try:
                 champions[name] = load_champion(settings, name)
             except NoChampionError:

@@ -82,7 +82,11 @@ def load_training_data(
     frame = read_training_set(settings.warehouse_path, as_of_date, target)
     rows_read = training_set_sha256(frame)  # before anything below adds to the frame
     y = labels_of(frame, target)
-    scoring_columns = table_columns(settings.warehouse_path, target.features_table)
+    scoring_columns = (
+        table_columns(settings.warehouse_path, target.features_table)
+        if target.features_table
+        else None
+    )
     selection = select_features(
         frame,
         None if scoring_columns is None else set(scoring_columns),

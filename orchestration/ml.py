@@ -43,7 +43,7 @@ def _warehouse_validated(context: dict[str, Any], model: str = "credit_pd") -> s
 
 
 #: Tags of each model's training DAG, beside "ml" and "mlflow".
-MODEL_TAGS = {"credit_pd": ["a-card"], "fraud": ["anti-fraud"]}
+MODEL_TAGS = {"credit_pd": ["a-card"], "fraud": ["anti-fraud"], "c_card": ["collections"]}
 
 
 def build_train_dag(doc_md: str | None, model: str = "credit_pd") -> DAG:

@@ -9,6 +9,7 @@ here (and only here) to show how close each champion gets to the best possible m
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,24 @@ def portfolio_summary(settings: Settings) -> dict[str, Any]:
 
 #: The oracle of each model: the generator's true probability of its label, a column of the
 #: ground truth kept apart from landing (generator.core writes it).
-ORACLE_PROBABILITY = {"credit_pd": "true_pd", "fraud": "true_fpd_p"}
+@dataclass(frozen=True)
+class Oracle:
+    """Where a model's truth is: a file of the oracle folder, its join keys and the probability
+    of the model's label (``1 -`` it when the truth file holds the opposite outcome's)."""
+
+    file: str
+    keys: tuple[str, ...]
+    expression: str
+
+
+ORACLES = {
+    "credit_pd": Oracle("loan_truth.parquet", ("loan_id",), "truth.true_pd"),
+    "fraud": Oracle("loan_truth.parquet", ("loan_id",), "truth.true_fpd_p"),
+    # the C-card's label is "not cured": the truth file holds the chance of a cure
+    "c_card": Oracle(
+        "installment_truth.parquet", ("loan_id", "installment_number"), "1 - truth.true_cure_p"
+    ),
+}
 
 
 def model_summary(settings: Settings, name: str = "credit_pd") -> dict[str, Any]:
@@ -160,7 +178,10 @@ def oracle_auc(settings: Settings, champion: dict[str, Any], name: str = "credit
     from ml.names import model_target
 
     target = model_target(name)
-    truth_file = settings.oracle_dir / "loan_truth.parquet"
+    oracle = ORACLES.get(name)
+    if oracle is None:
+        return {}
+    truth_file = settings.oracle_dir / oracle.file
     months = champion.get("oot_months")
     if not truth_file.is_file() or not months or not settings.warehouse_path.is_file():
         return {}
@@ -171,9 +192,9 @@ def oracle_auc(settings: Settings, champion: dict[str, Any], name: str = "credit
     month_list = [m.strip() for m in str(months).strip("[]").replace("'", "").split(",")]
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         frame = con.execute(
-            f"select t.{target.label} as label, truth.{ORACLE_PROBABILITY[name]} as truth "
+            f"select t.{target.label} as label, {oracle.expression} as truth "
             f"from {target.training_table} t "
-            "join read_parquet(?) truth using (loan_id) "
+            f"join read_parquet(?) truth using ({', '.join(oracle.keys)}) "
             f"where strftime(t.{target.month}, '%Y-%m') in (select unnest(?))",
             [str(truth_file), [m[:7] for m in month_list]],
         ).fetchdf()

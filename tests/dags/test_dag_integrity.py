@@ -93,6 +93,7 @@ def test_warehouse_dag_runs_every_model_between_the_gates(dagbag) -> None:
         "fct_application_features",
         "fct_application_training_set",
         "fct_fraud_training_set",
+        "fct_collections_training_set",
     ):
         assert any(mart in m for m in models), f"{mart} is not rendered as a task"
     assert dag.get_task("wait_for_bronze").downstream_task_ids == {"pin_bronze"}
@@ -102,7 +103,7 @@ def test_warehouse_dag_runs_every_model_between_the_gates(dagbag) -> None:
 
 
 def test_ml_dags_wait_for_the_warehouse_gate(dagbag) -> None:
-    for model in ("credit_pd", "fraud"):
+    for model in ("credit_pd", "fraud", "c_card"):
         train = dagbag.get_dag(f"ml__train_{model}")
         assert train.get_task("wait_for_warehouse").downstream_task_ids == {"train_and_register"}
         assert [a.name for a in train.get_task("train_and_register").outlets] == [f"model.{model}"]

@@ -149,6 +149,18 @@ FRAUD_TRAINING_SET_COLUMNS: dict[str, str] = {
     "is_first_payment_default": "integer",
     "as_of_date": "date",
 }
+COLLECTIONS_TRAINING_SET_COLUMNS: dict[str, str] = {
+    "installment_id": "varchar",
+    "loan_id": "varchar",
+    "due_date": "date",
+    "entry_month": "date",
+    "applied_at": "timestamp",
+    "applied_date": "date",
+    "application_month": "date",
+    "age_at_application_years": "integer",
+    "is_not_cured": "integer",
+    "as_of_date": "date",
+}
 LOANS_COLUMNS: dict[str, str] = {
     "loan_id": "varchar",
     "principal_cny": "decimal(12,2)",
@@ -190,6 +202,24 @@ def fraud_training_row(n: int, **overrides: Any) -> dict[str, Any]:
         "first_due_date": applied + dt.timedelta(days=33),
         "age_at_application_years": 30 + n,
         "is_first_payment_default": 1 if n == 0 else 0,
+        "as_of_date": AS_OF,
+    }
+    return {**row, **overrides}
+
+
+def collections_training_row(n: int, **overrides: Any) -> dict[str, Any]:
+    applied = dt.date(2025, 3, 1) + dt.timedelta(days=n)
+    due = applied + dt.timedelta(days=63)
+    row = {
+        "installment_id": f"LOAN-{n}-2",
+        "loan_id": f"LOAN-{n}",
+        "due_date": due,
+        "entry_month": due.replace(day=1),
+        "applied_at": dt.datetime.combine(applied, dt.time(10, 15)),
+        "applied_date": applied,
+        "application_month": applied.replace(day=1),
+        "age_at_application_years": 30 + n,
+        "is_not_cured": 1 if n == 0 else 0,
         "as_of_date": AS_OF,
     }
     return {**row, **overrides}
@@ -238,8 +268,8 @@ def write_marts(
     loans: list[dict[str, Any]] | None = None,
     drop_training: tuple[str, ...] = (),
 ) -> None:
-    """A warehouse whose validated marts hold ``training`` and ``loans`` (4 clean rows each) and a
-    clean anti-fraud training set."""
+    """A warehouse whose validated marts hold ``training`` and ``loans`` (4 clean rows each) and
+    clean anti-fraud and collections training sets."""
     training = training if training is not None else [training_row(n) for n in range(4)]
     loans = loans if loans is not None else [loan_row(n) for n in range(4)]
     write_mart(
@@ -255,4 +285,10 @@ def write_marts(
         "marts.fct_fraud_training_set",
         FRAUD_TRAINING_SET_COLUMNS,
         [fraud_training_row(n) for n in range(4)],
+    )
+    write_mart(
+        settings,
+        "marts.fct_collections_training_set",
+        COLLECTIONS_TRAINING_SET_COLUMNS,
+        [collections_training_row(n) for n in range(4)],
     )

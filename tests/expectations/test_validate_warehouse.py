@@ -43,7 +43,7 @@ def _failures(summary: dict) -> dict[tuple[str, str | None], tuple[str, Any]]:
 def test_clean_marts_pass(settings: Settings) -> None:
     write_marts(settings)
 
-    training, fraud, loans = validate_warehouse(AS_OF, settings=settings)
+    training, fraud, collections, loans = validate_warehouse(AS_OF, settings=settings)
 
     assert (training.suite, training.as_of_date, training.rows) == (
         "warehouse_training_set",
@@ -60,6 +60,12 @@ def test_clean_marts_pass(settings: Settings) -> None:
         8,
         8,
         [],
+    )
+    # row count, not-cured rate, age, 5 dates (application's 3, due_date, entry_month), build
+    assert (collections.suite, collections.evaluated, collections.passed) == (
+        "warehouse_collections_training_set",
+        9,
+        9,
     )
     assert _summary(settings, "warehouse_training_set") == training.to_dict()
     assert _summary(settings, "warehouse_loans") == loans.to_dict()
@@ -167,7 +173,7 @@ def test_policy_breaches_in_marts_are_warnings(settings: Settings) -> None:
         ],
     )
 
-    training, _, loans = validate_warehouse(AS_OF, settings=settings)
+    training, _, _, loans = validate_warehouse(AS_OF, settings=settings)
 
     assert training.success and loans.success
     assert _failures(training.to_dict()) == {
