@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from creditlake.secrets import ensure_pii_key
-from creditlake.settings import Settings
+from creditlake.settings import PROJECT_ROOT, Settings
 from creditlake.sources import DOMAINS
 from orchestration.runtime import DAGS_FOLDER, apply_runtime_env
 
@@ -57,15 +57,22 @@ class DemoRun:
     seconds: float = 0.0
 
 
+GENERATOR_DIR = PROJECT_ROOT / "generator"
+
+
 def _generate(config: Any, settings: Settings, out: Callable[[str], None]) -> dict[str, Any]:
-    """Generate landing data, skipping the work if the same config already produced it."""
+    """Generate landing data, skipping the work if the same config and generator produced it."""
     from generator import generate
 
     stamp = settings.home / "landing.stamp.json"
-    wanted = hashlib.sha256(
+    digest = hashlib.sha256(
         json.dumps(asdict(config), default=str, sort_keys=True).encode()
         + settings.landing_uri.encode()
-    ).hexdigest()
+    )
+    # the generator's own code too: a changed generator must not reuse the old landing and truth
+    for source in sorted(GENERATOR_DIR.glob("*.py")):
+        digest.update(source.name.encode() + source.read_bytes())
+    wanted = digest.hexdigest()
     if stamp.is_file() and json.loads(stamp.read_text()).get("config_sha256") == wanted:
         out("landing data for this configuration already generated; reusing it")
         return json.loads(stamp.read_text())["report"]
