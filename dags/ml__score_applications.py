@@ -10,10 +10,12 @@ refer or decline, with reason codes and the factors behind them. The day's rows 
 re-run never duplicates them.
 
 Then `report_portfolio` draws the book as known that day (vintage curves, the roll-rate heat
-map, credit PD by decision) and logs the plots to the MLflow experiment `portfolio`.
+map, credit PD by decision) and logs the plots to the MLflow experiment `portfolio`, and
+`order_collections_queue` scores the day's entries into collections with `models:/c_card@champion`
+and replaces the day's rows of `ml.collections_queue`, the least likely to cure first.
 
 `wait_for_warehouse` → `score_applications` (announces `ml.application_scores`) →
-`report_portfolio`.
+`report_portfolio` and `order_collections_queue`.
 
 The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).

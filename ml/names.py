@@ -76,7 +76,7 @@ C_CARD = ModelTarget(
     label="is_not_cured",
     label_meaning="the missed instalment still unpaid 30 days after its due date (it rolled to "
     "30+ days past due); 0 = cured",
-    features_table=None,
+    features_table="marts.fct_collection_entries",
     month="entry_month",
 )
 #: Every model the platform trains, by registered name.

@@ -95,7 +95,7 @@ def build_score_dag(doc_md: str | None) -> DAG:
         wait = WaitSensor(
             task_id="wait_for_warehouse",
             check=_warehouse_validated,
-            inlets=[marts_asset(), model_asset(), model_asset("fraud")],
+            inlets=[marts_asset(), model_asset(), model_asset("fraud"), model_asset("c_card")],
         )
 
         @task(outlets=[scores_asset()], pool="warehouse_writer")
@@ -114,6 +114,17 @@ def build_score_dag(doc_md: str | None) -> DAG:
 
             return main(as_of_date_of(context)).to_dict()
 
-        wait >> score_applications() >> report_portfolio()
+        @task(pool="warehouse_writer")
+        def order_collections_queue(**context: Any) -> dict:
+            """Today's entries into collections, the least likely to cure first (c_card)."""
+            from ml.queue import main
+            from orchestration.dbt import release_warehouse
+
+            release_warehouse()
+            return main(as_of_date_of(context)).to_dict()
+
+        scored = score_applications()
+        wait >> scored >> report_portfolio()
+        scored >> order_collections_queue()
 
     return score_dag()

@@ -40,11 +40,7 @@ def decisions_summary(settings: Settings) -> dict[str, Any]:
     import duckdb
 
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'ml' and table_name = 'application_decisions'"
-        ).fetchone()[0]
-        if not exists:
+        if not _has_table(con, "ml", "application_decisions"):
             return {}
         outcomes = con.execute(
             "select decision, count(*), round(avg(credit_pd), 4), "
@@ -56,10 +52,33 @@ def decisions_summary(settings: Settings) -> dict[str, Any]:
             "select unnest(reason_codes) as code from ml.application_decisions"
             ") group by 1 order by 2 desc"
         ).fetchall()
+        queued = (
+            con.execute(
+                "select count(*), count(distinct queued_date), round(avg(pd), 4) "
+                "from ml.collections_queue"
+            ).fetchone()
+            if _has_table(con, "ml", "collections_queue")
+            else None
+        )
     return {
         "by_decision": [dict(zip(DECISION_FIELDS, row, strict=True)) for row in outcomes],
         "reason_codes": dict(codes),
+        "collections_queue": (
+            {"entries": queued[0], "days": queued[1], "mean_pd_not_cured": queued[2]}
+            if queued
+            else {}
+        ),
     }
+
+
+def _has_table(con: Any, schema: str, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
 
 
 def portfolio_summary(settings: Settings) -> dict[str, Any]:
@@ -323,6 +342,13 @@ def print_models(summary: dict[str, Any], out=print) -> None:
         )
         for code, count in decisions["reason_codes"].items():
             out(f"  {code} {REASON_CODES.get(code, '')}: {count}")
+        queue = decisions.get("collections_queue") or {}
+        if queue:
+            out(
+                f"Collections queue (ml.collections_queue, ordered by c_card): {queue['entries']} "
+                f"entries over {queue['days']} days, mean probability of not curing "
+                f"{queue['mean_pd_not_cured']}"
+            )
     portfolio = summary.get("portfolio") or {}
     if portfolio.get("plots"):
         out(f"\nPortfolio plots (MLflow run '{portfolio['run_name']}'):")

@@ -109,7 +109,10 @@ def test_ml_dags_wait_for_the_warehouse_gate(dagbag) -> None:
         assert [a.name for a in train.get_task("train_and_register").outlets] == [f"model.{model}"]
     score = dagbag.get_dag("ml__score_applications")
     assert score.get_task("wait_for_warehouse").downstream_task_ids == {"score_applications"}
-    assert score.get_task("score_applications").downstream_task_ids == {"report_portfolio"}
+    assert score.get_task("score_applications").downstream_task_ids == {
+        "report_portfolio",
+        "order_collections_queue",
+    }
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)

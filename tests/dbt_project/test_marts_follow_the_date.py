@@ -31,6 +31,7 @@ MART_KEYS = {
     "fct_application_training_set": ["application_id"],
     "fct_fraud_training_set": ["application_id"],
     "fct_collections_training_set": ["installment_id"],
+    "fct_collection_entries": ["installment_id"],
     "fct_loan_month_ends": ["loan_month_id"],
     "fct_vintage_curves": ["as_of_date", "vintage_cell_id"],
     "fct_roll_rates": ["as_of_date", "transition_id"],

@@ -28,6 +28,7 @@ MARTS = {
     "fct_application_training_set",
     "fct_fraud_training_set",
     "fct_collections_training_set",
+    "fct_collection_entries",
     "fct_loan_month_ends",
     "fct_vintage_curves",
     "fct_roll_rates",

@@ -110,6 +110,7 @@ def test_schemas_are_exactly_the_three_layers(built_warehouse) -> None:
         "fct_application_training_set",
         "fct_fraud_training_set",
         "fct_collections_training_set",
+        "fct_collection_entries",
         "fct_loan_month_ends",
         "fct_vintage_curves",
         "fct_roll_rates",
@@ -278,7 +279,7 @@ def test_marts_are_built_under_enforced_contracts(built_warehouse) -> None:
         for node in built_warehouse.manifest["nodes"].values()
         if node["resource_type"] == "model" and node["schema"] == "marts"
     ]
-    assert len(marts) == 10
+    assert len(marts) == 11
     assert all(node["contract"]["enforced"] for node in marts)
 
 

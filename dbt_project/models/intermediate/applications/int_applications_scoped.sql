@@ -3,8 +3,8 @@
     ones whose features the build computes: those first known on the as-of date
     (fct_application_features), those whose loan's label became known on it
     (fct_application_training_set), those whose loan's first-payment-default label became
-    known on it (fct_fraud_training_set) and those with a collections entry labelled on it
-    (fct_collections_training_set). Everything else was written by the build of its own date.
+    known on it (fct_fraud_training_set) and those with a collections entry known or labelled on
+    it (fct_collection_entries, fct_collections_training_set). Everything else was written by the build of its own date.
 -#}
 with
 
@@ -36,11 +36,13 @@ first_payment_labelled_today as (
 
 ),
 
--- applications with a collections entry whose label became known on the as-of date
+-- applications with a collections entry that became known, or whose label did, on the as-of date
 collections_labelled_today as (
 
     select distinct application_id from {{ ref('int_collection_entries') }}
-    where labelled_date = {{ as_of_date() }}
+    where
+        labelled_date = {{ as_of_date() }}
+        or entered_date = {{ as_of_date() }}
 
 ),
 

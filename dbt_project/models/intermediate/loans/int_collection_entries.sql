@@ -4,9 +4,10 @@
     Known on the as-of date: what the collections model can know at entry (the instalment, how
     the loan had been repaid so far, whether part of the instalment was paid by its due date),
     and, once `bad_days_past_due` days have passed, the label: not cured, the instalment still
-    unpaid after `bad_days_past_due` days (it rolled to 30+ days past due). labelled_date is the
-    first as-of date on which the label was known: it owns the row in
-    fct_collections_training_set.
+    unpaid after `bad_days_past_due` days (it rolled to 30+ days past due). entered_date is the
+    first as-of date on which the entry was known (it owns the row in fct_collection_entries,
+    which the collections queue scores); labelled_date the first on which the label was known
+    (it owns the row in fct_collections_training_set).
 -#}
 with
 
@@ -82,6 +83,8 @@ final as (
             as earlier_late_installments_count,
         cast(coalesce(history.earlier_max_days_past_due, 0) as integer)
             as earlier_max_days_past_due,
+        greatest(known_loans.known_date, cast(entries.due_date + interval 1 day as date))
+            as entered_date,
         entries.due_date + to_days({{ var('bad_days_past_due') }}) <= {{ as_of_date() }}
             as is_labelled,
         case
