@@ -119,7 +119,10 @@ def read_training_set(
         owned = pd.to_datetime(frame[OWNER_DATE]).dt.date <= as_of_date
         frame = frame[owned.to_numpy()].reset_index(drop=True)
     frame = frame.assign(**{target.month: month_labels(frame, target)})
-    frame = frame[frame[target.month] <= as_of_date.strftime("%Y-%m")].reset_index(drop=True)
+    frame = frame[frame[target.month] <= as_of_date.strftime("%Y-%m")]
+    # In the key's order (a mart's first column): the warehouse returns rows in no set order, and
+    # LightGBM's row subsampling depends on it, so the same rows must give the same model.
+    frame = frame.sort_values(frame.columns[0], kind="stable").reset_index(drop=True)
     if frame.empty:
         raise TrainingDataError(f"{table} has no rows on or before {as_of_date}")
     return frame
