@@ -20,7 +20,15 @@ from creditlake.lake import parse_date
 from creditlake.settings import Settings, get_settings
 from ml.data import read_table
 from ml.names import C_CARD
-from ml.score import PD_DECIMALS, SCORE_DECIMALS, SCORES_SCHEMA, NoChampionError, load_champion
+from ml.score import (
+    PD_DECIMALS,
+    SCORE_DECIMALS,
+    SCORES_SCHEMA,
+    DayRows,
+    NoChampionError,
+    load_champion,
+    replace_day,
+)
 from ml.serving import conform_to_schema
 
 QUEUE_TABLE = f"{SCORES_SCHEMA}.collections_queue"
@@ -83,29 +91,25 @@ def order_queue(model, version: str, entries: pd.DataFrame, as_of_date: dt.date)
     return queue.reset_index(drop=True)
 
 
+QUEUE_COLUMNS = (
+    "installment_id",
+    "loan_id",
+    "priority",
+    "pd",
+    "score",
+    "reasons",
+    "model_version",
+    "queued_date",
+)
+
+
 def write_queue(warehouse_path: Path, queue: pd.DataFrame, as_of_date: dt.date) -> None:
     """Replace the rows of ``as_of_date`` in ``ml.collections_queue``, atomically."""
-    import duckdb
-
-    con = duckdb.connect(str(warehouse_path))
-    try:
-        con.execute("begin transaction")
-        con.execute(f"create schema if not exists {SCORES_SCHEMA}")
-        con.execute(QUEUE_DDL)
-        con.execute(f"delete from {QUEUE_TABLE} where queued_date = ?", [as_of_date])
-        if len(queue):
-            con.register("new_queue", queue)
-            con.execute(
-                f"insert into {QUEUE_TABLE} select installment_id, loan_id, priority, pd, score, "
-                "reasons, model_version, queued_date from new_queue"
-            )
-            con.unregister("new_queue")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.close()
+    replace_day(
+        warehouse_path,
+        as_of_date,
+        [DayRows(QUEUE_TABLE, QUEUE_DDL, "queued_date", QUEUE_COLUMNS, queue)],
+    )
 
 
 def main(as_of_date: str | dt.date, settings: Settings | None = None) -> QueueResult:

@@ -16,15 +16,17 @@ output is the same (``pd``, ``score`` on one points scale, and the top adverse f
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from creditlake.lake import parse_date
 from creditlake.settings import DBT_MANIFEST_PATH, Settings, get_settings
-from ml.decisions import column_descriptions, decide, decision_counts
+from ml.decisions import DECISION_COLUMNS, column_descriptions, decide, decision_counts
 from ml.names import CHAMPION, FEATURES_TABLE, MODELS, REGISTERED_MODEL
 from ml.serving import conform_to_schema
 from ml.tracking import configure_mlflow
@@ -173,39 +175,68 @@ def read_applications(warehouse_path: Path, as_of_date: dt.date) -> tuple[pd.Dat
     return frame, has_rows
 
 
-def write_scores(
-    warehouse_path: Path, scores: pd.DataFrame, decisions: pd.DataFrame, as_of_date: dt.date
-) -> None:
-    """Replace the rows of ``as_of_date`` in the scores and decisions tables, atomically."""
+class DayRows(NamedTuple):
+    """One table's rows of a day: what :func:`replace_day` writes in place of the old ones."""
+
+    table: str
+    ddl: str
+    date_column: str
+    columns: Sequence[str]
+    frame: pd.DataFrame
+
+
+def replace_day(warehouse_path: Path, day: dt.date, writes: Sequence[DayRows]) -> None:
+    """Replace each table's rows of ``day`` by its frame, all in one DuckDB transaction.
+
+    Deleting by the day, not by the new rows' keys, means a day that shrank leaves nothing
+    stale; one transaction means a reader sees all the tables of the day old or all new.
+    """
     import duckdb
 
     con = duckdb.connect(str(warehouse_path))
     try:
         con.execute("begin transaction")
         con.execute(f"create schema if not exists {SCORES_SCHEMA}")
-        con.execute(SCORES_DDL)
-        con.execute(DECISIONS_DDL)
-        con.execute(f"delete from {SCORES_TABLE} where scored_date = ?", [as_of_date])
-        con.execute(f"delete from {DECISIONS_TABLE} where decided_date = ?", [as_of_date])
-        con.register("new_scores", scores)
-        con.execute(
-            f"insert into {SCORES_TABLE} select application_id, score, pd, model_name, "
-            "model_version, reasons, scored_date from new_scores"
-        )
-        con.unregister("new_scores")
-        con.register("new_decisions", decisions)
-        con.execute(
-            f"insert into {DECISIONS_TABLE} select "
-            + ", ".join(decisions.columns)
-            + " from new_decisions"
-        )
-        con.unregister("new_decisions")
+        for rows in writes:
+            con.execute(rows.ddl)
+            con.execute(f"delete from {rows.table} where {rows.date_column} = ?", [day])
+            if len(rows.frame):
+                con.register("new_rows", rows.frame)
+                con.execute(
+                    f"insert into {rows.table} select {', '.join(rows.columns)} from new_rows"
+                )
+                con.unregister("new_rows")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     finally:
         con.close()
+
+
+SCORE_COLUMNS = (
+    "application_id",
+    "score",
+    "pd",
+    "model_name",
+    "model_version",
+    "reasons",
+    "scored_date",
+)
+
+
+def write_scores(
+    warehouse_path: Path, scores: pd.DataFrame, decisions: pd.DataFrame, as_of_date: dt.date
+) -> None:
+    """Replace the rows of ``as_of_date`` in the scores and decisions tables, atomically."""
+    replace_day(
+        warehouse_path,
+        as_of_date,
+        [
+            DayRows(SCORES_TABLE, SCORES_DDL, "scored_date", SCORE_COLUMNS, scores),
+            DayRows(DECISIONS_TABLE, DECISIONS_DDL, "decided_date", DECISION_COLUMNS, decisions),
+        ],
+    )
 
 
 def score_frame(
