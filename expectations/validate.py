@@ -319,7 +319,7 @@ def validate_bronze(
     The verdict is recorded in the lake ledger against the exact snapshot read, which is what
     :func:`creditlake.ledger.publish_delivery` requires before it publishes. A critical failure
     marks the delivery rejected (its stage stays on the audit branch, unpublished) and raises.
-    The caller brings the Spark session (the orchestration asks ``spark_jobs.session`` for it).
+    The caller brings the Spark session (the orchestration asks ``creditlake.spark`` for it).
     """
     from expectations.suites import bronze_suite
 
@@ -454,6 +454,11 @@ def validate_warehouse(
             suites.COLLECTIONS_TRAINING_SET_SUITE,
             suites.COLLECTIONS_TRAINING_SET_TABLE,
             suites.collections_training_set_rules,
+        ),
+        (
+            suites.B_CARD_TRAINING_SET_SUITE,
+            suites.B_CARD_TRAINING_SET_TABLE,
+            suites.b_card_training_set_rules,
         ),
         (suites.LOANS_SUITE, suites.LOANS_TABLE, suites.loans_rules),
     ):

@@ -59,8 +59,8 @@ def _validate_bronze(source_name: str):
     @task(task_id="validate_bronze")
     def validate_bronze(**context: Any) -> dict:
         """Run the source's Great Expectations suite on the staged partition; record the verdict."""
+        from creditlake.spark import get_spark
         from expectations.validate import MissingDataError, QualityGateError, validate_bronze
-        from spark_jobs.session import get_spark
 
         run = fail_on(QualityGateError, MissingDataError)(validate_bronze)
         spark = get_spark("creditlake-quality")

@@ -95,7 +95,7 @@ def order_independence(
     settings: Settings, dates: list[dt.date], root: Path, progress: Progress = print
 ) -> dict[str, Any]:
     """Checksums after in-order, re-run and reverse-order loads of the same landing zone."""
-    from spark_jobs.session import get_spark
+    from creditlake.spark import get_spark
 
     spark = get_spark("creditlake-bench", settings)
     forward, backward = _home(root, "in-order", settings), _home(root, "reverse", settings)
@@ -123,7 +123,7 @@ def warehouse_cost(
     settings: Settings, dates: list[dt.date], repeats: int = 3, progress: Progress = print
 ) -> dict[str, Any]:
     """Load every date, then time the first and last daily builds, interleaved."""
-    from spark_jobs.session import get_spark
+    from creditlake.spark import get_spark
 
     spark = get_spark("creditlake-bench", settings)
     for as_of_date in dates:

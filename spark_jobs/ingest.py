@@ -129,8 +129,8 @@ def main(
     """
     from pyspark.sql.pandas.types import to_arrow_schema
 
+    from creditlake.spark import get_spark
     from spark_jobs.parsing import transform_mark_lines, transform_number_lines, transform_parse
-    from spark_jobs.session import get_spark
     from spark_jobs.transforms import (
         Batch,
         transform_bronze,
@@ -233,7 +233,7 @@ def cli(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from spark_jobs.session import get_spark
+    from creditlake.spark import get_spark
 
     try:
         settings = get_settings()

@@ -152,10 +152,10 @@ def test_late_file_landed_in_its_own_date(platform) -> None:
 def test_rerunning_a_date_does_not_duplicate(platform) -> None:
     """Write, audit and publish a date again: the published table holds each row once."""
     settings, _, _ = platform
+    from creditlake.spark import get_spark
     from expectations.names import bronze_suite_name
     from expectations.validate import validate_bronze
     from spark_jobs.ingest import main
-    from spark_jobs.session import get_spark
 
     day = _dates()[1]
     before = _reconciliation(settings, "repayments", day)

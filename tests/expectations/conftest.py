@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def spark() -> SparkSession:
-    from spark_jobs.session import get_spark
+    from creditlake.spark import get_spark
 
     return get_spark("creditlake-tests-expectations", get_settings())
 

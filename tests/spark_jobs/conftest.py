@@ -18,7 +18,7 @@ from creditlake.settings import Settings, get_settings
 
 @pytest.fixture(scope="session")
 def spark():
-    from spark_jobs.session import get_spark
+    from creditlake.spark import get_spark
 
     session = get_spark("creditlake-tests")
     # Tiny test data does not need four shuffle partitions; fewer tasks keep the tests fast.

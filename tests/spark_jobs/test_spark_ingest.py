@@ -440,7 +440,7 @@ class _KeepAlive:
 def test_cli_runs_the_job_and_prints_the_result(spark, settings, monkeypatch, capsys):
     report = dict.fromkeys(get_source("bureau_reports").column_names) | {"report_id": "R1"}
     deliver(settings, "bureau_reports", [json.dumps(report)])
-    monkeypatch.setattr("spark_jobs.session.get_spark", lambda *a, **k: _KeepAlive(spark))
+    monkeypatch.setattr("creditlake.spark.get_spark", lambda *a, **k: _KeepAlive(spark))
     assert ingest.cli(["--source", "bureau_reports", "--as-of-date", "2026-01-01"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["quarantined_by_reason"] == {"missing_required:customer_id": 1}

@@ -8,7 +8,7 @@ import pytest
 from spark_job_helpers import PII_KEY
 
 from creditlake.settings import get_settings
-from spark_jobs.session import get_spark, launch_configs, session_configs
+from creditlake.spark import get_spark, launch_configs, session_configs
 
 
 def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str):

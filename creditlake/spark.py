@@ -2,7 +2,9 @@
 
 Every job asks for its session here, so the master URL, driver memory and shuffle width come from
 settings (local by default, a cluster or a Spark Connect server by configuration) and every job
-sees the same SQL semantics: UTC session time, quiet logs, no UI on a shared laptop port.
+sees the same SQL semantics: UTC session time, quiet logs, no UI on a shared laptop port. It is
+part of the kernel because more than one layer starts Spark: the ingest jobs (spark_jobs) and the
+batch scoring of the active book (ml.limits).
 """
 
 from __future__ import annotations
