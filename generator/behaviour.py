@@ -52,6 +52,8 @@ _ANDROID = ("Android 11", "Android 12", "Android 13", "Android 14")
 _IOS = ("iOS 16", "iOS 17", "iOS 18")
 
 RISKY_CATEGORIES = ("online_gaming", "cash_withdrawal", "p2p_transfer")
+#: What a distressed borrower does (generator.in_loan): borrow cash to repay.
+DISTRESS_CATEGORIES = ("cash_withdrawal", "p2p_transfer")
 _RISKY_P = np.array([0.35, 0.35, 0.30])
 EVERYDAY_CATEGORIES = (
     "groceries",
@@ -356,8 +358,13 @@ def build_transactions(
     budget: int,
     merchants: dict[str, tuple[np.ndarray, np.ndarray]],
     rng: np.random.Generator,
+    distress: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """Card and wallet transactions (landing columns plus ``customer_index``), sorted by time."""
+    """Card and wallet transactions (landing columns plus ``customer_index``), sorted by time.
+
+    ``distress`` adds (customer_index, seconds) transactions of distressed months
+    (:mod:`generator.in_loan`): cash withdrawals and peer transfers.
+    """
     days = _active_days(customers, timeline)
     activity = customers["spend_activity"].to_numpy()
     scale = budget / max(float((activity * days).sum()), 1.0)
@@ -367,6 +374,12 @@ def build_transactions(
     t = _on_local_clock(t, 0.03, rng)
     keep = (t > customers["registered_at"].to_numpy()[owner]) & (t <= timeline.end)
     owner, t = owner[keep], t[keep]
+    forced = np.zeros(len(owner), dtype=bool)
+    if distress is not None:
+        in_range = distress[1] <= timeline.end
+        owner = np.concatenate([owner, distress[0][in_range]])
+        t = np.concatenate([t, distress[1][in_range]])
+        forced = np.concatenate([forced, np.ones(int(in_range.sum()), dtype=bool)])
     m = len(owner)
 
     risky = rng.random(m) < customers["risky_spend_share"].to_numpy()[owner]
@@ -375,6 +388,8 @@ def build_transactions(
         len(EVERYDAY_CATEGORIES) + rng.choice(len(RISKY_CATEGORIES), size=m, p=_RISKY_P),
         rng.choice(len(EVERYDAY_CATEGORIES), size=m, p=_EVERYDAY_P),
     )
+    distress_category = np.array([CATEGORIES.index(c) for c in DISTRESS_CATEGORIES])
+    category = np.where(forced, distress_category[rng.integers(0, 2, m)], category)
     income = customers["monthly_income_cny"].to_numpy()[owner] / 100
     median = np.array([_CATEGORY_MEDIAN[c] for c in CATEGORIES])[category]
     amount = median * (income / 6000) ** 0.4 * rng.lognormal(0, 0.7, m)
