@@ -254,6 +254,43 @@ SOURCES: dict[str, Source] = {
             ),
         ),
         Source(
+            name="collection_actions",
+            domain=DOMAIN_LOAN_ORIGINATION,
+            format="csv",
+            key="action_id",
+            description="What the collections team did about a missed instalment (SMS, app push, "
+            "calls) and the outcome; from the LOS's collections module.",
+            columns=(
+                C("action_id", "string", required=True),
+                C("loan_id", "string", required=True),
+                C("installment_number", "int", required=True, positive=True),
+                C("action_at", "timestamp", required=True),
+                C("channel", "string", required=True, description="sms, app_push or call"),
+                C(
+                    "outcome",
+                    "string",
+                    required=True,
+                    description="delivered, no_answer, promise_to_pay, refused or wrong_number",
+                ),
+                C(
+                    "contact_phone",
+                    "string",
+                    required=True,
+                    pii=PII_IDENTIFIER,
+                    description="the number contacted: the borrower's mobile",
+                ),
+                C("collector_id", "string", description="the agent (calls only)"),
+                C("promised_date", "date", description="promise_to_pay only"),
+                C(
+                    "promised_amount_cny",
+                    "decimal(12,2)",
+                    positive=True,
+                    description="promise_to_pay only",
+                    **LOAN_AMOUNT,
+                ),
+            ),
+        ),
+        Source(
             name="app_events",
             domain=DOMAIN_CUSTOMER_BEHAVIOUR,
             format="jsonl",

@@ -26,6 +26,7 @@ from creditlake.settings import Settings
 from creditlake.sources import SOURCES, Source, get_source
 from generator import defects as dfx
 from generator import fraud as fraud_mod
+from generator import in_loan
 from generator.applications import build_applications, build_loans, draw_defaults
 from generator.behaviour import (
     APP_SHARE,
@@ -33,6 +34,7 @@ from generator.behaviour import (
     build_merchants,
     build_transactions,
 )
+from generator.collections import build_collection_actions
 from generator.config import GenerationReport, GeneratorConfig
 from generator.customers import build_bureau, build_customers, logistic
 from generator.dates import DAY, Timeline, add_months, day_number
@@ -42,6 +44,7 @@ from generator.servicing import (
     build_repayments,
     build_schedules,
     cure_probabilities,
+    stop_probabilities,
     stop_weights,
 )
 from generator.writer import CONTROL_SUFFIX, line_texts, write_control_file, write_file
@@ -58,6 +61,7 @@ DELIVERY_TIME = {
     "app_events": "event_at",
     "transactions": "transacted_at",
     "bureau_reports": "reported_at",
+    "collection_actions": "action_at",
 }
 
 
@@ -84,6 +88,9 @@ class GeneratedData:
     app_events: pd.DataFrame
     transactions: pd.DataFrame
     intercept: float
+    #: per loan and complete month end: the B-card truth (generator.in_loan)
+    loan_months: pd.DataFrame
+    collection_actions: pd.DataFrame
 
     def table(self, source: str) -> pd.DataFrame:
         return getattr(self, source)
@@ -131,12 +138,24 @@ def build_data(
     step(
         f"loans: {len(loans):,}, schedule rows: {len(schedules):,}, repayments: {len(repayments):,}"
     )
+    collection_actions = build_collection_actions(
+        loans, schedules, repayments, customers, timeline, rng_for(seed, "collections")
+    )
+    step(f"collection actions: {len(collection_actions):,}")
+    loan_months = in_loan.b_card_truth(
+        loans,
+        stop_probabilities(loans),
+        stop,
+        in_loan.loan_month_ends(loans, schedules, timeline),
+        rng_for(seed, "in_loan"),
+    )
     transactions = build_transactions(
         customers,
         timeline,
         config.behaviour_events - app_budget,
         build_merchants(fake),
         rng_for(seed, "transactions"),
+        distress=in_loan.distress_transactions(loan_months, loans, rng_for(seed, "in_loan/spend")),
     )
     step(f"transactions: {len(transactions):,}")
     return GeneratedData(
@@ -150,6 +169,8 @@ def build_data(
         events,
         transactions,
         intercept,
+        loan_months,
+        collection_actions,
     )
 
 
@@ -392,6 +413,31 @@ def _write_truth(
         ),
         settings.oracle_dir / "installment_truth.parquet",
     )
+    months = data.loan_months
+    month_loans = months["loan_index"].to_numpy()
+    pq.write_table(
+        pa.table(
+            {
+                "loan_month_id": pa.array(
+                    np.strings.add(
+                        np.strings.add(loans["loan_id"].to_numpy(dtype=str)[month_loans], ":"),
+                        np.datetime_as_string(
+                            months["month_end"].to_numpy().astype("datetime64[D]"), unit="M"
+                        ),
+                    )
+                ),
+                "loan_id": pa.array(loans["loan_id"].to_numpy(dtype=str)[month_loans]),
+                "month_end": pa.array(months["month_end"].to_numpy().astype("int32")).cast(
+                    pa.date32()
+                ),
+                "survived": pa.array(months["survived"].to_numpy(), pa.bool_()),
+                "distressed": pa.array(months["distressed"].to_numpy(), pa.bool_()),
+                "true_bcard_p": pa.array(months["true_bcard_p"].to_numpy(), pa.float64()),
+                "bad": pa.array(months["bad"].to_numpy(), pa.bool_()),
+            }
+        ),
+        settings.oracle_dir / "loan_month_truth.parquet",
+    )
     # per source, then date (as the contract says); the two other keys are not source names
     defects = {
         **record,
@@ -428,9 +474,26 @@ def _write_truth(
         "fpd_observed_loans": int(fpd_seen.sum()),
         "fpd_rate": round(float(fpd[fpd_seen].mean()), 4) if fpd_seen.any() else None,
         "fpd_oracle_auc": round(fpd_auc, 4) if fpd_auc is not None else None,
+        **_b_card_summary(months, data.timeline),
         "app_events": len(data.app_events),
         "transactions": len(data.transactions),
         "intercept": round(data.intercept, 4),
+    }
+
+
+def _b_card_summary(months: pd.DataFrame, timeline: Timeline) -> dict:
+    """Matured month ends of loans still paying: how many, their bad rate, the oracle's AUC."""
+    seen = months["survived"].to_numpy() & (
+        months["label_end"].to_numpy() < day_number(timeline.last_date)
+    )
+    oracle = auc_or_none(months["true_bcard_p"].to_numpy()[seen], months["bad"].to_numpy()[seen])
+    return {
+        "b_card_matured_months": int(seen.sum()),
+        "b_card_bad_rate": round(float(months["bad"][seen].mean()), 4) if seen.any() else None,
+        "b_card_distressed_share": round(float(months["distressed"][seen].mean()), 4)
+        if seen.any()
+        else None,
+        "b_card_oracle_auc": round(oracle, 4) if oracle is not None else None,
     }
 
 

@@ -131,6 +131,7 @@ def plan_file(
     available[np.asarray(apr_rows, dtype="int64")] = False
     kinds = kinds[: int(available.sum())]
     rows = _distinct_rows(available, len(kinds), rng)
+    chosen = set(rows.tolist()) | set(apr_rows)
     typed = wrong_type_columns(source)
     amounts = amount_columns(source)
     for row, kind in zip(rows.tolist(), kinds, strict=True):
@@ -149,6 +150,9 @@ def plan_file(
             )
         elif kind == NEGATIVE_AMOUNT:
             usable = [c for c in amounts if _positive_at(frame, c.name, row)]
+            if not usable:  # an optional amount is empty here: move to a row that has one
+                row = _row_with_amount(frame, amounts, chosen, rng, row)
+                usable = [c for c in amounts if _positive_at(frame, c.name, row)]
             if usable:
                 plan.edits.append(LineDefect(row, kind, usable[rng.integers(len(usable))].name))
             else:  # every amount on this row is zero or empty: duplicate it instead
@@ -168,6 +172,22 @@ def _distinct_rows(available: np.ndarray, count: int, rng: np.random.Generator) 
                 taken[row] = True
                 chosen.append(row)
     return np.array(chosen, dtype="int64")
+
+
+def _row_with_amount(
+    frame: pd.DataFrame, amounts: list[Column], chosen: set[int], rng: np.random.Generator, row: int
+) -> int:
+    """A row not otherwise chosen with a positive amount (``row`` itself when there is none)."""
+    has = np.zeros(len(frame), dtype=bool)
+    for column in amounts:
+        values = pd.to_numeric(frame[column.name], errors="coerce").to_numpy(dtype=float)
+        has |= np.nan_to_num(values) > 0
+    candidates = np.setdiff1d(np.flatnonzero(has), np.fromiter(chosen, dtype="int64"))
+    if not len(candidates):
+        return row
+    picked = int(candidates[rng.integers(len(candidates))])
+    chosen.add(picked)
+    return picked
 
 
 def _positive_at(frame: pd.DataFrame, column: str, row: int) -> bool:

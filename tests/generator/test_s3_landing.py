@@ -8,6 +8,7 @@ import pytest
 from generator_helpers import PII_KEY
 
 from creditlake.settings import Settings, get_settings
+from creditlake.sources import SOURCES
 from generator import GeneratorConfig, deliver_late, generate
 
 
@@ -52,8 +53,8 @@ def test_generate_into_s3_then_deliver_late(s3_settings: Settings) -> None:
     assert "raw/transactions/2026-01-01/transactions.jsonl" in keys
     assert f"{late}.ctl.json" not in keys
     assert "raw/transactions/2026-01-01/transactions.jsonl.ctl.json" in keys
-    # 8 sources x 2 dates, each a file and its control file, minus the late pair, plus keep.txt
-    assert len(keys) == (8 * 2 - 1) * 2 + 1
+    # every source x 2 dates, each a file and its control file, minus the late pair, plus keep.txt
+    assert len(keys) == (len(SOURCES) * 2 - 1) * 2 + 1
     assert not (s3_settings.staging_dir / "generator").exists() or not any(
         p.is_file() for p in (s3_settings.staging_dir / "generator").rglob("*")
     )
