@@ -211,6 +211,41 @@ LOANS = [
     # Disbursed 2025-10-02: fewer than 6 months on book by the as-of date, so immature.
     LoanSpec("L3", "A3", "C1", "2025-10-02 09:00:00", 3000.0, 3, 30.0, apr=0.15),
 ]
+#: What collections did about L2's missed first instalment (due 2025-05-02, paid 20 days late):
+#: an SMS the next day, an unanswered call, then a promise to pay that was kept.
+COLLECTION_ACTIONS = [
+    {
+        "action_id": "CA1",
+        "loan_id": "L2",
+        "installment_number": 1,
+        "action_at": ts("2025-05-03 02:00:00"),
+        "channel": "sms",
+        "outcome": "delivered",
+        "contact_phone_token": "b" * 64,
+    },
+    {
+        "action_id": "CA2",
+        "loan_id": "L2",
+        "installment_number": 1,
+        "action_at": ts("2025-05-05 03:00:00"),
+        "channel": "call",
+        "outcome": "no_answer",
+        "contact_phone_token": "b" * 64,
+        "collector_id": "COL007",
+    },
+    {
+        "action_id": "CA3",
+        "loan_id": "L2",
+        "installment_number": 1,
+        "action_at": ts("2025-05-08 03:00:00"),
+        "channel": "call",
+        "outcome": "promise_to_pay",
+        "contact_phone_token": "b" * 64,
+        "collector_id": "COL007",
+        "promised_date": d("2025-05-25"),
+        "promised_amount_cny": 1050.0,
+    },
+]
 #: (loan_id, instalment number) -> (paid_at, ingest date) for payments that are not on time;
 #: None means never paid. Every other instalment due by the as-of date is paid on its due date.
 IRREGULAR_PAYMENTS: dict[tuple[str, int], tuple[str, dt.date] | None] = {
@@ -401,3 +436,4 @@ def write_scenario(settings: Settings) -> None:
     write_bronze(settings, "app_events", jan[1], APP_EVENTS)
     write_bronze(settings, "transactions", jan[1], TRANSACTIONS)
     write_bronze(settings, "bureau_reports", jan[1], BUREAU_REPORTS)
+    write_bronze(settings, "collection_actions", jan[1], COLLECTION_ACTIONS)

@@ -111,6 +111,9 @@ def test_schemas_are_exactly_the_three_layers(built_warehouse) -> None:
         "fct_fraud_training_set",
         "fct_collections_training_set",
         "fct_collection_entries",
+        "fct_collection_outcomes",
+        "fct_b_card_snapshots",
+        "fct_b_card_training_set",
         "fct_loan_month_ends",
         "fct_vintage_curves",
         "fct_roll_rates",
@@ -279,7 +282,7 @@ def test_marts_are_built_under_enforced_contracts(built_warehouse) -> None:
         for node in built_warehouse.manifest["nodes"].values()
         if node["resource_type"] == "model" and node["schema"] == "marts"
     ]
-    assert len(marts) == 11
+    assert len(marts) == 14
     assert all(node["contract"]["enforced"] for node in marts)
 
 
@@ -308,3 +311,54 @@ def test_the_fraud_training_set_labels_first_payment_defaults(built_warehouse) -
         assert row["device_linked_customers_count"] == row["ip_linked_customers_count"] == 0
         assert row["linked_customers_count"] == row["mobile_linked_customers_count"]
     assert any(row["mobile_linked_customers_count"] > 0 for row in features.values())
+
+
+def test_b_card_snapshots_are_current_loans_at_month_ends_labelled_six_months_on(
+    built_warehouse,
+) -> None:
+    """L1 was 35 days late on its second instalment (due 2025-05-11): current at the March and
+    April month ends and bad within 6 months of both; at the May month end it was past due. L2
+    paid its first instalment 20 days late and is current from April to September (closed in
+    October); only the month ends whose sixth month end has passed by the as-of date carry a
+    label. L3 is current in October and November and past due in December."""
+    snapshots = built_warehouse.rows_by_key("marts.fct_b_card_snapshots", "loan_month_id")
+    assert sorted(snapshots) == [
+        "L1:2025-03",
+        "L1:2025-04",
+        *(f"L2:2025-{m:02d}" for m in range(4, 10)),
+        "L3:2025-10",
+        "L3:2025-11",
+    ]
+    may = snapshots["L2:2025-05"]
+    assert (may["late_installments_count"], may["max_days_past_due_to_date"]) == (1, 20)
+    training = built_warehouse.rows_by_key("marts.fct_b_card_training_set", "loan_month_id")
+    assert {key: row["is_bad_6m"] for key, row in training.items()} == {
+        "L1:2025-03": 1,
+        "L1:2025-04": 1,
+        "L2:2025-04": 0,
+        "L2:2025-05": 0,
+        "L2:2025-06": 0,
+    }
+
+
+def test_collection_outcomes_show_what_was_done_and_whether_the_borrower_cured(
+    built_warehouse,
+) -> None:
+    """L2's first instalment: an SMS, an unanswered call, then a promise to pay by 2025-05-25,
+    kept (paid 2025-05-22): cured. L1's second: no action on file, 35 days late: not cured."""
+    outcomes = built_warehouse.rows_by_key("marts.fct_collection_outcomes", "installment_id")
+    l2 = outcomes["L2-1"]
+    assert (l2["actions_count"], l2["calls_count"], l2["days_to_first_contact"]) == (3, 2, 6)
+    assert (l2["is_contacted"], l2["is_promised"], l2["is_promise_kept"], l2["is_cured"]) == (
+        True,
+        True,
+        1,
+        1,
+    )
+    l1 = outcomes["L1-2"]
+    assert (l1["actions_count"], l1["is_contacted"], l1["is_promise_kept"], l1["is_cured"]) == (
+        0,
+        False,
+        None,
+        0,
+    )

@@ -4,7 +4,8 @@
     (fct_application_features), those whose loan's label became known on it
     (fct_application_training_set), those whose loan's first-payment-default label became
     known on it (fct_fraud_training_set) and those with a collections entry known or labelled on
-    it (fct_collection_entries, fct_collections_training_set). Everything else was written by the build of its own date.
+    it (fct_collection_entries, fct_collections_training_set), and those with a B-card snapshot
+    owned or labelled on it (fct_b_card_snapshots, fct_b_card_training_set). Everything else was written by the build of its own date.
 -#}
 with
 
@@ -46,6 +47,16 @@ collections_labelled_today as (
 
 ),
 
+-- applications with a B-card month-end snapshot owned, or labelled, on the as-of date
+b_card_today as (
+
+    select distinct application_id from {{ ref('int_b_card_snapshots') }}
+    where
+        owner_date = {{ as_of_date() }}
+        or labelled_date = {{ as_of_date() }}
+
+),
+
 final as (
 
     select
@@ -58,7 +69,8 @@ final as (
         first_payment_labelled_today.application_id is not null
             as is_first_payment_labelled_on_as_of_date,
         collections_labelled_today.application_id is not null
-            as is_collections_labelled_on_as_of_date
+            as is_collections_labelled_on_as_of_date,
+        b_card_today.application_id is not null as is_b_card_snapshot_on_as_of_date
     from applications
     left join labelled_today
         on applications.application_id = labelled_today.application_id
@@ -66,11 +78,14 @@ final as (
         on applications.application_id = first_payment_labelled_today.application_id
     left join collections_labelled_today
         on applications.application_id = collections_labelled_today.application_id
+    left join b_card_today
+        on applications.application_id = b_card_today.application_id
     where
         applications.known_date = {{ as_of_date() }}
         or labelled_today.application_id is not null
         or first_payment_labelled_today.application_id is not null
         or collections_labelled_today.application_id is not null
+        or b_card_today.application_id is not null
 
 )
 
