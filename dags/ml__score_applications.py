@@ -12,10 +12,13 @@ re-run never duplicates them.
 Then `report_portfolio` draws the book as known that day (vintage curves, the roll-rate heat
 map, credit PD by decision) and logs the plots to the MLflow experiment `portfolio`, and
 `order_collections_queue` scores the day's entries into collections with `models:/c_card@champion`
-and replaces the day's rows of `ml.collections_queue`, the least likely to cure first.
+and replaces the day's rows of `ml.collections_queue`, the least likely to cure first. On the day
+that first knows a month end's book, `propose_limits` scores every loan current at that month end
+with `models:/b_card@champion` as a Spark UDF (`mlflow.pyfunc.spark_udf`) and replaces the day's
+rows of `ml.limit_proposals`: increase, hold or decrease, with the new limit and the reasons.
 
 `wait_for_warehouse` → `score_applications` (announces `ml.application_scores`) →
-`report_portfolio` and `order_collections_queue`.
+`report_portfolio`, and `order_collections_queue` → `propose_limits`.
 
 The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).

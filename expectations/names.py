@@ -8,16 +8,19 @@ BRONZE_SUITE_PREFIX = "bronze_"
 TRAINING_SET_SUITE = "warehouse_training_set"
 FRAUD_TRAINING_SET_SUITE = "warehouse_fraud_training_set"
 COLLECTIONS_TRAINING_SET_SUITE = "warehouse_collections_training_set"
+B_CARD_TRAINING_SET_SUITE = "warehouse_b_card_training_set"
 LOANS_SUITE = "warehouse_loans"
 TRAINING_SET_TABLE = "marts.fct_application_training_set"
 FRAUD_TRAINING_SET_TABLE = "marts.fct_fraud_training_set"
 COLLECTIONS_TRAINING_SET_TABLE = "marts.fct_collections_training_set"
+B_CARD_TRAINING_SET_TABLE = "marts.fct_b_card_training_set"
 LOANS_TABLE = "marts.fct_loans"
 #: The gate of each table a model trains on (a model waits for its training table's gate).
 SUITE_OF_TABLE = {
     TRAINING_SET_TABLE: TRAINING_SET_SUITE,
     FRAUD_TRAINING_SET_TABLE: FRAUD_TRAINING_SET_SUITE,
     COLLECTIONS_TRAINING_SET_TABLE: COLLECTIONS_TRAINING_SET_SUITE,
+    B_CARD_TRAINING_SET_TABLE: B_CARD_TRAINING_SET_SUITE,
     LOANS_TABLE: LOANS_SUITE,
 }
 
@@ -29,6 +32,7 @@ MART_ROWS_OF_DATE = {
     TRAINING_SET_TABLE: "as_of_date <= ?",
     FRAUD_TRAINING_SET_TABLE: "as_of_date <= ?",
     COLLECTIONS_TRAINING_SET_TABLE: "as_of_date <= ?",
+    B_CARD_TRAINING_SET_TABLE: "as_of_date <= ?",
 }
 
 #: Suite parameters: the as-of date (midnight), and the first instant after it (rows dated on the

@@ -53,6 +53,8 @@ from creditlake.sources import Column, Source, bronze_columns
 from expectations.names import (
     AS_OF_DATE_PARAMETER,
     AS_OF_END_PARAMETER,
+    B_CARD_TRAINING_SET_SUITE,
+    B_CARD_TRAINING_SET_TABLE,
     COLLECTIONS_TRAINING_SET_SUITE,
     COLLECTIONS_TRAINING_SET_TABLE,
     FRAUD_TRAINING_SET_SUITE,
@@ -256,6 +258,8 @@ TRAINING_SET_DATE_COLUMNS = (
 FRAUD_TRAINING_SET_DATE_COLUMNS = (*APPLICATION_DATE_COLUMNS, "first_due_date")
 #: The collections training set's: the missed instalment's due date and its month.
 COLLECTIONS_TRAINING_SET_DATE_COLUMNS = (*APPLICATION_DATE_COLUMNS, "due_date", "entry_month")
+#: The B-card training set's: the month end and its month.
+B_CARD_TRAINING_SET_DATE_COLUMNS = (*APPLICATION_DATE_COLUMNS, "month_end", "snapshot_month")
 #: Share of collections entries not cured: most borrowers who miss a due date pay within days, so
 #: the label's rate is not the bad rate of a book; outside this range the label is broken.
 NOT_CURED_RATE_MIN = 0.02
@@ -327,6 +331,18 @@ def collections_training_set_rules(columns: Sequence[str], settings: Settings) -
         "is_not_cured",
         COLLECTIONS_TRAINING_SET_DATE_COLUMNS,
         label_rate=(NOT_CURED_RATE_MIN, NOT_CURED_RATE_MAX),
+    )
+
+
+def b_card_training_set_rules(columns: Sequence[str], settings: Settings) -> MartRules:
+    """Rules for ``marts.fct_b_card_training_set`` (label: 30+ days past due within 6 months)."""
+    return _labelled_set_rules(
+        columns,
+        settings,
+        B_CARD_TRAINING_SET_SUITE,
+        B_CARD_TRAINING_SET_TABLE,
+        "is_bad_6m",
+        B_CARD_TRAINING_SET_DATE_COLUMNS,
     )
 
 

@@ -36,6 +36,11 @@ class ModelTarget:
     month: str = "application_month"  # the column the out-of-time split cuts on
     #: Measure what behaviour features do for thin-file applicants (ml.inclusion) in each run.
     measures_inclusion: bool = False
+    #: Months between the last training month and the first out-of-time month. A model whose
+    #: rows recur for the same loan month after month, each labelled by what happens over the
+    #: next months, needs its label window as the gap: a later training row's label would tell
+    #: the model the outcome of an out-of-time row of the same loan (ml.split).
+    embargo_months: int = 0
 
     @property
     def experiment(self) -> str:
@@ -79,8 +84,24 @@ C_CARD = ModelTarget(
     features_table="marts.fct_collection_entries",
     month="entry_month",
 )
+B_CARD = ModelTarget(
+    name="b_card",
+    title="behaviour (B-card)",
+    purpose="Probability that a loan current at a month end is 30+ days past due within the "
+    "next 6 months, from its repayment so far and the borrower's recent spending; used to "
+    "propose each month's credit-limit increases and decreases on the active book.",
+    training_table="marts.fct_b_card_training_set",
+    label="is_bad_6m",
+    label_meaning="30+ days past due by the end of the sixth month after the month end (matured "
+    "snapshots only)",
+    features_table="marts.fct_b_card_snapshots",
+    month="snapshot_month",
+    embargo_months=6,  # the label window (Policy.performance_window_months)
+)
 #: Every model the platform trains, by registered name.
-MODELS: dict[str, ModelTarget] = {target.name: target for target in (CREDIT_PD, FRAUD, C_CARD)}
+MODELS: dict[str, ModelTarget] = {
+    target.name: target for target in (CREDIT_PD, FRAUD, B_CARD, C_CARD)
+}
 
 # The application PD model's names, as the scoring DAG and older callers know them.
 EXPERIMENT = CREDIT_PD.experiment

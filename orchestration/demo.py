@@ -32,7 +32,7 @@ from orchestration.runtime import DAGS_FOLDER, apply_runtime_env
 INGEST_DAGS = [f"ingest__{domain}" for domain in DOMAINS]
 WAREHOUSE_DAG = "transform__warehouse"
 #: One training DAG per model of ml.names.MODELS (kept as literals: the demo imports no ML code).
-TRAIN_DAGS = ["ml__train_credit_pd", "ml__train_fraud", "ml__train_c_card"]
+TRAIN_DAGS = ["ml__train_credit_pd", "ml__train_fraud", "ml__train_b_card", "ml__train_c_card"]
 SCORE_DAG = "ml__score_applications"
 
 

@@ -1,4 +1,4 @@
-"""The model DAGs: train and register each model (``credit_pd``, ``fraud``); score applications."""
+"""The model DAGs: train and register each model of ``ml.names.MODELS``; score and decide."""
 
 from __future__ import annotations
 
@@ -43,7 +43,12 @@ def _warehouse_validated(context: dict[str, Any], model: str = "credit_pd") -> s
 
 
 #: Tags of each model's training DAG, beside "ml" and "mlflow".
-MODEL_TAGS = {"credit_pd": ["a-card"], "fraud": ["anti-fraud"], "c_card": ["collections"]}
+MODEL_TAGS = {
+    "credit_pd": ["a-card"],
+    "fraud": ["anti-fraud"],
+    "b_card": ["behaviour"],
+    "c_card": ["collections"],
+}
 
 
 def build_train_dag(doc_md: str | None, model: str = "credit_pd") -> DAG:
@@ -87,7 +92,7 @@ def build_score_dag(doc_md: str | None) -> DAG:
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
-        tags=["ml", "scoring", "decisions", "credit_pd", "fraud"],
+        tags=["ml", "scoring", "decisions", "credit_pd", "fraud", "b_card", "c_card"],
         doc_md=doc_md,
         default_args={**DEFAULT_ARGS, "owner": "ml-engineering"},
     )
@@ -95,7 +100,10 @@ def build_score_dag(doc_md: str | None) -> DAG:
         wait = WaitSensor(
             task_id="wait_for_warehouse",
             check=_warehouse_validated,
-            inlets=[marts_asset(), model_asset(), model_asset("fraud"), model_asset("c_card")],
+            inlets=[
+                marts_asset(),
+                *(model_asset(name) for name in ("credit_pd", "fraud", "b_card", "c_card")),
+            ],
         )
 
         @task(outlets=[scores_asset()], pool="warehouse_writer")
@@ -123,8 +131,17 @@ def build_score_dag(doc_md: str | None) -> DAG:
             release_warehouse()
             return main(as_of_date_of(context)).to_dict()
 
+        @task(pool="warehouse_writer")
+        def propose_limits(**context: Any) -> dict:
+            """The month end's active book scored by b_card in Spark: limit proposals."""
+            from ml.limits import main
+            from orchestration.dbt import release_warehouse
+
+            release_warehouse()
+            return main(as_of_date_of(context)).to_dict()
+
         scored = score_applications()
         wait >> scored >> report_portfolio()
-        scored >> order_collections_queue()
+        scored >> order_collections_queue() >> propose_limits()
 
     return score_dag()

@@ -31,6 +31,8 @@ def table_text(rows: list[list[Any]], header: list[str]) -> str:
 
 
 DECISION_FIELDS = ("decision", "applications", "mean_pd", "mean_limit_cny", "mean_apr")
+LIMIT_FIELDS = ("month_end", "proposal", "loans", "mean_pd", "mean_change_cny")
+OUTCOME_FIELDS = ("contacted", "promised", "entries", "cure_rate", "promise_kept_rate")
 
 
 def decisions_summary(settings: Settings) -> dict[str, Any]:
@@ -60,7 +62,31 @@ def decisions_summary(settings: Settings) -> dict[str, Any]:
             if _has_table(con, "ml", "collections_queue")
             else None
         )
+        limits = (
+            con.execute(
+                "select month_end, proposal, count(*), round(avg(pd), 4), "
+                "round(avg(proposed_limit_cny - current_limit_cny), 0) "
+                "from ml.limit_proposals group by all order by 1, 2"
+            ).fetchall()
+            if _has_table(con, "ml", "limit_proposals")
+            else []
+        )
+        outcomes_of_collections = (
+            con.execute(
+                "select is_contacted, is_promised, count(*), round(avg(is_cured), 4), "
+                "round(avg(is_promise_kept), 4) from marts.fct_collection_outcomes "
+                "group by all order by 1, 2"
+            ).fetchall()
+            if _has_table(con, "marts", "fct_collection_outcomes")
+            else []
+        )
     return {
+        "limit_proposals": [
+            dict(zip(LIMIT_FIELDS, (str(row[0]), *row[1:]), strict=True)) for row in limits
+        ],
+        "collection_outcomes": [
+            dict(zip(OUTCOME_FIELDS, row, strict=True)) for row in outcomes_of_collections
+        ],
         "by_decision": [dict(zip(DECISION_FIELDS, row, strict=True)) for row in outcomes],
         "reason_codes": dict(codes),
         "collections_queue": (
@@ -129,6 +155,7 @@ class Oracle:
 ORACLES = {
     "credit_pd": Oracle("loan_truth.parquet", ("loan_id",), "truth.true_pd"),
     "fraud": Oracle("loan_truth.parquet", ("loan_id",), "truth.true_fpd_p"),
+    "b_card": Oracle("loan_month_truth.parquet", ("loan_month_id",), "truth.true_bcard_p"),
     # the C-card's label is "not cured": the truth file holds the chance of a cure
     "c_card": Oracle(
         "installment_truth.parquet", ("loan_id", "installment_number"), "1 - truth.true_cure_p"
@@ -349,6 +376,36 @@ def print_models(summary: dict[str, Any], out=print) -> None:
                 f"entries over {queue['days']} days, mean probability of not curing "
                 f"{queue['mean_pd_not_cured']}"
             )
+    if decisions.get("limit_proposals"):
+        out("\nCredit-limit proposals on the active book (ml.limit_proposals, b_card in Spark):")
+        out(
+            table_text(
+                [
+                    [p["month_end"], p["proposal"], p["loans"], p["mean_pd"], p["mean_change_cny"]]
+                    for p in decisions["limit_proposals"]
+                ],
+                ["month end", "proposal", "loans", "mean PD", "mean change CNY"],
+            )
+        )
+    if decisions.get("collection_outcomes"):
+        out("\nCollections outcomes (marts.fct_collection_outcomes: cured within 30 days):")
+        out(
+            table_text(
+                [
+                    [
+                        "yes" if o["contacted"] else "no",
+                        "yes" if o["promised"] else "no",
+                        o["entries"],
+                        f"{o['cure_rate']:.1%}",
+                        f"{o['promise_kept_rate']:.1%}"
+                        if o["promise_kept_rate"] is not None
+                        else "-",
+                    ]
+                    for o in decisions["collection_outcomes"]
+                ],
+                ["contacted", "promised to pay", "entries", "cured", "promise kept"],
+            )
+        )
     portfolio = summary.get("portfolio") or {}
     if portfolio.get("plots"):
         out(f"\nPortfolio plots (MLflow run '{portfolio['run_name']}'):")
