@@ -248,6 +248,44 @@ def test_every_scored_application_is_decided_within_the_policy(platform) -> None
     assert (refused["reason_text"].str.len() > 0).all()
 
 
+def test_the_active_book_gets_one_limit_proposal_per_current_loan_within_the_cap(platform) -> None:
+    """The first date owns the December month end: every loan current then is proposed once, in
+    Spark, with the b_card champion (or none when b_card has no champion at this scale)."""
+    settings, _, summary = platform
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        book = con.execute(
+            "select count(*) from marts.fct_b_card_snapshots "
+            "where as_of_date = date '2026-01-01' and month_end = date '2025-12-31'"
+        ).fetchone()[0]
+        proposals = con.execute("select * from ml.limit_proposals").df()
+    assert book > 0
+    if not summary["models"]["b_card"].get("champion"):
+        assert proposals.empty
+        return
+    assert len(proposals) == book and proposals["loan_id"].is_unique
+    assert set(proposals["proposal"]) <= {"increase", "hold", "decrease"}
+    assert (proposals["proposed_limit_cny"] <= settings.policy.credit_limit_cny).all()
+    decreased = proposals[proposals["proposal"] == "decrease"]
+    assert (decreased["proposed_limit_cny"] <= decreased["current_limit_cny"]).all()
+    assert decreased["reasons"].notna().all()
+
+
+def test_collection_actions_reach_the_outcomes_mart(platform) -> None:
+    """The ninth source flows to the collections outcomes: one row per labelled entry into
+    collections, agreeing with the C-card's label; a kept promise is always a cure."""
+    settings, _, _ = platform
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        outcomes = con.execute(
+            "select o.*, t.is_not_cured from marts.fct_collection_outcomes o "
+            "join marts.fct_collections_training_set t using (installment_id)"
+        ).df()
+        entries = con.execute("select count(*) from marts.fct_collections_training_set").fetchone()
+    assert len(outcomes) == entries[0] > 0
+    assert (outcomes["is_cured"] == 1 - outcomes["is_not_cured"]).all()
+    assert outcomes["actions_count"].sum() > 0 and outcomes["is_contacted"].any()
+    assert (outcomes.loc[outcomes["is_promise_kept"] == 1, "is_cured"] == 1).all()
+
+
 def test_the_champions_training_set_is_rebuilt_from_its_lake_snapshots(platform) -> None:
     """`creditlake reproduce`: the logged snapshots rebuild exactly the rows the champion saw,
     even after a date was re-run and published again (the rerun test above)."""
