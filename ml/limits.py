@@ -129,8 +129,9 @@ def score_in_spark(
     from pyspark.sql import functions as F
 
     from creditlake.spark import get_spark
+    from ml.tracking import configure_mlflow
 
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    configure_mlflow(settings)
     spark = get_spark("creditlake-limit-proposals", settings)
     inputs = conform_to_schema(book, schema)
     inputs.insert(0, "_row", np.arange(len(inputs), dtype="int64"))

@@ -161,6 +161,18 @@ COLLECTIONS_TRAINING_SET_COLUMNS: dict[str, str] = {
     "is_not_cured": "integer",
     "as_of_date": "date",
 }
+B_CARD_TRAINING_SET_COLUMNS: dict[str, str] = {
+    "loan_month_id": "varchar",
+    "loan_id": "varchar",
+    "month_end": "date",
+    "snapshot_month": "date",
+    "applied_at": "timestamp",
+    "applied_date": "date",
+    "application_month": "date",
+    "age_at_application_years": "integer",
+    "is_bad_6m": "integer",
+    "as_of_date": "date",
+}
 LOANS_COLUMNS: dict[str, str] = {
     "loan_id": "varchar",
     "principal_cny": "decimal(12,2)",
@@ -225,6 +237,23 @@ def collections_training_row(n: int, **overrides: Any) -> dict[str, Any]:
     return {**row, **overrides}
 
 
+def b_card_training_row(n: int, **overrides: Any) -> dict[str, Any]:
+    applied = dt.date(2025, 3, 1) + dt.timedelta(days=n)
+    row = {
+        "loan_month_id": f"LOAN-{n}:2025-04",
+        "loan_id": f"LOAN-{n}",
+        "month_end": dt.date(2025, 4, 30),
+        "snapshot_month": dt.date(2025, 4, 1),
+        "applied_at": dt.datetime.combine(applied, dt.time(10, 15)),
+        "applied_date": applied,
+        "application_month": applied.replace(day=1),
+        "age_at_application_years": 30 + n,
+        "is_bad_6m": 1 if n == 0 else 0,
+        "as_of_date": AS_OF,
+    }
+    return {**row, **overrides}
+
+
 def loan_row(n: int, **overrides: Any) -> dict[str, Any]:
     row = {
         "loan_id": f"LOAN-{n}",
@@ -269,7 +298,7 @@ def write_marts(
     drop_training: tuple[str, ...] = (),
 ) -> None:
     """A warehouse whose validated marts hold ``training`` and ``loans`` (4 clean rows each) and
-    clean anti-fraud and collections training sets."""
+    clean anti-fraud, collections and B-card training sets."""
     training = training if training is not None else [training_row(n) for n in range(4)]
     loans = loans if loans is not None else [loan_row(n) for n in range(4)]
     write_mart(
@@ -291,4 +320,10 @@ def write_marts(
         "marts.fct_collections_training_set",
         COLLECTIONS_TRAINING_SET_COLUMNS,
         [collections_training_row(n) for n in range(4)],
+    )
+    write_mart(
+        settings,
+        "marts.fct_b_card_training_set",
+        B_CARD_TRAINING_SET_COLUMNS,
+        [b_card_training_row(n) for n in range(4)],
     )

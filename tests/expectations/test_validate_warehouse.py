@@ -43,7 +43,7 @@ def _failures(summary: dict) -> dict[tuple[str, str | None], tuple[str, Any]]:
 def test_clean_marts_pass(settings: Settings) -> None:
     write_marts(settings)
 
-    training, fraud, collections, loans = validate_warehouse(AS_OF, settings=settings)
+    training, fraud, collections, b_card, loans = validate_warehouse(AS_OF, settings=settings)
 
     assert (training.suite, training.as_of_date, training.rows) == (
         "warehouse_training_set",
@@ -64,6 +64,12 @@ def test_clean_marts_pass(settings: Settings) -> None:
     # row count, not-cured rate, age, 5 dates (application's 3, due_date, entry_month), build
     assert (collections.suite, collections.evaluated, collections.passed) == (
         "warehouse_collections_training_set",
+        9,
+        9,
+    )
+    # row count, bad rate, age, 5 dates (application's 3, month_end, snapshot_month), build
+    assert (b_card.suite, b_card.evaluated, b_card.passed) == (
+        "warehouse_b_card_training_set",
         9,
         9,
     )
@@ -173,7 +179,7 @@ def test_policy_breaches_in_marts_are_warnings(settings: Settings) -> None:
         ],
     )
 
-    training, _, _, loans = validate_warehouse(AS_OF, settings=settings)
+    training, _, _, _, loans = validate_warehouse(AS_OF, settings=settings)
 
     assert training.success and loans.success
     assert _failures(training.to_dict()) == {

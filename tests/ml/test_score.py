@@ -24,7 +24,8 @@ def _scores(settings, day: dt.date) -> pd.DataFrame:
 
 
 def test_no_champion_is_a_clear_error(ml_platform, training_runs) -> None:
-    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    uri = ml_platform.mlflow_tracking_uri
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)  # not another test's registry
     champion = training_runs["second"].champion_version
     client.delete_registered_model_alias("credit_pd", "champion")
     try:
