@@ -17,6 +17,7 @@ from typing import Any
 
 import dbt_fixture_lake as fixture
 import duckdb
+import pandas as pd
 import pytest
 from dbt_fixture_lake import BUILD_DATES, fresh_settings, write_scenario
 
@@ -102,3 +103,54 @@ def test_nothing_after_an_application_changes_its_features(built_warehouse, futu
     assert before["A3"] != after["A3"]
     assert after["A2"]["device_linked_customers_count"] == 1  # A1 was earlier, same device
     assert after["A1"]["device_linked_customers_count"] == 0
+
+
+MONTH_END = fixture.ts("2025-04-30 23:59:59")
+
+
+@pytest.fixture(scope="module")
+def after_month_end_changed(tmp_path_factory) -> Iterator[Any]:
+    """The scenario's warehouse built from a lake whose records after 2025-04-30 are different:
+    later transactions are cash withdrawals of other amounts, and L1 pays its second instalment
+    (due 2025-05-11) on time instead of 35 days late."""
+    from orchestration.dbt import run_dbt
+
+    settings = fresh_settings(tmp_path_factory.mktemp("month_end") / "creditlake")
+
+    def changed(row: dict[str, Any]) -> dict[str, Any]:
+        if row["transacted_at"] <= MONTH_END:
+            return row
+        return {**row, "amount_cny": 4_321.0, "category": "cash_withdrawal"}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fixture, "TRANSACTIONS", [changed(r) for r in fixture.TRANSACTIONS])
+        payments = dict(fixture.IRREGULAR_PAYMENTS)
+        payments[("L1", 2)] = ("2025-05-11 08:00:00", fixture.EXTRACT_DATE)
+        patch.setattr(fixture, "IRREGULAR_PAYMENTS", payments)
+        write_scenario(settings)
+    for as_of_date in BUILD_DATES:
+        run_dbt(["run"], settings, as_of_date=as_of_date)
+    yield settings
+
+
+def test_nothing_after_a_month_end_changes_its_b_card_snapshot(
+    built_warehouse, after_month_end_changed
+):
+    before = _rows(built_warehouse.settings, "fct_b_card_snapshots", "loan_month_id")
+    after = _rows(after_month_end_changed, "fct_b_card_snapshots", "loan_month_id")
+    at_month_end = [
+        key
+        for key, row in before.items()
+        if pd.Timestamp(row["month_end"]).date() <= MONTH_END.date()
+    ]
+    assert sorted(at_month_end) == ["L1:2025-03", "L1:2025-04", "L2:2025-04"]
+    for key in at_month_end:  # Series.equals: a missing share is equal to itself
+        assert pd.Series(before[key]).equals(pd.Series(after[key])), key
+    # The change reached the marts: L1 now stays current, and its April label is good.
+    assert "L1:2025-05" in after and "L1:2025-05" not in before
+    labels_before = _rows(built_warehouse.settings, "fct_b_card_training_set", "loan_month_id")
+    labels_after = _rows(after_month_end_changed, "fct_b_card_training_set", "loan_month_id")
+    assert (labels_before["L1:2025-04"]["is_bad_6m"], labels_after["L1:2025-04"]["is_bad_6m"]) == (
+        1,
+        0,
+    )
