@@ -1,7 +1,7 @@
 """The whole platform at tiny scale, through Airflow, as `make demo` runs it.
 
 One module-scoped run of the demo (generate → ingest → dbt → GX → train → score for the initial
-extract and three daily dates, with defects and a late file); the tests then check the promises the
+extract and two daily dates, with defects and a late file); the tests then check the promises the
 platform makes: nothing lost, nothing duplicated, nothing leaked, defects quarantined with their
 reason, policy breaches reported, the late file in its own date, a champion model, scores per day.
 """
@@ -24,7 +24,7 @@ from creditlake.sources import SOURCES
 pytestmark = pytest.mark.slow
 
 EXTRACT = dt.date(2026, 1, 1)
-DAYS = 3
+DAYS = 2  # the extract, a plain daily date, and the last date with the late file
 
 
 @pytest.fixture(scope="module")
