@@ -23,22 +23,13 @@ features as (
 final as (
 
     select
-        snapshots.loan_month_id,
-        snapshots.loan_id,
-        snapshots.month_end,
-        snapshots.snapshot_month,
-        snapshots.months_on_book,
-        snapshots.principal_cny,
-        snapshots.max_days_past_due_to_date,
-        snapshots.installments_due_count,
-        snapshots.late_installments_count,
-        snapshots.early_installments_count,
-        snapshots.outstanding_principal_share,
-        snapshots.days_to_next_due,
-        snapshots.transactions_month_count,
-        snapshots.borrowing_transactions_month_count,
-        snapshots.transactions_prior_3m_count,
-        snapshots.borrowing_transactions_prior_3m_count,
+        snapshots.* exclude (
+            snapshots.application_id,
+            snapshots.owner_date,
+            snapshots.is_labelled,
+            snapshots.labelled_date,
+            snapshots.is_bad_6m
+        ),
         features.* exclude (features.decision, features.is_approved),
         {{ as_of_date() }} as as_of_date
     from snapshots
