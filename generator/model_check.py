@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from generator.config import GeneratorConfig
-from generator.core import GeneratedData, auc_or_none, build_data, matured_mask
+from generator.core import GeneratedData, build_data
 from generator.dates import BEIJING_OFFSET, DAY, HOUR
+from generator.truth import auc_or_none, matured_mask
 
 _SHIFT = 1 << 32
 WINDOW_DAYS = 30

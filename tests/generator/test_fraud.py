@@ -7,7 +7,8 @@ import pytest
 
 from generator import fraud
 from generator.config import GeneratorConfig
-from generator.core import build_data, first_payment_default_p
+from generator.core import build_data
+from generator.truth import first_payment_default_p
 
 
 @pytest.fixture(scope="module")
