@@ -1,20 +1,25 @@
 """The ``transform__warehouse`` DAG: bronze → staging → intermediate → marts, then quality gates.
 
-dbt runs through astronomer-cosmos, one Airflow task per model (``dbt build`` of the model and its
-tests, so a failed test stops its dependants), rendered from the parsed manifest so that parsing the
-DAG file never runs dbt. Every build is pinned to the run's logical date through the dbt var
-``as_of_date``; each mart row is owned by one date and a build replaces only its date's rows
+dbt runs through astronomer-cosmos, one Airflow task per layer of the project (``dbt build`` of
+the layer's models and their tests, so a failed test stops its dependants and every later layer);
+parsing the DAG file never runs dbt. Every build is pinned to the run's logical date through the
+dbt var ``as_of_date``; each mart row is owned by one date and a build replaces only its date's rows
 (incremental models, ``dbt_project/README.md``), so a backfill of a date rewrites that date alone,
 and any order of dates gives the same warehouse.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
+from unittest import mock
 
-from airflow.sdk import DAG, dag, task
+from airflow.sdk import DAG, TaskGroup, chain, dag, task
+from cosmos.config import ProfileConfig
+from cosmos.constants import InvocationMode
+from cosmos.operators.local import DbtBuildLocalOperator
 
-from creditlake.settings import DBT_MANIFEST_PATH, DBT_PROJECT_DIR, get_settings
+from creditlake.settings import DBT_PROJECT_DIR, get_settings
 from creditlake.sources import SOURCES
 from orchestration.common import (
     AS_OF_DATE_MACROS,
@@ -51,43 +56,67 @@ def _bronze_ready(context: dict[str, Any]) -> str | None:
     return None
 
 
-def _dbt_task_group():
-    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+#: The dbt project's layers, built in this order, one ``dbt build`` (models and their tests) each.
+DBT_LAYERS = ("staging", "intermediate", "marts")
+#: dbt's ``--indirect-selection`` for the layers: a test is selected with a layer when its parents
+#: are in the layer or upstream of it, so each test runs exactly once, after all of its parents.
+INDIRECT_SELECTION = "buildable"
 
+
+class DbtLayerBuildOperator(DbtBuildLocalOperator):
+    """Cosmos's ``dbt build``, leaving the process environment as it found it.
+
+    Cosmos copies the task's ``env`` into ``os.environ`` for its OpenLineage parser and never
+    restores it. Where one process runs many DAG runs (``dag.test``: the demo and the tests), the
+    next dbt call in that process then inherited this run's warehouse path and dbt flags.
+    """
+
+    def execute(self, context: Any) -> Any:
+        with mock.patch.dict(os.environ):  # restores the environment on the way out
+            return super().execute(context)
+
+
+def _dbt_task_group() -> TaskGroup:
+    """One Cosmos ``dbt build`` task per layer of the project, in layer order.
+
+    A task per layer, not per model: each dbt invocation costs about a second of fixed work (and
+    Cosmos copies the project for it), which one task per model paid ~40 times per date. A layer's
+    task builds its models and runs their tests in dependency order, so a failed test still skips
+    everything downstream of it and fails the task, and no later layer starts; the task's log
+    lists every model and test with its status and time.
+    """
     from orchestration.dbt import PROFILES_DIR, dbt_env, dbt_vars
 
     settings = get_settings()
-    return DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            dbt_project_path=DBT_PROJECT_DIR,
-            manifest_path=DBT_MANIFEST_PATH,
-            install_dbt_deps=False,
-        ),
-        profile_config=ProfileConfig(
-            profile_name="creditlake",
-            target_name="dev",
-            profiles_yml_filepath=PROFILES_DIR / "profiles.yml",
-        ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
-            emit_datasets=False,
-            # A relationships test reads two models: run it once both exist, as its own task.
-            should_detach_multiple_parents_tests=True,
-        ),
-        operator_args={
-            "vars": dbt_vars(AS_OF_DATE_TEMPLATE, settings),
-            # Each task's dbt writes its manifest.json (~0.25 s) to a temporary copy of the
-            # project that is then deleted; the manifest Cosmos renders from comes from parse.
-            "env": {**dbt_env(settings), "DBT_WRITE_JSON": "false"},
-            "append_env": True,
-            "install_deps": False,
-            "pool": WAREHOUSE_POOL,
-        },
+    profile = ProfileConfig(
+        profile_name="creditlake",
+        target_name="dev",
+        profiles_yml_filepath=PROFILES_DIR / "profiles.yml",
     )
+    with TaskGroup(group_id="dbt") as group:
+        layers = [
+            DbtLayerBuildOperator(
+                task_id=layer,
+                doc_md=f"`dbt build --select path:models/{layer}` as of the logical date.",
+                project_dir=str(DBT_PROJECT_DIR),
+                profile_config=profile,
+                invocation_mode=InvocationMode.DBT_RUNNER,
+                select=[f"path:models/{layer}"],
+                # A test runs with the layer of its last parent: a relationships test from a mart to
+                # an intermediate model runs with the marts, once both exist (dbt's default would
+                # run it with the intermediate layer, before the mart is built).
+                indirect_selection=INDIRECT_SELECTION,
+                vars=dbt_vars(AS_OF_DATE_TEMPLATE, settings),
+                env=dbt_env(settings),
+                append_env=True,
+                install_deps=False,
+                emit_datasets=False,
+                pool=WAREHOUSE_POOL,
+            )
+            for layer in DBT_LAYERS
+        ]
+        chain(*layers)
+    return group
 
 
 def build_warehouse_dag(doc_md: str | None) -> DAG:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -82,24 +83,64 @@ def test_ingest_dag_graph_matches_its_docs(dagbag, domain: str) -> None:
     assert set(dag.task_ids) == expected
 
 
-def test_warehouse_dag_runs_every_model_between_the_gates(dagbag) -> None:
+def test_warehouse_dag_builds_every_layer_in_order_between_the_gates(dagbag) -> None:
+    import json
+
+    from creditlake.settings import DBT_MANIFEST_PATH
+    from orchestration.warehouse import DBT_LAYERS
+
     dag = dagbag.get_dag("transform__warehouse")
-    dbt_tasks = {t for t in dag.task_ids if t.startswith("dbt.")}
-    models = {t.split(".")[-1].removesuffix("_build").removesuffix("_run") for t in dbt_tasks}
+    dbt_tasks = [f"dbt.{layer}" for layer in DBT_LAYERS]
+    assert {t for t in dag.task_ids if t.startswith("dbt.")} == set(dbt_tasks)
+    for upstream, downstream in itertools.pairwise(dbt_tasks):
+        assert dag.get_task(upstream).downstream_task_ids == {downstream}
+    assert dag.get_task("wait_for_bronze").downstream_task_ids == {"pin_bronze"}
+    assert dag.get_task("pin_bronze").downstream_task_ids == {dbt_tasks[0]}
+    assert dag.get_task("validate_warehouse").upstream_task_ids == {dbt_tasks[-1]}
+    # The layers' selections together cover every model of the project, marts included.
+    selected = {layer: dag.get_task(f"dbt.{layer}").select for layer in DBT_LAYERS}
+    assert selected == {layer: [f"path:models/{layer}"] for layer in DBT_LAYERS}
+    nodes = json.loads(DBT_MANIFEST_PATH.read_text())["nodes"].values()
+    models = [n for n in nodes if n["resource_type"] == "model"]
+    uncovered = [n["name"] for n in models if n["path"].split("/")[0] not in DBT_LAYERS]
+    assert models and not uncovered
     for mart in (
-        "dim_customers",
-        "fct_loans",
-        "fct_installments",
-        "fct_application_features",
         "fct_application_training_set",
         "fct_fraud_training_set",
         "fct_collections_training_set",
+        "fct_b_card_training_set",
     ):
-        assert any(mart in m for m in models), f"{mart} is not rendered as a task"
-    assert dag.get_task("wait_for_bronze").downstream_task_ids == {"pin_bronze"}
-    assert dag.get_task("pin_bronze").downstream_task_ids <= dbt_tasks
-    assert dag.get_task("validate_warehouse").upstream_task_ids <= dbt_tasks
-    assert dag.get_task("validate_warehouse").upstream_task_ids
+        assert any(n["name"] == mart and n["path"].startswith("marts/") for n in models)
+
+
+def test_each_dbt_test_runs_once_after_all_of_its_parents(dagbag) -> None:
+    """What dbt selects with each layer's own flags: every test of the project exactly once, with
+    the layer of its last parent (a mart's relationships test to an intermediate model runs with
+    the marts, when both exist)."""
+    import json
+
+    from dbt.cli.main import dbtRunner
+
+    from creditlake.settings import DBT_MANIFEST_PATH
+    from orchestration.dbt import PROFILES_DIR, PROJECT_DIR
+    from orchestration.warehouse import DBT_LAYERS
+
+    dag = dagbag.get_dag("transform__warehouse")
+    selected: dict[str, set[str]] = {}
+    for layer in DBT_LAYERS:
+        task = dag.get_task(f"dbt.{layer}")
+        args = ["ls", "--resource-type", "test", "--output", "name", "--select", *task.select]
+        args += ["--indirect-selection", task.indirect_selection]
+        args += ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR)]
+        result = dbtRunner().invoke(args)
+        assert result.success, result.exception
+        selected[layer] = set(result.result)
+    nodes = json.loads(DBT_MANIFEST_PATH.read_text())["nodes"].values()
+    every_test = {n["name"] for n in nodes if n["resource_type"] == "test"}
+    assert sum(len(tests) for tests in selected.values()) == len(every_test)
+    assert set().union(*selected.values()) == every_test
+    crossing = "relationships_fct_loans_application_id__application_id__ref_int_applications_known_"
+    assert crossing in selected["marts"]
 
 
 def test_ml_dags_wait_for_the_warehouse_gate(dagbag) -> None:
