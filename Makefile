@@ -65,11 +65,17 @@ setup: check-java $(STAMP) $(WEB_STAMP)  ## create the virtual environment from 
 demo: setup  ## generate data and run every DAG through Airflow, then print the summary
 	$(BIN)/creditlake demo
 
+# Two workers, one per core here; a test file stays on one worker (its module fixtures are built
+# once), files go out in collection order (the platform runs first, tests/conftest.py), and each
+# worker has its own Airflow, creditlake and dbt folders. `pytest -n0 ...` runs in one process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: setup check-postgres check-browser  ## run the whole test suite
-	$(BIN)/pytest
+	$(PYTEST)
 
 test-fast: setup check-postgres check-browser  ## unit tests only (no end-to-end platform run)
-	$(BIN)/pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 lint: setup  ## ruff and sqlfluff
 	$(BIN)/ruff check .

@@ -16,10 +16,14 @@ from pathlib import Path
 from creditlake.policy import DEFAULT_POLICY, Policy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-#: The dbt project; its ``target/manifest.json`` (written by ``dbt parse``) is what Cosmos renders
-#: the warehouse DAG from and where training reads column metadata.
+#: The dbt project; its ``target/manifest.json`` (written by ``dbt parse``) is where training and
+#: scoring read column metadata.
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-DBT_MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+#: dbt's target folder: ``target`` in the project, or dbt's own ``DBT_TARGET_PATH`` where it is set
+#: (relative to the project, as dbt reads it), so that processes building in parallel (the test
+#: workers) keep their manifests apart.
+DBT_TARGET_DIR = DBT_PROJECT_DIR / (os.environ.get("DBT_TARGET_PATH") or "target")
+DBT_MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
 #: The npm packages of the CSS, JavaScript and fonts that the platform's HTML pages load
 #: (``web/package.json``, installed by ``make setup``).
 WEB_ASSETS_DIR = PROJECT_ROOT / "web" / "node_modules"

@@ -27,7 +27,7 @@ from creditlake.landing import Landing
 from creditlake.settings import Settings, get_settings
 from creditlake.sources import SOURCES
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.whole_platform]
 
 EXTRACT = dt.date(2026, 1, 1)
 LANDING_BUCKET, LAKE_BUCKET = "landing", "lake"

@@ -21,7 +21,7 @@ from creditlake.lake import Lake, bronze_table, quarantine_table
 from creditlake.settings import Settings, get_settings
 from creditlake.sources import SOURCES
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.whole_platform]
 
 EXTRACT = dt.date(2026, 1, 1)
 DAYS = 2  # the extract, a plain daily date, and the last date with the late file

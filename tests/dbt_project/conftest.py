@@ -62,12 +62,13 @@ def dbt_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def built_warehouse(dbt_settings: Settings) -> Iterator[BuiltWarehouse]:
     """The scenario's bronze lake, built by ``dbt build`` (models, tests and unit tests) for every
     date of BUILD_DATES in order, as the daily runs would."""
-    from orchestration.dbt import PROJECT_DIR, run_dbt
+    from creditlake.settings import DBT_TARGET_DIR
+    from orchestration.dbt import run_dbt
 
     write_scenario(dbt_settings)
     for as_of_date in BUILD_DATES:
         run_dbt(["build"], dbt_settings, as_of_date=as_of_date)
-    target = PROJECT_DIR / "target"
+    target = DBT_TARGET_DIR
     yield BuiltWarehouse(
         dbt_settings,
         run_results=json.loads((target / "run_results.json").read_text()),
@@ -82,7 +83,8 @@ def parsed_manifest(built_warehouse: BuiltWarehouse, dbt_settings: Settings) -> 
     It runs after the build, on purpose: parse must not need the date, and it must not disturb
     the warehouse the build left behind.
     """
-    from orchestration.dbt import PROJECT_DIR, run_dbt
+    from creditlake.settings import DBT_MANIFEST_PATH
+    from orchestration.dbt import run_dbt
 
     run_dbt(["parse"], dbt_settings, as_of_date=None)
-    return json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())
+    return json.loads(DBT_MANIFEST_PATH.read_text())

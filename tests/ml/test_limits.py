@@ -13,6 +13,7 @@ import pytest
 from creditlake.policy import DEFAULT_POLICY
 from ml import limits
 from ml.serving import conform_to_schema
+from ml.tracking import configure_mlflow
 
 DAY = dt.date(2026, 1, 1)
 
@@ -78,6 +79,7 @@ def test_the_spark_udf_scores_exactly_what_the_model_scores_in_python(
         rows = con.execute(
             "select * from marts.fct_application_features order by application_id limit 200"
         ).df()
+    configure_mlflow(ml_platform)  # another test in this process may have pointed MLflow elsewhere
     model = mlflow.pyfunc.load_model("models:/credit_pd@champion")
     schema = model.metadata.get_input_schema()
     expected = model.predict(conform_to_schema(rows, schema))

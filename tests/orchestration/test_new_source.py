@@ -175,6 +175,7 @@ def test_dbt_parses_the_project_with_the_new_source(project: Path, tmp_path: Pat
     env = {
         "CREDITLAKE_WAREHOUSE_PATH": str(tmp_path / "w.duckdb"),
         "CREDITLAKE_LAKE_DIR": str(tmp_path / "lake"),
+        "DBT_TARGET_PATH": str(dbt_dir / "target"),  # not the platform's (a test worker's) own
     }
     with mock.patch.dict(os.environ, env):
         result = dbtRunner().invoke(
