@@ -18,7 +18,8 @@ with `models:/b_card@champion` as a Spark UDF (`mlflow.pyfunc.spark_udf`) and re
 rows of `ml.limit_proposals`: increase, hold or decrease, with the new limit and the reasons.
 
 `wait_for_warehouse` → `score_applications` (announces `ml.application_scores`) →
-`report_portfolio`, and `order_collections_queue` → `propose_limits`.
+`report_portfolio`, `order_collections_queue` and `propose_limits` (independent of each other;
+the warehouse's one-writer pool runs the two that write it one at a time).
 
 The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).

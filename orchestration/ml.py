@@ -142,6 +142,6 @@ def build_score_dag(doc_md: str | None) -> DAG:
 
         scored = score_applications()
         wait >> scored >> report_portfolio()
-        scored >> order_collections_queue() >> propose_limits()
+        scored >> [order_collections_queue(), propose_limits()]
 
     return score_dag()

@@ -153,6 +153,7 @@ def test_ml_dags_wait_for_the_warehouse_gate(dagbag) -> None:
     assert score.get_task("score_applications").downstream_task_ids == {
         "report_portfolio",
         "order_collections_queue",
+        "propose_limits",
     }
 
 
