@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,6 +79,10 @@ def moto_endpoint() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
+    # moto keeps its buckets and Glue databases in process-wide state, which outlives a server:
+    # without a reset, a module would see what an earlier module of this worker left behind.
+    reset = urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=10).close()
     try:
         with pytest.MonkeyPatch.context() as patch:
             for name, value in FAKE_AWS_ENV.items():
