@@ -13,6 +13,9 @@ registry alias ``champion`` only if all of these hold:
 Otherwise the candidate gets the alias ``challenger`` and the champion stays. If the current
 champion cannot be re-evaluated on this run's data (its features are gone), the candidate is not
 promoted: that change needs a person's decision. Aliases only: registry stages are deprecated.
+
+Every move, and every refusal of ``champion``, is written to the alias audit log first
+(:mod:`ml.alias_log`, ``creditlake models history NAME``) with the gate's figures and reason.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from creditlake.lake import Lake
 from creditlake.settings import Settings
-from ml import metrics
+from ml import alias_log, metrics
 from ml.models import FeatureError
 from ml.names import CHALLENGER, CHAMPION, REGISTERED_MODEL
 from ml.run_logging import ModelOutcome
@@ -77,6 +81,30 @@ def reevaluate(version: str, x: pd.DataFrame, y: np.ndarray, name: str = REGISTE
     return metrics.auc(y, model.predict(inputs)["pd"].to_numpy())
 
 
+def _log_and_move(
+    client: MlflowClient,
+    settings: Settings,
+    name: str,
+    version: str,
+    previous_version: str | None,
+    promoted: bool,
+    reason: str,
+    figures: dict[str, Any],
+) -> None:
+    """The gate's alias moves, each in the audit log (:mod:`ml.alias_log`): the promotion, or
+    the refusal of ``champion`` and the move of ``challenger`` to the candidate."""
+    lake = Lake.from_settings(settings)
+    run = mlflow.active_run()
+    actor = f"run:{run.info.run_id}" if run else "gate"
+    moves = {"action": alias_log.GATE, "actor": actor, "gate": figures}
+    if promoted:
+        alias_log.move_alias(client, lake, name, CHAMPION, version, reason=reason, **moves)
+        return
+    alias_log.log_refusal(lake, name, CHAMPION, previous_version, version, reason=reason, **moves)
+    challenger = f"refused champion ({reason})"
+    alias_log.move_alias(client, lake, name, CHALLENGER, version, reason=challenger, **moves)
+
+
 def apply_gate(
     client: MlflowClient,
     outcomes: dict[str, ModelOutcome],
@@ -107,7 +135,18 @@ def apply_gate(
             max_auc_drop=settings.champion_max_auc_drop,
         )
     alias = CHAMPION if promoted else CHALLENGER
-    client.set_registered_model_alias(name, alias, candidate.version)
+    figures = {
+        "candidate_family": candidate.family,
+        "candidate_oot_auc": candidate.metrics["oot_auc"],
+        "candidate_oot_ks": candidate.metrics["oot_ks"],
+        "previous_champion_oot_auc": previous_auc,
+        "min_auc": settings.champion_min_auc,
+        "min_ks": settings.champion_min_ks,
+        "max_auc_drop": settings.champion_max_auc_drop,
+    }
+    _log_and_move(
+        client, settings, name, candidate.version, previous_version, promoted, reason, figures
+    )
     client.set_model_version_tag(name, candidate.version, "gate_decision", alias)
     mlflow.set_tags({"gate_decision": alias, "gate_reason": reason[:4000]})
     if previous_auc is not None:

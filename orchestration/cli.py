@@ -190,6 +190,46 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def cmd_models(args: argparse.Namespace) -> None:
+    """A model's alias history; a person's promotion or rollback, logged like the gate's."""
+    from mlflow.exceptions import MlflowException
+
+    from creditlake.lake import Lake
+    from ml import alias_log
+    from ml.tracking import configure_mlflow
+
+    settings = get_settings()
+    client = configure_mlflow(settings)
+    lake = Lake.from_settings(settings)
+    manual = {"actor": alias_log.person(), "reason": getattr(args, "reason", "")}
+    try:
+        if args.action == "promote":
+            alias_log.move_alias(
+                client,
+                lake,
+                args.name,
+                args.alias,
+                args.version,
+                action=alias_log.PROMOTE,
+                **manual,
+            )
+        elif args.action == "rollback":
+            target = alias_log.rollback_target(alias_log.history(lake, args.name), args.alias)
+            alias_log.move_alias(
+                client, lake, args.name, args.alias, target, action=alias_log.ROLLBACK, **manual
+            )
+    except (alias_log.AliasLogError, MlflowException) as error:
+        print(f"creditlake models {args.action}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    moves = alias_log.history(lake, args.name)
+    if not moves:
+        print(f"no alias moves logged for {args.name!r}")
+    problems = alias_log.discrepancies(client, args.name, moves)
+    print(alias_log.format_history(moves, problems) if moves else "\n".join(problems))
+    if problems:
+        raise SystemExit(1)
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     """Generate a landing zone, then measure order independence or the warehouse's daily cost."""
     check_java()
@@ -277,6 +317,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="credit_pd")
     p.add_argument("--version", required=True, help="the registered version, e.g. 3")
     p.set_defaults(func=cmd_reproduce)
+
+    p = commands.add_parser(
+        "models", help="a model's alias history (audit log); promote or roll back by hand"
+    )
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("history", help="every alias move of a model, and the registry check")
+    q.add_argument("name", help="registered model, e.g. credit_pd")
+    q = actions.add_parser("promote", help="give a version an alias (logged with your reason)")
+    q.add_argument("name")
+    q.add_argument("version")
+    q.add_argument("--alias", default="champion")
+    q.add_argument("--reason", required=True, help="why, for the audit log")
+    q = actions.add_parser("rollback", help="give the alias back to its previous holder")
+    q.add_argument("name")
+    q.add_argument("--alias", default="champion")
+    q.add_argument("--reason", required=True, help="why, for the audit log")
+    p.set_defaults(func=cmd_models)
 
     p = commands.add_parser(
         "bench",

@@ -187,6 +187,7 @@ def model_summary(settings: Settings, name: str = "credit_pd") -> dict[str, Any]
         except MlflowException:
             continue
         result[alias] = {"version": int(version.version), **dict(version.tags)}
+    result["alias_log"] = _alias_log(settings, client, name)
     champion = result.get("champion")
     if champion:
         result["oracle"] = oracle_auc(settings, champion, name)
@@ -194,6 +195,19 @@ def model_summary(settings: Settings, name: str = "credit_pd") -> dict[str, Any]
         if inclusion:
             result["inclusion"] = inclusion
     return result
+
+
+def _alias_log(settings: Settings, client: Any, name: str) -> dict[str, Any]:
+    """How many alias moves the audit log holds for ``name``, and whether the registry agrees."""
+    from creditlake.lake import Lake
+    from ml import alias_log
+
+    moves = alias_log.history(Lake.from_settings(settings), name)
+    return {
+        "moves": sum(m.outcome == alias_log.MOVED for m in moves),
+        "refused": sum(m.outcome == alias_log.REFUSED for m in moves),
+        "disagreements": alias_log.discrepancies(client, name, moves),
+    }
 
 
 def _run_json(client: Any, run_id: str | None, name: str) -> dict[str, Any] | None:
@@ -346,6 +360,15 @@ def print_models(summary: dict[str, Any], out=print) -> None:
                     "challenger AUC",
                 ],
             )
+        )
+        logs = {name: m["alias_log"] for name, m in models.items() if "alias_log" in m}
+        counts = ", ".join(
+            f"{name} {log['moves']} moved, {log['refused']} refused" for name, log in logs.items()
+        )
+        problems = [p for g in logs.values() for p in g["disagreements"]]
+        out(
+            f"Alias audit log (creditlake models history NAME): {counts}; registry "
+            + ("agrees with it" if not problems else "DISAGREES: " + "; ".join(problems))
         )
     decisions = summary.get("decisions") or {}
     if decisions.get("by_decision"):

@@ -354,3 +354,28 @@ def test_data_docs_render_offline_listing_every_validation(platform) -> None:
             browser.open(page).close()
     assert len(pages) > len(expected)
     assert (browser.external_requests, browser.failed, browser.page_errors) == ([], [], [])
+
+
+def test_every_gate_decision_of_the_demo_is_in_the_alias_audit_log(platform) -> None:
+    """One champion row (promotion or refusal) per training run, a challenger move per refusal,
+    and the registry agrees with the log (``creditlake models history``)."""
+    from ml import alias_log
+    from ml.names import CHALLENGER, CHAMPION, MODELS
+    from ml.tracking import configure_mlflow
+
+    settings, demo, summary = platform
+    client = configure_mlflow(settings)
+    lake = Lake.from_settings(settings)
+    for name in MODELS:
+        trained = [r for r in demo.runs if r.dag_id == f"ml__train_{name}"]
+        assert trained and all(r.state == "success" for r in trained)
+        moves = alias_log.history(lake, name)
+        champion = [m for m in moves if m.alias == CHAMPION]
+        assert len(champion) == len(trained), name
+        assert (champion[0].from_version, champion[0].outcome) == (None, alias_log.MOVED)
+        refused = [m for m in champion if m.outcome == alias_log.REFUSED]
+        assert len([m for m in moves if m.alias == CHALLENGER]) == len(refused)
+        assert {m.action for m in moves} == {alias_log.GATE}
+        assert all(m.actor.startswith("run:") for m in moves)
+        assert alias_log.discrepancies(client, name, moves) == []
+        assert summary["models"][name]["alias_log"]["refused"] == len(refused)

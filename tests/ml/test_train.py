@@ -195,3 +195,31 @@ def test_versions_record_the_hash_of_the_rows_they_were_trained_on(
         assert (lineage.training_set_sha256, lineage.training_set_rows) == (digest, rows)
         assert len(lineage.manifest_sha256) == 64
     assert client.get_run(first.run_id).data.tags["training_set_sha256"] == digest
+
+
+def test_the_audit_log_holds_both_gate_decisions_and_agrees_with_the_registry(
+    ml_platform, training_runs
+) -> None:
+    """Run 1's promotion and run 2's refusal (with the challenger move) are logged in order."""
+    from creditlake.lake import Lake
+    from ml import alias_log
+
+    first, second = training_runs["first"], training_runs["second"]
+    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    moves = alias_log.history(Lake.from_settings(ml_platform), "credit_pd")
+    rows = [(m.alias, m.from_version, m.to_version, m.outcome) for m in moves]
+    champion, candidate = first.champion_version, second.gate["candidate_version"]
+    assert rows == [
+        ("champion", None, champion, "moved"),
+        ("champion", champion, champion, "refused"),
+        ("challenger", None, candidate, "moved"),
+    ]
+    refused = moves[1]
+    assert refused.reason == second.gate["reason"]
+    assert refused.actor == f"run:{second.run_id}"
+    assert refused.to_dict()["gate"]["candidate_version"] == candidate
+    assert refused.to_dict()["gate"]["previous_champion_oot_auc"] == pytest.approx(
+        second.gate["previous_champion_oot_auc"]
+    )
+    assert {m.action for m in moves} == {"gate"}
+    assert alias_log.discrepancies(client, "credit_pd", moves) == []
