@@ -113,9 +113,11 @@ def move_alias(
     reason: str,
     gate: dict[str, Any] | None = None,
 ) -> AliasMove:
-    """Log, then move ``alias`` of ``model`` to ``version``; a failed move is logged too."""
+    """Log, then move ``alias`` of ``model`` to ``version``; a move that fails after it was
+    logged gets a ``failed`` row (an unknown version is refused before anything is logged)."""
     if not reason.strip():
         raise AliasLogError(f"moving {model}@{alias} needs a reason for the audit log")
+    client.get_model_version(model, str(version))  # an unknown version fails here, unlogged
     previous = current_holder(client, model, alias)
     move = AliasMove(
         model,

@@ -222,10 +222,11 @@ def cmd_models(args: argparse.Namespace) -> None:
         print(f"creditlake models {args.action}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     moves = alias_log.history(lake, args.name)
-    if not moves:
-        print(f"no alias moves logged for {args.name!r}")
     problems = alias_log.discrepancies(client, args.name, moves)
-    print(alias_log.format_history(moves, problems) if moves else "\n".join(problems))
+    if moves:
+        print(alias_log.format_history(moves, problems))
+    else:
+        print("\n".join([f"no alias moves logged for {args.name!r}", *problems]))
     if problems:
         raise SystemExit(1)
 

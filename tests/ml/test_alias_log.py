@@ -75,17 +75,33 @@ def test_rollback_without_an_earlier_holder_names_the_problem(ml_settings, regis
     assert "no earlier holder of 'champion'" in capsys.readouterr().err
 
 
-def test_a_failed_move_is_logged_and_leaves_the_log_agreeing_with_the_registry(
-    ml_settings, registry
+def test_an_unknown_version_is_refused_before_anything_is_logged(
+    ml_settings, registry, capsys
 ) -> None:
     lake = Lake.from_settings(ml_settings)
+    with pytest.raises(SystemExit) as stopped:
+        cli(["models", "promote", MODEL, "99", "--reason", "typo"])
+    assert stopped.value.code == 2
+    assert "version=99" in capsys.readouterr().err
+    assert alias_log.history(lake, MODEL) == []
+
+
+def test_a_move_that_fails_after_it_was_logged_gets_a_failed_row(
+    ml_settings, registry, monkeypatch
+) -> None:
+    lake = Lake.from_settings(ml_settings)
+
+    def registry_down(*args):
+        raise MlflowException("tracking server unavailable")
+
+    monkeypatch.setattr(registry, "set_registered_model_alias", registry_down)
     with pytest.raises(MlflowException):
         alias_log.move_alias(
-            registry, lake, MODEL, "champion", "99", action="promote", actor="u", reason="typo"
+            registry, lake, MODEL, "champion", "2", action="promote", actor="u", reason="why"
         )
     assert [row[-1] for row in _rows(lake)] == ["moved", "failed"]
     moves = alias_log.history(lake, MODEL)
-    assert "99" in moves[1].reason  # MLflow's own words on the missing version
+    assert "tracking server unavailable" in moves[1].reason
     assert alias_log.logged_holders(moves) == {}  # the failed row undoes the logged intent
     assert alias_log.discrepancies(registry, MODEL, moves) == []
 
