@@ -29,14 +29,20 @@ FAKE_AWS_ENV = {
 }
 
 
+#: This pytest process's folders. Set when this file is imported, before the conftest files below
+#: it (which import creditlake.settings, and with it the dbt manifest path) and before
+#: pytest_configure: each parallel worker inherits the controller's environment and must replace it
+#: before anything reads it.
+SESSION_HOME = Path(tempfile.mkdtemp(prefix="creditlake-test-"))
+os.environ["CREDITLAKE_HOME"] = str(SESSION_HOME)
+os.environ["CREDITLAKE_PII_KEY"] = TEST_PII_KEY
+# dbt's own variables: every pytest process (each parallel worker, see the Makefile) writes its
+# manifests and logs in its home, never in the project's target/ or another worker's.
+os.environ["DBT_TARGET_PATH"] = str(SESSION_HOME / "dbt-target")
+os.environ["DBT_LOG_PATH"] = str(SESSION_HOME / "dbt-logs")
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    session_home = Path(tempfile.mkdtemp(prefix="creditlake-test-"))
-    os.environ["CREDITLAKE_HOME"] = str(session_home)
-    os.environ["CREDITLAKE_PII_KEY"] = TEST_PII_KEY
-    # dbt's own variables: every pytest process (each parallel worker, see the Makefile) writes its
-    # manifests and logs in its home, never in the project's target/ or another worker's.
-    os.environ["DBT_TARGET_PATH"] = str(session_home / "dbt-target")
-    os.environ["DBT_LOG_PATH"] = str(session_home / "dbt-logs")
     os.environ.setdefault("CREDITLAKE_SPARK_DRIVER_MEMORY", "1g")
     from creditlake.settings import get_settings
     from orchestration.runtime import apply_runtime_env
