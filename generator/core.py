@@ -13,7 +13,6 @@ import shutil
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ from generator.behaviour import (
 from generator.collections import build_collection_actions
 from generator.config import GenerationReport, GeneratorConfig
 from generator.customers import build_bureau, build_customers, logistic
+from generator.data import GeneratedData
 from generator.dates import Timeline, day_number
 from generator.identities import faker_for, ip_addresses
 from generator.risk import calibrate_intercept
@@ -68,28 +68,6 @@ def rng_for(seed: int, component: str) -> np.random.Generator:
 
 def late_dir(settings: Settings) -> Path:
     return settings.home / LATE_DIR_NAME
-
-
-@dataclass
-class GeneratedData:
-    """Every generated table, in landing columns plus internal helper columns."""
-
-    timeline: Timeline
-    customers: pd.DataFrame
-    bureau_reports: pd.DataFrame
-    applications: pd.DataFrame
-    loans: pd.DataFrame
-    repayment_schedules: pd.DataFrame
-    repayments: pd.DataFrame
-    app_events: pd.DataFrame
-    transactions: pd.DataFrame
-    intercept: float
-    #: per loan and complete month end: the B-card truth (generator.in_loan)
-    loan_months: pd.DataFrame
-    collection_actions: pd.DataFrame
-
-    def table(self, source: str) -> pd.DataFrame:
-        return getattr(self, source)
 
 
 def build_data(

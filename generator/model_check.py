@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from generator.config import GeneratorConfig
-from generator.core import GeneratedData, build_data
+from generator.core import build_data
+from generator.data import GeneratedData
 from generator.dates import BEIJING_OFFSET, DAY, HOUR
 from generator.truth import auc_or_none, matured_mask
 

@@ -9,7 +9,6 @@ pipeline never does.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,12 +17,10 @@ from creditlake.policy import DEFAULT_POLICY
 from creditlake.settings import Settings
 from generator import fraud as fraud_mod
 from generator.config import GeneratorConfig
+from generator.data import GeneratedData
 from generator.dates import DAY, Timeline, add_months, day_number
 from generator.servicing import cure_probabilities, stop_weights
 from ml.metrics import MetricInputError, auc
-
-if TYPE_CHECKING:
-    from generator.core import GeneratedData
 
 
 def auc_or_none(risk: np.ndarray, label: np.ndarray) -> float | None:
