@@ -138,7 +138,8 @@ def record(lake: Lake, entry: Delivery | GateResult) -> None:
     lake.append(table, _to_arrow(entry))
 
 
-def _rows(lake: Lake, table: str, row_filter: Any) -> list[dict[str, Any]]:
+def rows(lake: Lake, table: str, row_filter: Any) -> list[dict[str, Any]]:
+    """The rows of an append-only record table matching ``row_filter``, oldest first."""
     if not lake.exists(table):
         return []
     rows = lake.load(table).scan(row_filter=row_filter).to_arrow().to_pylist()
@@ -159,7 +160,7 @@ def deliveries(
     condition = conditions[0]
     for extra in conditions[1:]:
         condition = And(condition, extra)
-    return [_from_row(Delivery, row) for row in _rows(lake, DELIVERIES, condition)]
+    return [_from_row(Delivery, row) for row in rows(lake, DELIVERIES, condition)]
 
 
 def latest_delivery(lake: Lake, source: str, as_of_date: dt.date) -> Delivery | None:
@@ -186,12 +187,12 @@ def loaded_elsewhere(
     """A published delivery of the same bytes for ``source`` under another date, if any."""
     from pyiceberg.expressions import And, EqualTo
 
-    rows = _rows(
+    matches = rows(
         lake,
         DELIVERIES,
         And(EqualTo("source", source), EqualTo("content_sha256", content_sha256)),
     )
-    for row in reversed(rows):
+    for row in reversed(matches):
         found = _from_row(Delivery, row)
         if found.as_of_date != as_of_date and found.status == PUBLISHED:
             current = latest_delivery(lake, source, found.as_of_date)
@@ -203,12 +204,12 @@ def loaded_elsewhere(
 def gate_results(lake: Lake, suite: str, as_of_date: dt.date) -> list[GateResult]:
     from pyiceberg.expressions import And, EqualTo
 
-    rows = _rows(
+    matches = rows(
         lake,
         GATE_RESULTS,
         And(EqualTo("suite", suite), EqualTo("as_of_date", as_of_date.isoformat())),
     )
-    return [_from_row(GateResult, row) for row in rows]
+    return [_from_row(GateResult, row) for row in matches]
 
 
 def latest_gate(lake: Lake, suite: str, as_of_date: dt.date) -> GateResult | None:

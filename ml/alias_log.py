@@ -27,6 +27,7 @@ from typing import Any
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from creditlake import ledger
 from creditlake.lake import LEDGER_NAMESPACE, Lake
 from ml.names import CHAMPION
 
@@ -162,10 +163,7 @@ def history(lake: Lake, model: str) -> list[AliasMove]:
     """Every row logged for ``model``, oldest first."""
     from pyiceberg.expressions import EqualTo
 
-    if not lake.exists(ALIAS_MOVES):
-        return []
-    rows = lake.load(ALIAS_MOVES).scan(row_filter=EqualTo("model", model)).to_arrow().to_pylist()
-    return [AliasMove(**row) for row in sorted(rows, key=lambda row: row["recorded_at"])]
+    return [AliasMove(**row) for row in ledger.rows(lake, ALIAS_MOVES, EqualTo("model", model))]
 
 
 def logged_holders(moves: list[AliasMove]) -> dict[str, str | None]:

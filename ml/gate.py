@@ -66,14 +66,6 @@ def gate(
     return True, reason + f"; current champion's AUC on the same rows is {champion_auc:.4f}"
 
 
-def current_champion(client: MlflowClient, name: str = REGISTERED_MODEL) -> Any | None:
-    """The version of registered model ``name`` holding the alias ``champion``, or ``None``."""
-    try:
-        return client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException:
-        return None
-
-
 def reevaluate(version: str, x: pd.DataFrame, y: np.ndarray, name: str = REGISTERED_MODEL) -> float:
     """A registered version's AUC on these rows, through its logged pyfunc (as it is served)."""
     model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
@@ -82,14 +74,7 @@ def reevaluate(version: str, x: pd.DataFrame, y: np.ndarray, name: str = REGISTE
 
 
 def _log_and_move(
-    client: MlflowClient,
-    settings: Settings,
-    name: str,
-    version: str,
-    previous_version: str | None,
-    promoted: bool,
-    reason: str,
-    figures: dict[str, Any],
+    client: MlflowClient, settings: Settings, name: str, record: dict[str, Any], figures: dict
 ) -> None:
     """The gate's alias moves, each in the audit log (:mod:`ml.alias_log`): the promotion, or
     the refusal of ``champion`` and the move of ``challenger`` to the candidate."""
@@ -97,10 +82,12 @@ def _log_and_move(
     run = mlflow.active_run()
     actor = f"run:{run.info.run_id}" if run else "gate"
     moves = {"action": alias_log.GATE, "actor": actor, "gate": figures}
-    if promoted:
+    version, reason = record["candidate_version"], record["reason"]
+    if record["promoted"]:
         alias_log.move_alias(client, lake, name, CHAMPION, version, reason=reason, **moves)
         return
-    alias_log.log_refusal(lake, name, CHAMPION, previous_version, version, reason=reason, **moves)
+    current = record["previous_champion_version"]
+    alias_log.log_refusal(lake, name, CHAMPION, current, version, reason=reason, **moves)
     challenger = f"refused champion ({reason})"
     alias_log.move_alias(client, lake, name, CHALLENGER, version, reason=challenger, **moves)
 
@@ -117,6 +104,11 @@ def apply_gate(
     candidate = max(outcomes.values(), key=lambda o: o.metrics["oot_auc"])
     previous_auc: float | None = None
     promoted, reason = False, ""
+    thresholds = {
+        "min_auc": settings.champion_min_auc,
+        "min_ks": settings.champion_min_ks,
+        "max_auc_drop": settings.champion_max_auc_drop,
+    }
     if previous_version is not None:
         try:
             previous_auc = reevaluate(previous_version, data.x_oot, data.y_oot, name)
@@ -127,31 +119,10 @@ def apply_gate(
             )
     if not reason:
         promoted, reason = gate(
-            candidate.metrics["oot_auc"],
-            candidate.metrics["oot_ks"],
-            previous_auc,
-            min_auc=settings.champion_min_auc,
-            min_ks=settings.champion_min_ks,
-            max_auc_drop=settings.champion_max_auc_drop,
+            candidate.metrics["oot_auc"], candidate.metrics["oot_ks"], previous_auc, **thresholds
         )
     alias = CHAMPION if promoted else CHALLENGER
-    figures = {
-        "candidate_family": candidate.family,
-        "candidate_oot_auc": candidate.metrics["oot_auc"],
-        "candidate_oot_ks": candidate.metrics["oot_ks"],
-        "previous_champion_oot_auc": previous_auc,
-        "min_auc": settings.champion_min_auc,
-        "min_ks": settings.champion_min_ks,
-        "max_auc_drop": settings.champion_max_auc_drop,
-    }
-    _log_and_move(
-        client, settings, name, candidate.version, previous_version, promoted, reason, figures
-    )
-    client.set_model_version_tag(name, candidate.version, "gate_decision", alias)
-    mlflow.set_tags({"gate_decision": alias, "gate_reason": reason[:4000]})
-    if previous_auc is not None:
-        mlflow.log_metric("previous_champion_oot_auc", previous_auc)
-    return {
+    record = {
         "decision": alias,
         "alias": alias,
         "promoted": promoted,
@@ -164,3 +135,9 @@ def apply_gate(
         "previous_champion_oot_auc": previous_auc,
         "champion_version": candidate.version if promoted else previous_version,
     }
+    _log_and_move(client, settings, name, record, {**record, **thresholds})
+    client.set_model_version_tag(name, candidate.version, "gate_decision", alias)
+    mlflow.set_tags({"gate_decision": alias, "gate_reason": reason[:4000]})
+    if previous_auc is not None:
+        mlflow.log_metric("previous_champion_oot_auc", previous_auc)
+    return record

@@ -26,14 +26,15 @@ import mlflow
 
 from creditlake.lake import parse_date
 from creditlake.settings import DBT_MANIFEST_PATH, Settings, get_settings
+from ml.alias_log import current_holder
 from ml.data import labels_of, read_training_set, table_columns
 from ml.features import dbt_column_meta, select_features
-from ml.gate import apply_gate, current_champion
+from ml.gate import apply_gate
 from ml.inclusion import behaviour_columns, measure_inclusion
 from ml.lineage import TrainingLineage, training_lineage, training_set_sha256
 from ml.model_card import model_card
 from ml.models import MODEL_FAMILIES
-from ml.names import CREDIT_PD, ModelTarget, model_target
+from ml.names import CHAMPION, CREDIT_PD, ModelTarget, model_target
 from ml.run_logging import ModelOutcome, fit_log_register, log_model_card, log_run_inputs
 from ml.split import TrainingData, split_out_of_time
 from ml.tracking import configure_mlflow, ensure_experiment
@@ -129,8 +130,7 @@ def main(
     data, lineage = load_training_data(settings, as_of_date, manifest_path, target)
     client = configure_mlflow(settings)
     experiment_id = ensure_experiment(client, target.experiment, settings)
-    previous = current_champion(client, target.name)
-    previous_version = str(previous.version) if previous is not None else None
+    previous_version = current_holder(client, target.name, CHAMPION)
     with (
         tempfile.TemporaryDirectory(prefix=f"{target.name}_") as tmp,
         mlflow.start_run(

@@ -2,9 +2,9 @@
 
 Airflow reads ``AIRFLOW_HOME`` once, when it is first imported, so each pytest process (each
 parallel worker) gets one throw-away Airflow home (and creditlake home, and dbt target folder)
-here, before any test module imports Airflow. Tests
-that need their own data folder use the ``creditlake_home`` fixture, which points creditlake's
-settings somewhere fresh without touching Airflow's.
+here, before any test module imports Airflow. Tests that need their own data folder use the
+``creditlake_home`` fixture, which points creditlake's settings somewhere fresh without touching
+Airflow's.
 """
 
 from __future__ import annotations
