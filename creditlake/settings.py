@@ -114,6 +114,22 @@ class Settings:
     champion_min_auc: float
     champion_min_ks: float
     champion_max_auc_drop: float
+    #: Champion gate, calibration: a decile's observed bad rate may differ from its mean
+    #: predicted PD by this much plus two binomial standard errors (``ml.criteria``).
+    gate_calibration_tolerance: float = 0.05
+    #: Champion gate, fairness: the lowest approval rate of a group's values over the highest
+    #: (four-fifths rule), judged only over values with at least ``gate_fairness_min_group_rows``.
+    gate_fairness_min_ratio: float = 0.8
+    gate_fairness_min_group_rows: int = 50
+    #: Monitoring (``ml.monitoring``): a matured month's AUC this far below the champion's
+    #: out-of-time AUC warns, and this far below fails. A month is judged only with at least
+    #: ``monitoring_min_bads`` bads and as many goods: below that its AUC is noise.
+    monitoring_auc_warn_drop: float = 0.05
+    monitoring_auc_fail_drop: float = 0.10
+    monitoring_min_bads: int = 30
+    #: Monitoring: a month with fewer rows has its PSI reported but not judged (ten bins of n rows
+    #: give a PSI of about 9/n from sampling alone).
+    monitoring_min_rows: int = 200
     #: Ingest: above this share of quarantined rows a delivery fails as a whole (a source in the
     #: registry may set its own, ``Source.max_quarantine_rate``).
     max_quarantine_rate: float = 0.05
@@ -121,6 +137,16 @@ class Settings:
     require_control_file: bool = False
     #: Where the web assets of the HTML pages are installed (see ``expectations.offline_docs``).
     web_assets_dir: Path = WEB_ASSETS_DIR
+    #: Ingest SLA: an ingest DAG run not finished this long after it was queued is recorded as a
+    #: missed deadline by the scheduler (``orchestration.deadlines``); 0 declares no deadline.
+    #: Off by default: Airflow 3.3's ``dag.test`` (the demo, the tests) fails a DAG that declares
+    #: one. A deployment with a scheduler sets it below the sensor timeout (e.g. 14400).
+    ingest_deadline_seconds: int = 0
+    #: OpenLineage: the namespace of creditlake's jobs, and an HTTP endpoint (e.g. Marquez,
+    #: ``http://host:5000``) that also receives every event; the files under ``lineage_dir`` are
+    #: always written (see ``orchestration.lineage_events``).
+    lineage_namespace: str = "creditlake"
+    lineage_url: str | None = None
 
     # Derived locations -------------------------------------------------------------------------
     @property
@@ -148,6 +174,11 @@ class Settings:
     @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
+
+    @property
+    def lineage_dir(self) -> Path:
+        """OpenLineage events of every DAG run, one JSON file per event."""
+        return self.home / "lineage"
 
     @cached_property
     def pii_key(self) -> bytes:
@@ -209,7 +240,17 @@ def get_settings() -> Settings:
         champion_min_auc=_float("CREDITLAKE_CHAMPION_MIN_AUC", 0.65),
         champion_min_ks=_float("CREDITLAKE_CHAMPION_MIN_KS", 0.20),
         champion_max_auc_drop=_float("CREDITLAKE_CHAMPION_MAX_AUC_DROP", 0.005),
+        gate_calibration_tolerance=_rate("CREDITLAKE_GATE_CALIBRATION_TOLERANCE", 0.05),
+        gate_fairness_min_ratio=_rate("CREDITLAKE_GATE_FAIRNESS_MIN_RATIO", 0.8),
+        gate_fairness_min_group_rows=_int("CREDITLAKE_GATE_FAIRNESS_MIN_GROUP_ROWS", 50),
+        monitoring_auc_warn_drop=_rate("CREDITLAKE_MONITORING_AUC_WARN_DROP", 0.05),
+        monitoring_auc_fail_drop=_rate("CREDITLAKE_MONITORING_AUC_FAIL_DROP", 0.10),
+        monitoring_min_bads=_int("CREDITLAKE_MONITORING_MIN_BADS", 30),
+        monitoring_min_rows=_int("CREDITLAKE_MONITORING_MIN_ROWS", 200),
         max_quarantine_rate=_rate("CREDITLAKE_MAX_QUARANTINE_RATE", 0.05),
         require_control_file=_bool("CREDITLAKE_REQUIRE_CONTROL_FILE", False),
         web_assets_dir=Path(_env("CREDITLAKE_WEB_ASSETS_DIR", str(WEB_ASSETS_DIR))).resolve(),
+        ingest_deadline_seconds=_int("CREDITLAKE_INGEST_DEADLINE_SECONDS", 0),
+        lineage_namespace=_env("CREDITLAKE_LINEAGE_NAMESPACE", "creditlake"),
+        lineage_url=_env("CREDITLAKE_LINEAGE_URL"),
     )

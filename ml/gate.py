@@ -1,25 +1,36 @@
-"""The champion gate: which registered version scores applications, and which only waits.
+"""The champion gate: which registered version scores, and which only waits.
 
 **Champion gate.** The candidate is the run's model with the higher out-of-time AUC. It gets the
-registry alias ``champion`` only if all of these hold:
+registry alias ``champion`` only if every blocking check of the named criteria in
+:mod:`ml.criteria` passes; each check is logged with its value and threshold (all thresholds come
+from settings):
 
-1. out-of-time AUC ≥ ``settings.champion_min_auc`` (``CREDITLAKE_CHAMPION_MIN_AUC``, 0.65);
-2. out-of-time KS ≥ ``settings.champion_min_ks`` (``CREDITLAKE_CHAMPION_MIN_KS``, 0.20);
-3. there is no current champion, or the candidate's AUC is at least the current champion's AUC
-   *re-evaluated on this run's out-of-time rows* minus ``settings.champion_max_auc_drop``
-   (``CREDITLAKE_CHAMPION_MAX_AUC_DROP``, 0.005). Comparing on the same rows is the only fair
-   comparison: AUCs measured on different windows differ with the window, not the model.
+1. **discrimination**: out-of-time AUC ≥ ``champion_min_auc`` and KS ≥ ``champion_min_ks``; and,
+   when there is a champion, the candidate's AUC ≥ the current champion's AUC *re-evaluated on
+   this run's out-of-time rows* minus ``champion_max_auc_drop``. Comparing on the same rows is
+   the only fair comparison: AUCs measured on different windows differ with the window, not the
+   model. If the current champion cannot be re-evaluated (its features are gone), the candidate
+   is not promoted: that change needs a person's decision;
+2. **calibration** by decile, out of time (``gate_calibration_tolerance``);
+3. **stability**: the score's PSI from the development sample to the latest month below
+   ``psi_act``; each feature's PSI is logged too, as a finding;
+4. **fairness**: approval-rate ratio at the strategy's cut-off by sex (blocking) and by age band,
+   new citizen, thin file and urban/rural (findings) at ``gate_fairness_min_ratio``;
+5. **data quality**: the lake snapshots trained on were published by their gates, and the
+   warehouse gates of the training date passed.
 
-Otherwise the candidate gets the alias ``challenger`` and the champion stays. If the current
-champion cannot be re-evaluated on this run's data (its features are gone), the candidate is not
-promoted: that change needs a person's decision. Aliases only: registry stages are deprecated.
-
-Every move, and every refusal of ``champion``, is written to the alias audit log first
-(:mod:`ml.alias_log`, ``creditlake models history NAME``) with the gate's figures and reason.
+Otherwise the candidate gets the alias ``challenger`` and the champion stays. Aliases only:
+registry stages are deprecated. Every move, and every refusal of ``champion``, is written to the
+alias audit log first (:mod:`ml.alias_log`, ``creditlake models history NAME``) with the gate's
+figures, and the criteria go to the run as ``gate_criteria.json``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -30,7 +41,9 @@ from mlflow.exceptions import MlflowException
 
 from creditlake.lake import Lake
 from creditlake.settings import Settings
-from ml import alias_log, metrics
+from ml import alias_log, criteria, metrics
+from ml.criteria import Criterion
+from ml.lineage import TrainingLineage
 from ml.models import FeatureError
 from ml.names import CHALLENGER, CHAMPION, REGISTERED_MODEL
 from ml.run_logging import ModelOutcome
@@ -38,32 +51,65 @@ from ml.serving import conform_to_schema
 from ml.split import TrainingData
 
 
-def gate(
-    candidate_auc: float,
-    candidate_ks: float,
+def candidate_criteria(
+    candidate: ModelOutcome,
     champion_auc: float | None,
-    *,
-    min_auc: float,
-    min_ks: float,
-    max_auc_drop: float,
-) -> tuple[bool, str]:
-    """Whether the candidate may become champion, and why (see the module docstring)."""
-    failures = []
-    if candidate_auc < min_auc:
-        failures.append(f"out-of-time AUC {candidate_auc:.4f} < minimum {min_auc:.4f}")
-    if candidate_ks < min_ks:
-        failures.append(f"out-of-time KS {candidate_ks:.4f} < minimum {min_ks:.4f}")
-    if champion_auc is not None and candidate_auc < champion_auc - max_auc_drop:
-        failures.append(
-            f"out-of-time AUC {candidate_auc:.4f} < current champion's {champion_auc:.4f} on the "
-            f"same rows minus the allowed drop {max_auc_drop:.4f}"
+    data: TrainingData,
+    lineage: TrainingLineage,
+    as_of_date: dt.date,
+    settings: Settings,
+) -> list[Criterion]:
+    """Every named check of :mod:`ml.criteria` for the candidate, from its own predictions."""
+    if not candidate.predictions:
+        raise ValueError(f"candidate version {candidate.version} carries no predictions to judge")
+    pd_train, pd_oot = candidate.predictions["train"], candidate.predictions["oot"]
+    months = data.x_oot[data.target.month].astype("string").str[:7].to_numpy()
+    cutoff, source = criteria.favourable_cutoff(data.target.name, pd_train)
+    return [
+        *criteria.discrimination(
+            candidate.metrics["oot_auc"], candidate.metrics["oot_ks"], champion_auc, settings
+        ),
+        criteria.calibration(data.y_oot, pd_oot, settings),
+        *criteria.stability(
+            data.x_train,
+            data.x_oot,
+            pd_train,
+            pd_oot,
+            months,
+            list(data.selection.spec.columns),
+            settings,
+        ),
+        *criteria.fairness(data.x_oot, pd_oot, cutoff, source, settings),
+        *criteria.data_quality(Lake.from_settings(settings), lineage.snapshots, as_of_date),
+    ]
+
+
+def decide(checks: list[Criterion]) -> tuple[bool, str]:
+    """Whether the candidate may become champion, and why, naming every failed criterion."""
+    refused = criteria.refusals(checks)
+    if refused:
+        return False, "refused on " + "; ".join(
+            f"{c.criterion} ({c.check}): {c.detail}" for c in refused
         )
-    if failures:
-        return False, "; ".join(failures)
-    reason = f"out-of-time AUC {candidate_auc:.4f} and KS {candidate_ks:.4f} pass the minimums"
-    if champion_auc is None:
-        return True, reason + "; no current champion"
-    return True, reason + f"; current champion's AUC on the same rows is {champion_auc:.4f}"
+    findings = [c for c in checks if not c.passed]
+    auc = next(c for c in checks if c.check == "auc_min")
+    versus = next((c for c in checks if c.check == "auc_vs_champion"), None)
+    reason = f"all blocking criteria pass (out-of-time AUC {auc.value:.4f}"
+    reason += f"; {versus.detail})" if versus else "; no current champion)"
+    if findings:
+        reason += "; findings: " + "; ".join(f"{c.check}: {c.detail}" for c in findings)
+    return True, reason
+
+
+def log_criteria(checks: list[Criterion]) -> None:
+    """The checks on the active (parent) run: ``gate_criteria.json`` and one metric each."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gate_criteria.json"
+        path.write_text(json.dumps([c.to_dict() for c in checks], indent=2, default=str))
+        mlflow.log_artifact(str(path))
+    mlflow.log_metrics(
+        {"gate_" + c.check.replace(":", "_"): float(c.value) for c in checks if c.value is not None}
+    )
 
 
 def reevaluate(version: str, x: pd.DataFrame, y: np.ndarray, name: str = REGISTERED_MODEL) -> float:
@@ -98,35 +144,46 @@ def apply_gate(
     previous_version: str | None,
     data: TrainingData,
     settings: Settings,
+    *,
+    lineage: TrainingLineage,
+    as_of_date: dt.date,
 ) -> dict[str, Any]:
     """Give the run's best candidate the alias ``champion`` or ``challenger`` (module docstring)."""
     name = data.target.name
     candidate = max(outcomes.values(), key=lambda o: o.metrics["oot_auc"])
     previous_auc: float | None = None
-    promoted, reason = False, ""
+    unresolved = ""
     thresholds = {
         "min_auc": settings.champion_min_auc,
         "min_ks": settings.champion_min_ks,
         "max_auc_drop": settings.champion_max_auc_drop,
+        "calibration_tolerance": settings.gate_calibration_tolerance,
+        "psi_act": settings.psi_act,
+        "fairness_min_ratio": settings.gate_fairness_min_ratio,
+        "fairness_min_group_rows": settings.gate_fairness_min_group_rows,
     }
     if previous_version is not None:
         try:
             previous_auc = reevaluate(previous_version, data.x_oot, data.y_oot, name)
         except (FeatureError, MlflowException, OSError) as error:
-            reason = (
+            unresolved = (
                 f"current champion version {previous_version} could not be re-evaluated on "
                 f"this run's out-of-time rows ({error}); promotion needs a manual decision"
             )
-    if not reason:
-        promoted, reason = gate(
-            candidate.metrics["oot_auc"], candidate.metrics["oot_ks"], previous_auc, **thresholds
-        )
+    checks = candidate_criteria(candidate, previous_auc, data, lineage, as_of_date, settings)
+    promoted, reason = decide(checks)
+    if unresolved:
+        promoted, reason = False, unresolved
     alias = CHAMPION if promoted else CHALLENGER
+    refused = criteria.refusals(checks)
     record = {
         "decision": alias,
         "alias": alias,
         "promoted": promoted,
         "reason": reason,
+        "failed_criteria": sorted({c.criterion for c in refused}),
+        "failed_checks": [c.check for c in refused],
+        "findings": [c.check for c in checks if not c.passed and not c.blocking],
         "candidate_family": candidate.family,
         "candidate_version": candidate.version,
         "candidate_oot_auc": candidate.metrics["oot_auc"],
@@ -134,9 +191,19 @@ def apply_gate(
         "previous_champion_version": previous_version,
         "previous_champion_oot_auc": previous_auc,
         "champion_version": candidate.version if promoted else previous_version,
+        "thresholds": thresholds,
     }
-    _log_and_move(client, settings, name, record, {**record, **thresholds})
+    summary = {
+        **{k: v for k, v in record.items() if k != "thresholds"},
+        **thresholds,
+        "criteria": {c.check: {"value": c.value, "passed": c.passed} for c in checks},
+    }
+    _log_and_move(client, settings, name, record, summary)
+    record["criteria"] = [c.to_dict() for c in checks]
+    log_criteria(checks)
     client.set_model_version_tag(name, candidate.version, "gate_decision", alias)
+    failed = ",".join(record["failed_checks"]) or "none"
+    client.set_model_version_tag(name, candidate.version, "gate_failed_checks", failed[:5000])
     mlflow.set_tags({"gate_decision": alias, "gate_reason": reason[:4000]})
     if previous_auc is not None:
         mlflow.log_metric("previous_champion_oot_auc", previous_auc)

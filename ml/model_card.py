@@ -18,6 +18,10 @@ from ml.run_logging import ModelOutcome
 from ml.split import OOT_SHARE, TrainingData
 
 
+def _figure(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
 def model_card(
     *,
     as_of_date: dt.date,
@@ -65,10 +69,19 @@ def model_card(
         SCORE_SCALE.describe() + "; higher is safer, the same scale for both model families.",
         "",
         "## Champion gate",
-        f"The better out-of-time AUC of the run becomes `{CHAMPION}` only if its OOT AUC ≥ "
-        f"{settings.champion_min_auc}, its OOT KS ≥ {settings.champion_min_ks}, and (no current "
-        "champion, or its AUC ≥ the current champion's AUC re-evaluated on this run's OOT rows "
-        f"− {settings.champion_max_auc_drop}); otherwise it becomes `{CHALLENGER}`.",
+        f"The better out-of-time AUC of the run becomes `{CHAMPION}` only if every blocking "
+        "check below passes (criteria and thresholds: `ml/criteria.py`, all from settings); "
+        f"otherwise it becomes `{CHALLENGER}`. Findings are shown but do not refuse.",
+        "",
+        "| criterion | check | value | threshold | result |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {c['criterion']} | {c['check']} | {_figure(c['value'])} "
+            f"| {_figure(c['threshold'])} | "
+            + ("pass" if c["passed"] else ("**FAIL**" if c["blocking"] else "finding"))
+            + " |"
+            for c in gate_record.get("criteria", [])
+        ),
         "",
         f"- Candidate: {gate_record['candidate_family']} "
         f"version {gate_record['candidate_version']}",

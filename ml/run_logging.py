@@ -41,6 +41,20 @@ class ModelOutcome:
     version: str
     metrics: dict[str, float]
     details: dict[str, Any] = field(default_factory=dict)
+    #: The fitted model and its PDs on both sides of the split, for the gate's criteria and the
+    #: validation report within the run; never serialised (:meth:`to_dict`).
+    fitted: FittedPDModel | None = field(default=None, repr=False, compare=False)
+    predictions: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The outcome without the fitted model and predictions (for XCom and summaries)."""
+        return {
+            "family": self.family,
+            "run_id": self.run_id,
+            "version": self.version,
+            "metrics": self.metrics,
+            "details": self.details,
+        }
 
 
 def evaluate(
@@ -198,7 +212,15 @@ def fit_log_register(
             **(lineage_tags or {}),
         },
     )
-    return ModelOutcome(family, child.info.run_id, str(version.version), evaluation, fitted.details)
+    return ModelOutcome(
+        family,
+        child.info.run_id,
+        str(version.version),
+        evaluation,
+        fitted.details,
+        fitted=fitted,
+        predictions=predictions,
+    )
 
 
 def log_model_card(

@@ -126,6 +126,50 @@ def write_warehouse(path: Path, training: pd.DataFrame, features: pd.DataFrame) 
             con.unregister("frame")
 
 
+#: The lake snapshot the fixture warehouse claims to be built from (``lake.pinned_snapshots``).
+FIXTURE_SNAPSHOT = ("bronze.applications", 1001)
+
+
+def record_gated_build(settings: Settings, dates: list[dt.date], *, passed: bool = True) -> None:
+    """Make the fixture warehouse look built by the platform: a pinned bronze snapshot that its
+    gate published, and the warehouse gates' verdicts for ``dates`` (what the champion gate's
+    data-quality criterion reads, :func:`ml.criteria.data_quality`)."""
+    from creditlake import ledger
+    from creditlake.lake import PINNED_SNAPSHOTS_TABLE, Lake
+    from expectations.names import LOANS_SUITE, TRAINING_SET_SUITE
+
+    table, snapshot = FIXTURE_SNAPSHOT
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema if not exists lake")
+        con.execute(
+            f"create or replace table {PINNED_SNAPSHOTS_TABLE} as "
+            "select ? as table_name, ? as snapshot_id",
+            [table, snapshot],
+        )
+    lake = Lake.from_settings(settings)
+    for day in dates:
+        ledger.record(
+            lake,
+            ledger.Delivery(
+                source=table.split(".")[1],
+                as_of_date=day,
+                status=ledger.PUBLISHED,
+                batch_id=f"fixture-{day}",
+                landing_file="fixture",
+                content_sha256="0" * 64,
+                landing_rows=1,
+                bronze_rows=1,
+                quarantined_rows=0,
+                duplicates_dropped=0,
+                bronze_snapshot_id=snapshot,
+            ),
+        )
+        for suite in (TRAINING_SET_SUITE, LOANS_SUITE):
+            verdict = ledger.GateResult(suite, day, "warehouse", None, passed, 1, 1 - passed, 0)
+            ledger.record(lake, verdict)
+
+
 #: Column metadata of the fixture manifest, as dbt YAML would declare it: a C3 column that stays
 #: a feature, and an outcome column the YAML excludes (which the features table also lacks).
 FIXTURE_COLUMN_META = {
@@ -212,6 +256,7 @@ def ml_platform(
     with pytest.MonkeyPatch.context() as monkeypatch:
         settings = settings_for(home, monkeypatch)
     write_warehouse(settings.warehouse_path, training_set, make_features_table(training_set))
+    record_gated_build(settings, [dt.date(2026, 1, 1), dt.date(2026, 1, 8)])
     yield settings
     mlflow.set_tracking_uri(previous_tracking)
     mlflow.set_registry_uri(previous_registry)
