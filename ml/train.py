@@ -7,7 +7,8 @@ chooses the features (:mod:`ml.features`), splits it **out of time** (:mod:`ml.s
 application months train, the latest ~20% of rows by whole months validate), fits both model
 families (:mod:`ml.models`), logs everything a validator needs to MLflow and registers both
 fitted models as versions of the target's registered model (:mod:`ml.run_logging`), then
-applies the champion gate (:mod:`ml.gate`) and logs the model card (:mod:`ml.model_card`).
+applies the champion gate (:mod:`ml.gate`), logs the model card (:mod:`ml.model_card`) and
+logs each version's validation report (:mod:`ml.validation_report`).
 
 This module only orders those steps, so the Airflow task's entry point ``ml.train.main`` reads
 as the run itself.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from ml.names import CHAMPION, CREDIT_PD, ModelTarget, model_target
 from ml.run_logging import ModelOutcome, fit_log_register, log_model_card, log_run_inputs
 from ml.split import TrainingData, split_out_of_time
 from ml.tracking import configure_mlflow, ensure_experiment
+from ml.validation_report import log_validation_reports
 
 SEED = 42
 
@@ -64,7 +66,8 @@ class TrainResult:
         return {family: outcome.version for family, outcome in self.models.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        result = asdict(self)
+        result = asdict(replace(self, models={}))
+        result["models"] = {family: o.to_dict() for family, o in self.models.items()}
         result["registered_versions"] = self.registered_versions
         return json.loads(json.dumps(result, default=str))
 
@@ -154,7 +157,15 @@ def main(
             )
             for family in MODEL_FAMILIES
         }
-        gate_record = apply_gate(client, outcomes, previous_version, data, settings)
+        gate_record = apply_gate(
+            client,
+            outcomes,
+            previous_version,
+            data,
+            settings,
+            lineage=lineage,
+            as_of_date=as_of_date,
+        )
         if target.measures_inclusion:
             log_inclusion(data, gate_record["candidate_family"], manifest_path, workdir)
         card = model_card(
@@ -165,6 +176,16 @@ def main(
             settings=settings,
         )
         log_model_card(client, card, outcomes, workdir)
+        log_validation_reports(
+            client,
+            outcomes,
+            data=data,
+            lineage=lineage,
+            gate_record=gate_record,
+            settings=settings,
+            as_of_date=as_of_date,
+            workdir=workdir,
+        )
     return TrainResult(
         as_of_date=as_of_date.isoformat(),
         model_name=target.name,

@@ -223,3 +223,37 @@ def test_the_audit_log_holds_both_gate_decisions_and_agrees_with_the_registry(
     )
     assert {m.action for m in moves} == {"gate"}
     assert alias_log.discrepancies(client, "credit_pd", moves) == []
+
+
+def test_every_registered_version_has_its_validation_report(
+    ml_platform, training_runs, tmp_path
+) -> None:
+    """Both runs log ``validation_report.html`` at the root of each version's run (ml.train)."""
+    from ml.validation_report import REPORT_FILE, REPORT_TAG
+
+    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    for run in training_runs.values():
+        for family, outcome in run.models.items():
+            assert REPORT_FILE in {a.path for a in client.list_artifacts(outcome.run_id)}
+            version = client.get_model_version("credit_pd", outcome.version)
+            assert version.tags[REPORT_TAG] == f"runs:/{outcome.run_id}/{REPORT_FILE}"
+            folder = tmp_path / outcome.run_id
+            path = Path(client.download_artifacts(outcome.run_id, REPORT_FILE, str(folder)))
+            html = path.read_text(encoding="utf-8")
+            assert f"<code>credit_pd</code> version {outcome.version}</h1>" in html
+            assert f"family <code>{family}</code>" in html
+            is_candidate = outcome.version == run.gate["candidate_version"]
+            decision = (
+                "received the alias “champion”"
+                if run.gate["promoted"]
+                else "was refused “champion” and received “challenger”"
+            )
+            assert (decision in html) is is_candidate
+            assert ("not the run&#39;s candidate" in html) is not is_candidate
+            # the candidate's report shows the gate's named criteria; the other version's says
+            # it was not judged
+            checks = [criterion["check"] for criterion in run.gate.get("criteria", [])]
+            if is_candidate:
+                assert checks and all(check in html for check in checks)
+            else:
+                assert "this version was not the candidate" in html
