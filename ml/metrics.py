@@ -186,3 +186,20 @@ def psi_status(value: float, *, watch: float, act: float) -> str:
     if value < watch:
         return "stable"
     return "watch" if value <= act else "act"
+
+
+def auc_standard_error(auc_value: float, n_bad: int, n_good: int) -> float:
+    """Standard error of an AUC from ``n_bad`` bads and ``n_good`` goods (Hanley & McNeil, 1982).
+
+    A month of a few dozen bads measures AUC to within about ±0.1; monitoring judges a month's
+    drop against this, so that a small month's noise does not read as a broken model.
+    """
+    if n_bad < 1 or n_good < 1:
+        raise MetricInputError(f"both classes are needed, got {n_bad} bad and {n_good} good rows")
+    a = float(auc_value)
+    q1 = a / (2.0 - a)
+    q2 = 2.0 * a * a / (1.0 + a)
+    variance = (a * (1.0 - a) + (n_bad - 1) * (q1 - a * a) + (n_good - 1) * (q2 - a * a)) / (
+        n_bad * n_good
+    )
+    return float(np.sqrt(max(variance, 0.0)))

@@ -227,10 +227,16 @@ def _run_json(client: Any, run_id: str | None, name: str) -> dict[str, Any] | No
 
 
 def models_summary(settings: Settings) -> dict[str, dict[str, Any]]:
-    """:func:`model_summary` of every model the platform trains (ml.names.MODELS)."""
+    """:func:`model_summary` of every model the platform trains (ml.names.MODELS), each with
+    its monitoring's worst severities (ml.monitoring_tables.severity_by_model) when it has any."""
+    from ml.monitoring_tables import severity_by_model
     from ml.names import MODELS
 
-    return {name: model_summary(settings, name) for name in MODELS}
+    models = {name: model_summary(settings, name) for name in MODELS}
+    for name, monitoring in severity_by_model(settings).items():
+        if models.get(name):
+            models[name]["monitoring"] = monitoring
+    return models
 
 
 def oracle_auc(settings: Settings, champion: dict[str, Any], name: str = "credit_pd") -> dict:
@@ -318,6 +324,27 @@ def _rounded(value: Any) -> Any:
         return "-"
 
 
+def print_monitoring(models: dict[str, Any], out=print) -> None:
+    """One line: each champion's worst monitoring severity, stability and performance apart."""
+    parts = []
+    for name, model in models.items():
+        monitoring = model.get("monitoring")
+        if not monitoring:
+            continue
+        checks = ", ".join(
+            f"{kind} {monitoring[kind]['severity']} ({monitoring[kind]['months']} months)"
+            for kind in ("stability", "performance")
+            if kind in monitoring
+        )
+        parts.append(
+            f"{name} v{monitoring['model_version']} {monitoring['severity'].upper()}: {checks}"
+        )
+    if parts:
+        out(
+            "Monitoring (ml.monitoring_*, DAG ml__monitor_models), worst month: " + "; ".join(parts)
+        )
+
+
 def print_models(summary: dict[str, Any], out=print) -> None:
     """Models against their oracles, decisions, portfolio plots and thin-file inclusion."""
     models = {name: m for name, m in summary.get("models", {}).items() if m.get("champion")}
@@ -370,6 +397,7 @@ def print_models(summary: dict[str, Any], out=print) -> None:
             f"Alias audit log (creditlake models history NAME): {counts}; registry "
             + ("agrees with it" if not problems else "DISAGREES: " + "; ".join(problems))
         )
+        print_monitoring(models, out)
     decisions = summary.get("decisions") or {}
     if decisions.get("by_decision"):
         from ml.decisions import REASON_CODES
