@@ -15,6 +15,10 @@ critical expectation fails the run so neither training nor scoring consumes bad 
 
 `wait_for_bronze` → `pin_bronze` → `dbt` (task group, one task per layer) → `validate_warehouse`
 (records its verdict in the ledger; announces `warehouse.marts`).
+Beside the build, `pin_bronze` → `check_source_freshness`: `dbt source freshness` on the same
+pinned snapshots against each source's SLA (`warn_after` / `error_after` in the dbt sources),
+recorded per date under `reports/freshness/`; a `warn` is only recorded, an `error` fails this
+task (no retries) and so the run, without holding back the build.
 
 The DAG is built by a factory in `orchestration` (Airflow needs the words "airflow" and
 "dag" in a file to parse it in safe mode).

@@ -104,6 +104,21 @@ def quality_summary(settings: Settings) -> dict[str, Any]:
     }
 
 
+def freshness_summary(settings: Settings) -> dict[str, Any]:
+    """Sources by freshness status for the last as-of date checked, and those not fresh."""
+    from orchestration.freshness import PASS, latest_counts, read_freshness
+
+    results = read_freshness(settings)
+    last, counts = latest_counts(results)
+    if last is None:
+        return {}
+    return {
+        "as_of_date": last,
+        "counts": counts,
+        "not_fresh": [r.describe() for r in results if r.as_of_date == last and r.status != PASS],
+    }
+
+
 def build_summary(settings: Settings, demo: Any | None) -> dict[str, Any]:
     from creditlake.catalog import describe
 
@@ -111,6 +126,7 @@ def build_summary(settings: Settings, demo: Any | None) -> dict[str, Any]:
         "layers": reconciliation_summary(settings),
         "warehouse": warehouse_summary(settings),
         "quality": quality_summary(settings),
+        "freshness": freshness_summary(settings),
         "models": models_summary(settings),
         "decisions": decisions_summary(settings),
         "portfolio": portfolio_summary(settings),
@@ -195,6 +211,14 @@ def print_summary(summary: dict[str, Any], out=print) -> None:
     for severity, items in quality.get("failures", {}).items():
         for label, count in items.items():
             out(f"  [{of_gx(severity)}] {label}: {count} unexpected rows")
+    freshness = summary.get("freshness") or {}
+    if freshness.get("as_of_date"):
+        counts = freshness["counts"]
+        out(
+            f"\nSource freshness ({freshness['as_of_date']}): {counts['pass']} fresh, "
+            f"{counts['warn']} warn, {counts['error']} error"
+            + "".join(f"\n  {line}" for line in freshness["not_fresh"])
+        )
     print_models(summary, out)
     out("\nWhere things are:")
     for name, location in summary["locations"].items():
