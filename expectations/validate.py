@@ -81,6 +81,16 @@ class FailedExpectation:
 
 
 @dataclass(frozen=True)
+class CheckedExpectation:
+    """One expectation a gate evaluated and its verdict: lineage reports every rule that ran."""
+
+    type: str
+    column: str | None
+    severity: str
+    success: bool
+
+
+@dataclass(frozen=True)
 class QualityResult:
     """The outcome of one suite on one date; ``to_dict`` is the JSON summary."""
 
@@ -94,6 +104,7 @@ class QualityResult:
     skipped_expectations: list[str] = field(default_factory=list)
     summary_path: str | None = None
     data_docs: str | None = None
+    checked: list[CheckedExpectation] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
@@ -175,6 +186,16 @@ def failed_expectation(expectation_result: Any) -> FailedExpectation:
     )
 
 
+def checked_expectation(expectation_result: Any) -> CheckedExpectation:
+    config = expectation_result.expectation_config
+    return CheckedExpectation(
+        type=config.type,
+        column=_column_of(config.kwargs),
+        severity=str(getattr(config.severity, "value", config.severity) or "critical"),
+        success=bool(expectation_result.success),
+    )
+
+
 def summarise(
     validation: ExpectationSuiteValidationResult,
     suite: str,
@@ -201,6 +222,7 @@ def summarise(
         failed_expectations=failed,
         rows=max(counts) if counts else None,
         skipped_expectations=list(skipped or []),
+        checked=[checked_expectation(r) for r in validation.results],
     )
 
 

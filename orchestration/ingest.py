@@ -7,7 +7,8 @@ reconciled) → ``validate_bronze`` (audit: Great Expectations on the staged sna
 critical expectation fails the task and marks the delivery rejected) → ``publish_bronze``
 (publish: moves the tables' published state to the audited snapshot, only if the ledger says its
 gate passed). Downstream reads only published snapshots, and the bronze asset is announced only
-by the publish.
+by the publish. Where a deployment sets the ingest SLA, every run carries it as an Airflow
+deadline alert (``orchestration.deadlines``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from airflow.sdk import DAG, TaskGroup, dag, task
 
+from creditlake.settings import get_settings
 from creditlake.sources import DOMAINS, get_source
 from orchestration.common import (
     DEFAULT_ARGS,
@@ -25,6 +27,7 @@ from orchestration.common import (
     bronze_asset,
     fail_on,
 )
+from orchestration.deadlines import ingest_deadline
 
 
 def _landing_check(source_name: str):
@@ -47,8 +50,10 @@ def _load_bronze(source_name: str):
         """Run the Spark ingestion job for this source and date; fails if it does not reconcile."""
         from creditlake.lake import LakeError
         from creditlake.landing import LandingError
+        from orchestration.lineage_events import declare_ingest
         from spark_jobs.ingest import IngestError, main
 
+        declare_ingest(context, source_name)
         run = fail_on(IngestError, LandingError, LakeError)(main)
         return run(source_name, as_of_date_of(context)).to_dict()
 
@@ -61,8 +66,11 @@ def _validate_bronze(source_name: str):
         """Run the source's Great Expectations suite on the staged partition; record the verdict."""
         from creditlake.spark import get_spark
         from expectations.validate import MissingDataError, QualityGateError, validate_bronze
+        from orchestration.lineage_events import reporting_quality
 
-        run = fail_on(QualityGateError, MissingDataError)(validate_bronze)
+        # the gate's results reach the task's lineage as facets of the table it validated
+        gate = reporting_quality(context, validate_bronze)
+        run = fail_on(QualityGateError, MissingDataError)(gate)
         spark = get_spark("creditlake-quality")
         return run(source_name, as_of_date_of(context), spark).to_dict()
 
@@ -77,7 +85,9 @@ def _publish_bronze(source_name: str):
         from creditlake.ledger import publish_delivery
         from creditlake.settings import get_settings
         from expectations.names import bronze_suite_name
+        from orchestration.lineage_events import declare_publish
 
+        declare_publish(context, source_name)
         lake = Lake.from_settings(get_settings())
         run = fail_on(LakeError)(publish_delivery)
         suite = bronze_suite_name(source_name)
@@ -98,6 +108,7 @@ def build_ingest_dag(domain: str, doc_md: str | None) -> DAG:
         tags=["ingest", "bronze", domain],
         doc_md=doc_md,
         default_args=DEFAULT_ARGS,
+        deadline=ingest_deadline(get_settings()),
     )
     def ingest() -> None:
         for source_name in DOMAINS[domain]:

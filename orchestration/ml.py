@@ -76,8 +76,10 @@ def build_train_dag(doc_md: str | None, model: str = "credit_pd") -> DAG:
             """Train the scorecard and LightGBM out of time, register both, gate the champion."""
             from ml.train import main
             from orchestration.dbt import release_warehouse
+            from orchestration.lineage_events import declare_training
 
             release_warehouse()
+            declare_training(context, model)
             return main(as_of_date_of(context), model=model).to_dict()
 
         wait >> train_and_register()
@@ -111,8 +113,10 @@ def build_score_dag(doc_md: str | None) -> DAG:
             """Score the as_of_date's applications with each champion, then decide each one."""
             from ml.score import NoChampionError, main
             from orchestration.dbt import release_warehouse
+            from orchestration.lineage_events import declare_scoring
 
             release_warehouse()
+            declare_scoring(context)
             return fail_on(NoChampionError)(main)(as_of_date_of(context)).to_dict()
 
         @task

@@ -8,10 +8,12 @@ a lender's pipeline should not phone home anyway.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
 from creditlake.settings import PROJECT_ROOT, Settings
+from orchestration.lineage_events import transport_config
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 
@@ -28,6 +30,13 @@ def runtime_env(settings: Settings) -> dict[str, str]:
         "SCARF_ANALYTICS": "false",
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # OpenLineage (apache-airflow-providers-openlineage; Cosmos reads the same section): task
+        # events to files under the home, and to CREDITLAKE_LINEAGE_URL when set. Events are
+        # written from a thread of the task's process, not a forked copy of it: the demo's one
+        # process holds a Spark JVM and a DuckDB file that a fork would duplicate.
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": settings.lineage_namespace,
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport_config(settings)),
+        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True",
         "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "GX_ANALYTICS_ENABLED": "false",

@@ -5,7 +5,8 @@ the layer's models and their tests, so a failed test stops its dependants and ev
 parsing the DAG file never runs dbt. Every build is pinned to the run's logical date through the
 dbt var ``as_of_date``; each mart row is owned by one date and a build replaces only its date's rows
 (incremental models, ``dbt_project/README.md``), so a backfill of a date rewrites that date alone,
-and any order of dates gives the same warehouse.
+and any order of dates gives the same warehouse. Beside the build, ``check_source_freshness`` runs
+``dbt source freshness`` for the date against the sources' SLAs (``orchestration.freshness``).
 """
 
 from __future__ import annotations
@@ -147,18 +148,37 @@ def build_warehouse_dag(doc_md: str | None) -> DAG:
                 validate_warehouse,
             )
             from orchestration.dbt import release_warehouse
+            from orchestration.lineage_events import reporting_quality
 
             release_warehouse()  # dbt-duckdb keeps the file open in this process after Cosmos
-            run = fail_on(QualityGateError, MissingDataError)(validate_warehouse)
+            # the gates' results reach the task's lineage as facets of the marts they validated
+            gate = reporting_quality(context, validate_warehouse)
+            run = fail_on(QualityGateError, MissingDataError)(gate)
             return [result.to_dict() for result in run(as_of_date_of(context))]
 
         @task(pool=WAREHOUSE_POOL)
-        def pin_bronze() -> dict:
+        def pin_bronze(**context: Any) -> dict:
             """Point the warehouse's bronze views at the lake's published snapshots."""
             from orchestration.dbt import pin_bronze
+            from orchestration.lineage_events import declare_pin
 
-            return pin_bronze(get_settings())
+            pinned = pin_bronze(get_settings())
+            declare_pin(context, pinned)
+            return pinned
 
-        wait >> pin_bronze() >> _dbt_task_group() >> validate_warehouse()
+        @task(pool=WAREHOUSE_POOL)
+        def check_source_freshness(**context: Any) -> dict[str, int]:
+            """``dbt source freshness`` as of the date: a ``warn`` is recorded, an ``error`` fails
+            this task without retries (the SLAs are in the dbt sources; see
+            :mod:`orchestration.freshness`). A leaf: stale sources alert, they do not stop the
+            build of what was delivered."""
+            from orchestration.freshness import FreshnessError, check_freshness, latest_counts
+
+            run = fail_on(FreshnessError)(check_freshness)
+            return latest_counts(run(get_settings(), as_of_date_of(context)))[1]
+
+        pinned = wait >> pin_bronze()
+        pinned >> check_source_freshness()
+        pinned >> _dbt_task_group() >> validate_warehouse()
 
     return transform()
