@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import shutil
 import sys
+from pathlib import Path
 
 from creditlake.settings import SettingsError, get_settings
 
@@ -231,6 +232,13 @@ def cmd_models(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    """Build the static governance site from the run's lake, warehouse and model registry."""
+    from orchestration.report.site import build_site
+
+    print(f"governance report: {build_site(get_settings(), args.out, dbt_docs=args.dbt_docs)}")
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     """Generate a landing zone, then measure order independence or the warehouse's daily cost."""
     check_java()
@@ -335,6 +343,22 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--alias", default="champion")
     q.add_argument("--reason", required=True, help="why, for the audit log")
     p.set_defaults(func=cmd_models)
+
+    p = commands.add_parser(
+        "report", help="build the governance site (quality, quarantine, PII, lineage, models)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="folder of the site (default: <reports dir>/governance); its links are relative",
+    )
+    p.add_argument(
+        "--no-dbt-docs",
+        dest="dbt_docs",
+        action="store_false",
+        help="do not run `dbt docs generate` (the site then links no dbt docs)",
+    )
+    p.set_defaults(func=cmd_report)
 
     p = commands.add_parser(
         "bench",
