@@ -4,7 +4,8 @@ This is the platform's main job on the embedded default. It drives the real DAGs
 own ``dag.test`` (what ``airflow dags test`` calls), all in one process so that Airflow, the Spark
 JVM and GX start once rather than once per DAG and date. Order per logical date: the three
 ingestion DAGs, the warehouse DAG, then scoring; training runs after the initial load and again
-on the last date (so the champion gate is exercised against an existing champion).
+on the last date (so the champion gate is exercised against an existing champion), and the weekly
+monitoring DAG runs once, after the last date's scoring.
 
 The generator holds one file back as "delivered late": its ingestion run fails at the sensor with
 a message naming the file, the file is then delivered, and the date re-runs, landing the file in
@@ -27,6 +28,7 @@ from typing import Any
 from creditlake.secrets import ensure_pii_key
 from creditlake.settings import PROJECT_ROOT, Settings
 from creditlake.sources import DOMAINS
+from orchestration.lineage_events import NO_PROVIDER_DAG_EVENTS, emit_dag_run
 from orchestration.runtime import DAGS_FOLDER, apply_runtime_env
 
 INGEST_DAGS = [f"ingest__{domain}" for domain in DOMAINS]
@@ -34,6 +36,8 @@ WAREHOUSE_DAG = "transform__warehouse"
 #: One training DAG per model of ml.names.MODELS (kept as literals: the demo imports no ML code).
 TRAIN_DAGS = ["ml__train_credit_pd", "ml__train_fraud", "ml__train_b_card", "ml__train_c_card"]
 SCORE_DAG = "ml__score_applications"
+#: Weekly in production; run once here, after the last date's training and scoring.
+MONITOR_DAG = "ml__monitor_models"
 
 
 class DemoError(RuntimeError):
@@ -98,6 +102,7 @@ def _reset_outputs(settings: Settings, out: Callable[[str], None]) -> None:
         settings.reports_dir,
         settings.home / "mlflow",
         settings.airflow_home,
+        settings.lineage_dir,
     ):
         shutil.rmtree(path, ignore_errors=True)
 
@@ -185,6 +190,7 @@ def _run_dag(
     dag_run = dags[dag_id].test(
         logical_date=pendulum.datetime(as_of_date.year, as_of_date.month, as_of_date.day, tz="UTC")
     )
+    emit_dag_run(dag_run)
     state = str(getattr(dag_run.state, "value", dag_run.state))
     seconds = time.monotonic() - start
     demo.runs.append(DagRunRecord(dag_id, as_of_date.isoformat(), state, round(seconds, 1)))
@@ -203,10 +209,13 @@ def _demo_environment() -> None:
     ``dag.test``, so dbt prints only errors (each of the warehouse DAG's 34 tasks would otherwise
     print its banner and results, four times over) and the demo's own progress lines stay
     readable. Values a user set explicitly win; settings read at DAG-parse time pick these up.
+    The OpenLineage provider's own DAG-run events are off: :func:`_run_dag` emits them (see
+    :func:`orchestration.lineage_events.emit_dag_run`).
     """
     import os
 
     for name, value in (
+        ("AIRFLOW__OPENLINEAGE__EMISSION_POLICY", NO_PROVIDER_DAG_EVENTS),
         ("CREDITLAKE_SENSOR_TIMEOUT_SECONDS", "10"),
         ("CREDITLAKE_SENSOR_POKE_SECONDS", "2"),
         ("CREDITLAKE_RETRY_DELAY_SECONDS", "2"),
@@ -214,6 +223,32 @@ def _demo_environment() -> None:
         ("DBT_QUIET", "true"),
     ):
         os.environ.setdefault(name, value)
+
+
+def _run_monitoring(
+    dags: dict[str, Any],
+    as_of_date: dt.date,
+    settings: Settings,
+    demo: DemoRun,
+    out: Callable[[str], None],
+) -> None:
+    """Run the monitoring DAG; a month at severity ``fail`` is a finding, not a demo failure.
+
+    A model's monitoring task fails on such a month by design (after writing its rows), so the
+    run fails; the demo records why and goes on, and the summary shows the month. A failed run
+    without a ``fail`` month in the monitoring tables is a fault, and stops the demo.
+    """
+    from ml.monitoring_tables import severity_by_model
+
+    if _run_dag(dags, MONITOR_DAG, as_of_date, demo, out, expect_failure=True) == "success":
+        return
+    failing = sorted(
+        name for name, found in severity_by_model(settings).items() if found["severity"] == "fail"
+    )
+    if not failing:
+        raise DemoError(f"DAG {MONITOR_DAG} failed for logical date {as_of_date}; see the log")
+    demo.runs[-1].note = f"expected: months at severity fail for {', '.join(failing)}"
+    out(f"  monitoring found months at severity fail for {', '.join(failing)} (see the summary)")
 
 
 def run_demo(
@@ -264,6 +299,8 @@ def run_demo(
             for dag_id in TRAIN_DAGS:
                 _run_dag(dags, dag_id, as_of_date, demo, out)
         _run_dag(dags, SCORE_DAG, as_of_date, demo, out)
+        if as_of_date == days[-1]:
+            _run_monitoring(dags, as_of_date, settings, demo, out)
     demo.seconds = round(time.monotonic() - start, 1)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     (settings.reports_dir / "demo_runs.json").write_text(

@@ -38,6 +38,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
     patch.setenv("CREDITLAKE_HOME", str(home))
     patch.setenv("CREDITLAKE_SENSOR_TIMEOUT_SECONDS", "3")
     patch.setenv("CREDITLAKE_SENSOR_POKE_SECONDS", "1")
+    # At this scale LightGBM learns from ~1,000 rows: its PDs are overconfident (a decile
+    # predicted at 0.6 % defaults at 10 %) and the B-card's score moves between its training
+    # months and the out-of-time month. The gate rightly refuses those candidates at its default
+    # thresholds (tests/ml/test_gate.py), which would leave this run without the champions the
+    # scoring tests need; so the tiny run widens the two thresholds and checks everything else.
+    patch.setenv("CREDITLAKE_GATE_CALIBRATION_TOLERANCE", "0.5")
+    patch.setenv("CREDITLAKE_PSI_ACT", "2.0")
     patch.delenv("MLFLOW_TRACKING_URI", raising=False)
     settings = get_settings()
     config = GeneratorConfig(
@@ -379,3 +386,212 @@ def test_every_gate_decision_of_the_demo_is_in_the_alias_audit_log(platform) -> 
         assert all(m.actor.startswith("run:") for m in moves)
         assert alias_log.discrepancies(client, name, moves) == []
         assert summary["models"][name]["alias_log"]["refused"] == len(refused)
+
+
+def test_every_source_has_a_freshness_result_for_every_date(platform) -> None:
+    """The warehouse DAG checked every dbt source against its SLA once per date; the demo's
+    deliveries were loaded minutes before each check, so nothing is stale."""
+    from orchestration.freshness import read_freshness
+
+    settings, _, summary = platform
+    results = read_freshness(settings)
+    expected = {(day, f"{s.system}.{name}") for day in _dates() for name, s in SOURCES.items()}
+    assert {(r.as_of_date, r.name) for r in results} == expected
+    assert len(results) == len(expected)
+    assert {r.status for r in results} == {"pass"}
+    assert all(r.max_loaded_at and r.warn_after and r.error_after for r in results)
+    assert summary["freshness"]["as_of_date"] == _dates()[-1]
+    assert summary["freshness"]["counts"] == {"pass": len(SOURCES), "warn": 0, "error": 0}
+
+
+def test_monitoring_has_one_row_per_month_for_every_champion(platform) -> None:
+    """The monitoring DAG ran once, on the last date, and wrote exactly one stability and one
+    performance row per model and month, for every model with a champion, of that champion."""
+    from ml import alias_log
+    from ml.monitoring_tables import PERFORMANCE_TABLE, STABILITY_TABLE
+    from ml.names import CHAMPION, MODELS
+    from ml.tracking import configure_mlflow
+
+    settings, demo, summary = platform
+    runs = [r for r in demo.runs if r.dag_id == "ml__monitor_models"]
+    assert [r.as_of_date for r in runs] == [_dates()[-1]]
+    assert runs[0].state == "success" or runs[0].note.startswith("expected: months at severity")
+    client = configure_mlflow(settings)
+    champions = {
+        name: int(version)
+        for name in MODELS
+        if (version := alias_log.current_holder(client, name, CHAMPION)) is not None
+    }
+    assert set(champions) == set(MODELS)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        for table in (STABILITY_TABLE, PERFORMANCE_TABLE):
+            rows = con.execute(
+                f"select model_name, month, count(*), max(model_version) from {table} group by all"
+            ).fetchall()
+            assert all(count == 1 for _, _, count, _ in rows), table
+            assert {(m, v) for m, _, _, v in rows} <= set(champions.items()), table
+        monitored = con.execute(f"select distinct model_name from {STABILITY_TABLE}").fetchall()
+    stability_models = {name for (name,) in monitored}
+    assert stability_models == set(champions)
+    for name in champions:
+        assert summary["models"][name]["monitoring"]["model_version"] == champions[name]
+        assert (settings.reports_dir / "monitoring" / f"{name}.png").is_file()
+
+
+def test_the_governance_site_is_filled_from_this_runs_records(platform, tmp_path) -> None:
+    """``creditlake report`` on the demo: every section's figures equal the lake, the gate
+    summaries, the freshness files, the registry and the warehouse; links stay inside the site."""
+    from collections import Counter
+
+    from pyiceberg.expressions import AlwaysTrue
+    from report_page import read_page
+
+    from ml import alias_log
+    from ml.tracking import configure_mlflow
+    from orchestration.freshness import read_freshness
+    from orchestration.report.site import build_site
+
+    settings, _, _ = platform
+    out = tmp_path / "governance"
+    page = read_page(build_site(settings, out))
+    sections = ["quality", "quarantine", "freshness", "pii", "lineage", "models", "links"]
+    assert list(page.sections) == sections
+    lake = Lake.from_settings(settings)
+    gates = {
+        (row["suite"], row["as_of_date"].isoformat())
+        for row in ledger.rows(lake, ledger.GATE_RESULTS, AlwaysTrue())
+    }
+    summaries = {(p.parent.name, p.stem) for p in (settings.reports_dir / "quality").glob("*/*")}
+    shown = {(r.attrs["data-suite"], r.attrs["data-date"]) for r in page.rows("quality-gates")}
+    assert gates and shown == gates | summaries
+
+    quarantined = Counter()
+    for source in SOURCES:
+        rows = _published(settings, "quarantine", source).select(["reason", "ingest_date"])
+        for row in rows.to_pylist():
+            quarantined[(source, row["ingest_date"].isoformat(), row["reason"])] += 1
+    shown_quarantine = {
+        (r.attrs["data-source"], r.attrs["data-date"], r.cells[2]): int(r.cells[3])
+        for r in page.rows("quarantine-by-date")
+    }
+    assert quarantined and shown_quarantine == dict(quarantined)
+    reconciliation = page.rows("reconciliation")
+    assert {(r.attrs["data-source"], r.attrs["data-date"]) for r in reconciliation} == {
+        (source, day) for source in SOURCES for day in _dates()
+    }
+    for row in reconciliation:
+        record = _reconciliation(settings, row.attrs["data-source"], row.attrs["data-date"])
+        counts = ("landing_rows", "bronze_rows", "quarantined_rows", "duplicates_dropped")
+        assert row.cells[2] == ledger.PUBLISHED
+        assert row.cells[3:7] == [str(record[name]) for name in counts]
+        assert row.cells[7:9] == ["yes", str(record["quarantined_rows"])]
+
+    freshness = {
+        (r.attrs["data-date"], r.attrs["data-source"]) for r in page.rows("freshness-results")
+    }
+    assert freshness == {(r.as_of_date, r.name) for r in read_freshness(settings)}
+
+    declared = [c for s in SOURCES.values() for c in s.columns if c.pii]
+    assert len(page.rows("pii-columns")) >= len(declared)
+    carriers = page.rows("pii-carriers")
+    tokens = {r.cells[2] for r in carriers if r.attrs["data-kind"] == "bronze table"}
+    assert tokens == {c.bronze_name for s in SOURCES.values() for c in s.pii_columns}
+    assert int(page.elements["lineage-size"]["data-nodes"]) > 0
+
+    client = configure_mlflow(settings)
+    registered = client.search_registered_models()
+    assert registered
+    for model in registered:
+        versions = page.rows(f"model-{model.name}.versions")
+        assert len(versions) == len(client.search_model_versions(f"name='{model.name}'"))
+        for alias, version in model.aliases.items():
+            row = next(r for r in versions if r.attrs["data-version"] == str(version))
+            assert alias in row.cells[1]
+        for version in client.search_model_versions(f"name='{model.name}'"):
+            artifacts = {a.path for a in client.list_artifacts(version.tags["run_id"])}
+            report = f"models/{model.name}/v{version.version}/validation_report.html"
+            has_report = ("models", report) in page.links and (out / report).is_file()
+            assert has_report == ("validation_report.html" in artifacts), report
+        history = page.rows(f"model-{model.name}.alias-history")
+        assert len(history) == len(alias_log.history(lake, model.name))
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        monitored = con.execute(
+            "select model_name, count(*) from ml.monitoring_stability group by 1"
+        ).fetchall()
+    for name, rows in monitored:
+        assert len(page.rows(f"model-{name}.monitoring.stability")) == rows
+
+    targets = [href for _, href in page.links if not href.startswith("#")]
+    assert {"data_docs/index.html", "dbt_docs/static_index.html"} <= set(targets)
+    for target in targets:
+        assert "://" not in target and (out / target).is_file(), target
+    raw = set()
+    customers = SOURCES["customers"]
+    path = Path(settings.landing_uri) / "customers" / _dates()[0] / customers.file_name
+    with path.open(encoding="utf-8") as handle:
+        for number, record in enumerate(csv.DictReader(handle)):
+            raw.update(record[c.name] for c in customers.pii_columns if len(record[c.name]) > 8)
+            if number == 200:
+                break
+    for page_file in out.rglob("*.html"):
+        text = page_file.read_text(encoding="utf-8", errors="ignore")
+        assert not [value for value in raw if value in text], page_file
+
+
+def test_every_dag_run_has_lineage_events_and_the_gates_results_on_what_they_validated(
+    platform,
+) -> None:
+    """Each DAG run of the demo wrote OpenLineage START and COMPLETE (FAIL for the late file's
+    wait) for itself and an end for each task it ran; each gate's last run for a date put every
+    expectation it evaluated on the table it validated; and the graph joins the lake's bronze
+    tables, through the warehouse pin and dbt's own events, to the marts the gates validated."""
+    import networkx as nx
+
+    from expectations.names import SUITE_OF_TABLE, bronze_suite_name
+    from orchestration.lineage import dag_runs, lineage_graph, node_id, read_events
+    from orchestration.lineage_events import lake_dataset, warehouse_dataset
+
+    settings, demo, _ = platform
+    events = read_events(settings)
+    runs = dag_runs(events)
+    ends = {"success": "COMPLETE", "failed": "FAIL"}
+    assert sorted((r["dag_id"], r["nominal_start_time"][:10], r["event_types"]) for r in runs) == (
+        sorted((r.dag_id, r.as_of_date, ["START", ends[r.state]]) for r in demo.runs)
+    )
+    for run in runs:
+        assert run["task_states"], run["dag_id"]
+        assert ("FAIL" in run["task_states"].values()) == (run["event_types"][-1] == "FAIL")
+
+    def last_gate_inputs(task_suffix: str) -> dict[tuple[str, str, str], dict]:
+        """``(namespace, name, date) -> dataset`` of the gate's last end event per date."""
+        found = {}
+        for event in events:
+            if event["job"]["name"].endswith(task_suffix) and event["eventType"] != "START":
+                day = event["run"]["facets"]["nominalTime"]["nominalStartTime"][:10]
+                for dataset in event["inputs"]:
+                    found[(dataset["namespace"], dataset["name"], day)] = dataset
+        return found
+
+    def assert_matches_summary(dataset: dict, suite: str, day: str) -> None:
+        summary = json.loads((settings.reports_dir / "quality" / suite / f"{day}.json").read_text())
+        checks = dataset["inputFacets"]["dataQualityAssertions"]["assertions"]
+        assert len(checks) == summary["evaluated"], (suite, day)
+        assert sum(1 for c in checks if c["success"]) == summary["passed"], (suite, day)
+        # the bronze gates validate a Spark frame without counting it: no rowCount then
+        assert dataset["inputFacets"]["dataQualityMetrics"].get("rowCount") == summary["rows"]
+
+    bronze = last_gate_inputs(".validate_bronze")
+    warehouse = last_gate_inputs(".validate_warehouse")
+    for day in _dates():
+        for source in SOURCES:
+            key = (*lake_dataset(settings, bronze_table(source)), day)
+            assert_matches_summary(bronze[key], bronze_suite_name(source), day)
+        for table, suite in SUITE_OF_TABLE.items():
+            key = (*warehouse_dataset(settings, table), day)
+            assert_matches_summary(warehouse[key], suite, day)
+
+    graph = lineage_graph(events)
+    lake_tables = [node_id("dataset", *lake_dataset(settings, bronze_table(s))) for s in SOURCES]
+    for table in SUITE_OF_TABLE:
+        mart = node_id("dataset", *warehouse_dataset(settings, table))
+        assert any(nx.has_path(graph, bronze, mart) for bronze in lake_tables), table

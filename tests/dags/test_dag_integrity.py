@@ -87,7 +87,7 @@ def test_warehouse_dag_builds_every_layer_in_order_between_the_gates(dagbag) -> 
     import json
 
     from creditlake.settings import DBT_MANIFEST_PATH
-    from orchestration.warehouse import DBT_LAYERS
+    from orchestration.warehouse import DBT_LAYERS, WAREHOUSE_POOL
 
     dag = dagbag.get_dag("transform__warehouse")
     dbt_tasks = [f"dbt.{layer}" for layer in DBT_LAYERS]
@@ -95,7 +95,14 @@ def test_warehouse_dag_builds_every_layer_in_order_between_the_gates(dagbag) -> 
     for upstream, downstream in itertools.pairwise(dbt_tasks):
         assert dag.get_task(upstream).downstream_task_ids == {downstream}
     assert dag.get_task("wait_for_bronze").downstream_task_ids == {"pin_bronze"}
-    assert dag.get_task("pin_bronze").downstream_task_ids == {dbt_tasks[0]}
+    # Source freshness is checked beside the build, on the same pinned snapshots: a leaf that
+    # alerts (and fails the run) on a stale source without holding back the layers.
+    assert dag.get_task("pin_bronze").downstream_task_ids == {
+        dbt_tasks[0],
+        "check_source_freshness",
+    }
+    assert dag.get_task("check_source_freshness").downstream_task_ids == set()
+    assert dag.get_task("check_source_freshness").pool == WAREHOUSE_POOL
     assert dag.get_task("validate_warehouse").upstream_task_ids == {dbt_tasks[-1]}
     # The layers' selections together cover every model of the project, marts included.
     selected = {layer: dag.get_task(f"dbt.{layer}").select for layer in DBT_LAYERS}
@@ -155,6 +162,23 @@ def test_ml_dags_wait_for_the_warehouse_gate(dagbag) -> None:
         "order_collections_queue",
         "propose_limits",
     }
+
+
+def test_monitoring_dag_checks_every_model_after_the_warehouse_gate(dagbag) -> None:
+    """One task per model of ml.names.MODELS, each writing the warehouse (its one-writer pool);
+    a fail month fails the task at once, so its retries only cover infrastructure errors."""
+    from ml.names import MODELS
+    from orchestration.warehouse import WAREHOUSE_POOL
+
+    dag = dagbag.get_dag("ml__monitor_models")
+    checks = {f"monitor_{model}" for model in MODELS}
+    assert set(dag.task_ids) == {"wait_for_warehouse", *checks}
+    assert dag.get_task("wait_for_warehouse").downstream_task_ids == checks
+    for task_id in checks:
+        task = dag.get_task(task_id)
+        assert task.pool == WAREHOUSE_POOL and task.downstream_task_ids == set()
+        assert [a.name for a in task.outlets] == ["ml.monitoring"]
+    assert dag.schedule == "@weekly"
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
