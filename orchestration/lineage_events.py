@@ -243,7 +243,9 @@ def declare_lineage(
     what it found. Airflow ignores these objects for asset events (they are not assets). Lists
     are replaced, never appended to, so nothing leaks into the task's definition.
     """
-    task = context["task"]
+    task = context.get("task")
+    if task is None:  # called outside a task run (a direct call, a test): nothing reports it
+        return
     task.inlets = _merged(list(task.inlets or []), inputs)
     task.outlets = _merged(list(task.outlets or []), outputs)
 
