@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from creditlake.landing import Landing, delivery_key
+from creditlake.progress import Progress
 from creditlake.settings import Settings
 from creditlake.sources import SOURCES, Source, get_source
 from generator import defects as dfx
@@ -179,13 +180,17 @@ def generate(
     report = GenerationReport(config=config.to_dict())
     record: dict[str, dict[str, dict]] = {}
     held: list[dict[str, str]] = []
+    steps = Progress(list(SOURCES), progress)
     for name in SOURCES:
+        source_started = time.perf_counter()
         record[name] = _write_source(name, data, config, settings, landing, held)
         report.rows[name] = {d: entry["data_lines"] for d, entry in record[name].items()}
         report.defects[name] = {d: _kind_counts(entry) for d, entry in record[name].items()}
-        progress(
+        steps.finished(
+            name,
+            time.perf_counter() - source_started,
             f"wrote {name}: {sum(report.rows[name].values()):,} lines in "
-            f"{len(report.rows[name])} files ({time.perf_counter() - started:.1f} s)"
+            f"{len(report.rows[name])} files ({time.perf_counter() - started:.1f} s)",
         )
     report.late_files = held
     report.truth = write_truth(data, config, settings, record, held)

@@ -18,6 +18,7 @@ import hashlib
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from creditlake.progress import Progress
 from creditlake.settings import PROJECT_ROOT, Settings, get_settings
 from ml.metrics import discrimination
 from ml.models import MODEL_FAMILIES, SCORE_SCALE, FeatureSpec, build_model
@@ -76,10 +78,12 @@ def cross_validate(
     folds: int,
     seed: int,
     families: tuple[str, ...] = MODEL_FAMILIES,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """One row per (repeat, fold, model family) with test-fold AUC, KS, Gini and fit time.
 
     Every family sees exactly the same folds, so their scores can be compared fold by fold.
+    ``progress`` gets one line per repeat, with the estimate of the time left.
     """
     from sklearn.model_selection import RepeatedStratifiedKFold
 
@@ -87,6 +91,8 @@ def cross_validate(
         raise ValueError(f"need folds >= 2 and repeats >= 1, got folds={folds}, repeats={repeats}")
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     rows: list[dict[str, Any]] = []
+    steps = Progress(["repeat"] * repeats, progress or (lambda _: None))
+    repeat_started = time.perf_counter()
     for index, (train_rows, test_rows) in enumerate(splitter.split(x, y)):
         for family in families:
             started = time.perf_counter()
@@ -110,6 +116,16 @@ def cross_validate(
                     "fit_seconds": seconds,
                 }
             )
+        if index % folds == folds - 1:
+            done = pd.DataFrame(rows)
+            aucs = done.groupby("model_family")["auc"].mean()
+            steps.finished(
+                "repeat",
+                time.perf_counter() - repeat_started,
+                f"repeat {index // folds + 1} of {repeats} ({folds} folds): mean AUC so far "
+                + ", ".join(f"{family} {auc:.3f}" for family, auc in aucs.items()),
+            )
+            repeat_started = time.perf_counter()
     return pd.DataFrame(rows)
 
 
@@ -148,14 +164,18 @@ def summary_markdown(summary: pd.DataFrame, protocol: dict[str, Any]) -> str:
 
 
 def main(
-    settings: Settings | None = None, repeats: int = 10, folds: int = 5, seed: int = 42
+    settings: Settings | None = None,
+    repeats: int = 10,
+    folds: int = 5,
+    seed: int = 42,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Cross-validate both families on German Credit and log one MLflow run with the summary."""
     settings = settings or get_settings()
     started = time.perf_counter()
     x, y = load_german_credit()
     spec = FeatureSpec.infer(x)
-    results = cross_validate(x, y, spec, repeats=repeats, folds=folds, seed=seed)
+    results = cross_validate(x, y, spec, repeats=repeats, folds=folds, seed=seed, progress=progress)
     summary = summarise(results)
     protocol = {
         "data": "UCI Statlog German Credit (CC BY 4.0)",

@@ -117,11 +117,11 @@ def cmd_summary(args: argparse.Namespace) -> None:
 def cmd_german_credit(args: argparse.Namespace) -> None:
     from ml.german_credit import main
 
-    print(
-        json.dumps(
-            main(get_settings(), repeats=args.repeats, folds=args.folds), indent=2, default=str
-        )
-    )
+    def progress(line: str) -> None:  # on stderr: stdout stays the JSON result
+        print(line, file=sys.stderr, flush=True)
+
+    result = main(get_settings(), repeats=args.repeats, folds=args.folds, progress=progress)
+    print(json.dumps(result, indent=2, default=str))
 
 
 def cmd_pii_scan(args: argparse.Namespace) -> None:

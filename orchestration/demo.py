@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from creditlake.progress import Progress
 from creditlake.secrets import ensure_pii_key
 from creditlake.settings import PROJECT_ROOT, Settings
 from creditlake.sources import DOMAINS
@@ -180,7 +181,7 @@ def _run_dag(
     dag_id: str,
     as_of_date: dt.date,
     demo: DemoRun,
-    out: Callable[[str], None],
+    progress: Progress,
     expect_failure: bool = False,
 ) -> str:
     import pendulum
@@ -194,7 +195,7 @@ def _run_dag(
     state = str(getattr(dag_run.state, "value", dag_run.state))
     seconds = time.monotonic() - start
     demo.runs.append(DagRunRecord(dag_id, as_of_date.isoformat(), state, round(seconds, 1)))
-    out(f"  {dag_id:<28} {as_of_date}  {state:<8} {seconds:6.1f} s")
+    progress.finished(dag_id, seconds, f"{dag_id:<28} {as_of_date}  {state:<8} {seconds:6.1f} s")
     if state != "success" and not expect_failure:
         raise DemoError(
             f"DAG {dag_id} failed for logical date {as_of_date}; see the task log above"
@@ -231,6 +232,7 @@ def _run_monitoring(
     settings: Settings,
     demo: DemoRun,
     out: Callable[[str], None],
+    progress: Progress,
 ) -> None:
     """Run the monitoring DAG; a month at severity ``fail`` is a finding, not a demo failure.
 
@@ -240,7 +242,7 @@ def _run_monitoring(
     """
     from ml.monitoring_tables import severity_by_model
 
-    if _run_dag(dags, MONITOR_DAG, as_of_date, demo, out, expect_failure=True) == "success":
+    if _run_dag(dags, MONITOR_DAG, as_of_date, demo, progress, expect_failure=True) == "success":
         return
     failing = sorted(
         name for name, found in severity_by_model(settings).items() if found["severity"] == "fail"
@@ -249,6 +251,17 @@ def _run_monitoring(
         raise DemoError(f"DAG {MONITOR_DAG} failed for logical date {as_of_date}; see the log")
     demo.runs[-1].note = f"expected: months at severity fail for {', '.join(failing)}"
     out(f"  monitoring found months at severity fail for {', '.join(failing)} (see the summary)")
+
+
+def _plan(days: list[dt.date], models: bool) -> list[str]:
+    """The DAG runs the demo will make, in order (a late file's re-run is added when it comes)."""
+    plan: list[str] = []
+    for as_of_date in days:
+        plan += [*INGEST_DAGS, WAREHOUSE_DAG]
+        if models:
+            plan += TRAIN_DAGS if as_of_date in (days[0], days[-1]) else []
+            plan += [SCORE_DAG, *([MONITOR_DAG] if as_of_date == days[-1] else [])]
+    return plan
 
 
 def run_demo(
@@ -275,12 +288,13 @@ def run_demo(
     from generator import deliver_late
 
     days = [config.extract_date + dt.timedelta(days=i) for i in range(config.days + 1)]
+    progress = Progress(_plan(days, models), lambda line: out(f"  {line}"))
     for as_of_date in days:
         out(
             f"logical date {as_of_date}{' (initial full extract)' if as_of_date == days[0] else ''}"
         )
         for dag_id in INGEST_DAGS:
-            state = _run_dag(dags, dag_id, as_of_date, demo, out, expect_failure=True)
+            state = _run_dag(dags, dag_id, as_of_date, demo, progress, expect_failure=True)
             if state == "success":
                 continue
             delivered = deliver_late(settings)
@@ -291,16 +305,17 @@ def run_demo(
             demo.late_deliveries.extend(delivered)
             demo.runs[-1].note = "expected: a file was delivered late"
             out(f"  late file delivered: {', '.join(delivered)}; re-running the date")
-            _run_dag(dags, dag_id, as_of_date, demo, out)
-        _run_dag(dags, WAREHOUSE_DAG, as_of_date, demo, out)
+            progress.add(dag_id)
+            _run_dag(dags, dag_id, as_of_date, demo, progress)
+        _run_dag(dags, WAREHOUSE_DAG, as_of_date, demo, progress)
         if not models:
             continue
         if as_of_date in (days[0], days[-1]):
             for dag_id in TRAIN_DAGS:
-                _run_dag(dags, dag_id, as_of_date, demo, out)
-        _run_dag(dags, SCORE_DAG, as_of_date, demo, out)
+                _run_dag(dags, dag_id, as_of_date, demo, progress)
+        _run_dag(dags, SCORE_DAG, as_of_date, demo, progress)
         if as_of_date == days[-1]:
-            _run_monitoring(dags, as_of_date, settings, demo, out)
+            _run_monitoring(dags, as_of_date, settings, demo, out, progress)
     demo.seconds = round(time.monotonic() - start, 1)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     (settings.reports_dir / "demo_runs.json").write_text(
