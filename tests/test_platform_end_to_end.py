@@ -577,8 +577,7 @@ def test_every_dag_run_has_lineage_events_and_the_gates_results_on_what_they_val
         checks = dataset["inputFacets"]["dataQualityAssertions"]["assertions"]
         assert len(checks) == summary["evaluated"], (suite, day)
         assert sum(1 for c in checks if c["success"]) == summary["passed"], (suite, day)
-        # the bronze gates validate a Spark frame without counting it: no rowCount then
-        assert dataset["inputFacets"]["dataQualityMetrics"].get("rowCount") == summary["rows"]
+        assert dataset["inputFacets"]["dataQualityMetrics"]["rowCount"] == summary["rows"]
 
     bronze = last_gate_inputs(".validate_bronze")
     warehouse = last_gate_inputs(".validate_warehouse")
