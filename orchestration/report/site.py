@@ -108,6 +108,8 @@ def _lineage(settings: Settings, manifest: dict[str, Any] | None, out_dir: Path)
         return {
             "method": f"{len(events)} OpenLineage events of the platform's DAG runs",
             "image": _relative(lineage.draw_lineage(events, image), out_dir),
+            # the same graph as SVG: a reader zooms into a platform's worth of nodes
+            "full": _relative(lineage.draw_lineage(events, image.with_suffix(".svg")), out_dir),
             "nodes": len(drawn),
             "edges": graph.number_of_edges(),
             "runs": lineage.dag_runs(events),
@@ -116,6 +118,7 @@ def _lineage(settings: Settings, manifest: dict[str, Any] | None, out_dir: Path)
     return {
         "method": f"{graph.method}; no OpenLineage events recorded{unreadable}",
         "image": _relative(plots.plot_lineage(graph, image), out_dir) if graph.layers else "",
+        "full": "",
         "nodes": len(graph.layers),
         "edges": len(graph.edges),
         "runs": [],
