@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum requirements.lock 2>/dev/null | c
 UV_VERSION := 0.13.9
 WEB_STAMP := web/node_modules/.installed-$(shell sha256sum web/package-lock.json 2>/dev/null | cut -c1-12)
 
-.PHONY: help setup check-java check-postgres check-browser demo test test-fast lint format lock bench airflow-standalone env clean
+.PHONY: help setup check-java check-postgres check-browser demo test test-fast lint format lock bench up down status airflow-standalone env clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -91,6 +91,17 @@ lock:  ## re-resolve requirements.lock from pyproject.toml
 
 bench: setup  ## wall time and peak memory of the demo at the default scale
 	/usr/bin/time -v $(BIN)/creditlake demo 2>&1 | tee var/bench-demo.log | grep -E 'Elapsed|Maximum resident|summary' || true
+
+# The local stack (orchestration/stack/): PostgreSQL, the Airflow components, MLflow and the
+# report server on 127.0.0.1, behind logins whose passwords `up` generates (var/secrets/users/).
+up: setup check-postgres  ## start the local stack and print its URLs (make down stops it)
+	$(BIN)/creditlake stack up
+
+down:  ## stop every process of the local stack
+	$(BIN)/creditlake stack down
+
+status:  ## health of each service of the local stack, and its URLs
+	$(BIN)/creditlake stack status
 
 env: setup  ## print export lines for running the airflow and dbt CLIs by hand
 	@$(BIN)/creditlake env

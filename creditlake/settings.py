@@ -147,6 +147,13 @@ class Settings:
     #: always written (see ``orchestration.lineage_events``).
     lineage_namespace: str = "creditlake"
     lineage_url: str | None = None
+    #: The local stack (``creditlake stack up``, ``orchestration.stack``): where its generated
+    #: secrets live (a folder only its owner can read), and the loopback ports of its services.
+    secrets_dir: Path = PROJECT_ROOT / "var" / "secrets"
+    stack_postgres_port: int = 5433
+    stack_airflow_port: int = 8080
+    stack_mlflow_port: int = 5000
+    stack_reports_port: int = 8081
 
     # Derived locations -------------------------------------------------------------------------
     @property
@@ -174,6 +181,11 @@ class Settings:
     @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
+
+    @property
+    def stack_dir(self) -> Path:
+        """The local stack's PostgreSQL cluster, pid files, logs and MLflow artifacts."""
+        return self.home / "stack"
 
     @property
     def lineage_dir(self) -> Path:
@@ -253,4 +265,9 @@ def get_settings() -> Settings:
         ingest_deadline_seconds=_int("CREDITLAKE_INGEST_DEADLINE_SECONDS", 0),
         lineage_namespace=_env("CREDITLAKE_LINEAGE_NAMESPACE", "creditlake"),
         lineage_url=_env("CREDITLAKE_LINEAGE_URL"),
+        secrets_dir=Path(_env("CREDITLAKE_SECRETS_DIR", str(home / "secrets"))).resolve(),
+        stack_postgres_port=_int("CREDITLAKE_STACK_POSTGRES_PORT", 5433),
+        stack_airflow_port=_int("CREDITLAKE_STACK_AIRFLOW_PORT", 8080),
+        stack_mlflow_port=_int("CREDITLAKE_STACK_MLFLOW_PORT", 5000),
+        stack_reports_port=_int("CREDITLAKE_STACK_REPORTS_PORT", 8081),
     )

@@ -239,6 +239,31 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"governance report: {build_site(get_settings(), args.out, dbt_docs=args.dbt_docs)}")
 
 
+def cmd_stack(args: argparse.Namespace) -> None:
+    """The local stack: PostgreSQL, Airflow, MLflow and the report server, behind logins."""
+    from orchestration.stack import stack
+
+    settings = get_settings()
+    if args.action == "up":
+        try:
+            stack.up(settings)
+        except RuntimeError as error:
+            print(f"creditlake stack up: {error}", file=sys.stderr)
+            print("(`make down` stops what did start)", file=sys.stderr)
+            raise SystemExit(1) from None
+    elif args.action == "down":
+        stack.down(settings)
+        print("stack stopped")
+    else:
+        found = stack.status(settings)
+        urls = stack.urls(settings)
+        for name, state in found.items():
+            print(f"{name:<22} {state}")
+        print("\n".join(f"{name:<22} {url}" for name, url in urls.items()))
+        if any(state != "healthy" and state != "running" for state in found.values()):
+            raise SystemExit(1)
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     """Generate a landing zone, then measure order independence or the warehouse's daily cost."""
     check_java()
@@ -367,6 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("measure", choices=["order", "warehouse-cost"])
     _generator_args(p)
     p.set_defaults(func=cmd_bench)
+
+    p = commands.add_parser(
+        "stack",
+        help="the local stack (PostgreSQL, Airflow, MLflow, reports) on 127.0.0.1, with logins",
+    )
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.set_defaults(func=cmd_stack)
 
     p = commands.add_parser("env", help="print export lines for the airflow/dbt CLIs")
     p.set_defaults(func=cmd_env)

@@ -54,13 +54,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest modules first (``whole_platform``), the rest in their usual order.
+    """The longest modules first (``whole_platform``, then the local ``stack``), the rest in their
+    usual order.
 
     ``make test`` hands whole files to two workers in collection order (``--dist loadfile
-    --no-loadscope-reorder``): starting on the two platform runs lets the shorter files fill in
-    around them, instead of one worker starting a five-minute run when everything else is done.
+    --no-loadscope-reorder``): starting on the long runs lets the shorter files fill in around
+    them, instead of one worker starting a five-minute run when everything else is done.
     """
-    items.sort(key=lambda item: item.get_closest_marker("whole_platform") is None)
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("whole_platform") is None,
+            item.get_closest_marker("stack") is None,
+        )
+    )
 
 
 @pytest.fixture

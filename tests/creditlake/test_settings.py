@@ -68,3 +68,24 @@ def test_ingest_gate_settings_have_defaults_and_are_checked(
     monkeypatch.setenv("CREDITLAKE_REQUIRE_CONTROL_FILE", "sometimes")
     with pytest.raises(SettingsError, match="CREDITLAKE_REQUIRE_CONTROL_FILE='sometimes'"):
         get_settings()
+
+
+def test_the_stack_lives_in_the_home_on_its_own_ports(
+    creditlake_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = get_settings()
+    home = creditlake_home.resolve()
+    assert (settings.stack_dir, settings.secrets_dir) == (home / "stack", home / "secrets")
+    assert settings.pii_key_file.parent == settings.secrets_dir
+    ports = (
+        settings.stack_postgres_port,
+        settings.stack_airflow_port,
+        settings.stack_mlflow_port,
+        settings.stack_reports_port,
+    )
+    assert ports == (5433, 8080, 5000, 8081)
+    monkeypatch.setenv("CREDITLAKE_STACK_MLFLOW_PORT", "15000")
+    assert get_settings().stack_mlflow_port == 15000
+    monkeypatch.setenv("CREDITLAKE_STACK_AIRFLOW_PORT", "http")
+    with pytest.raises(SettingsError, match="CREDITLAKE_STACK_AIRFLOW_PORT"):
+        get_settings()
