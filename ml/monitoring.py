@@ -50,6 +50,12 @@ from ml import metrics
 from ml.criteria import feature_psi
 from ml.data import OWNER_DATE, labels_of, month_labels, read_table
 from ml.models import SCORE_SCALE
+from ml.monitoring_tables import (
+    COLUMNS,
+    FEATURE_PSI_TABLE,
+    PERFORMANCE_TABLE,
+    STABILITY_TABLE,
+)
 from ml.names import CHAMPION, ModelTarget, model_target
 
 #: A month within every threshold; ``warn`` and ``fail`` are the platform's (creditlake.severity).
@@ -190,19 +196,11 @@ def stability(
     )
 
 
-STABILITY_FIELDS = ["month", "rows", "psi_score", "psi_feature_max", "worst_feature", "severity"]
-FEATURE_FIELDS = ["month", "feature", "psi", "severity"]
-PERFORMANCE_FIELDS = [
-    "month",
-    "rows",
-    "bads",
-    "bad_rate",
-    "predicted_bad_rate",
-    "auc",
-    "auc_standard_error",
-    "reference_auc",
-    "severity",
-]
+#: What each measure holds: its table's columns without the keys the table writer adds.
+_ADDED = ("model_name", "model_version", "as_of_date")
+STABILITY_FIELDS = [c for c in COLUMNS[STABILITY_TABLE] if c not in _ADDED]
+FEATURE_FIELDS = [c for c in COLUMNS[FEATURE_PSI_TABLE] if c not in _ADDED]
+PERFORMANCE_FIELDS = [c for c in COLUMNS[PERFORMANCE_TABLE] if c not in _ADDED]
 
 
 def performance(

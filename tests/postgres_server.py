@@ -18,25 +18,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-#: Where Debian puts each major version's server programs (they are not on PATH).
-DEBIAN_BINARIES = Path("/usr/lib/postgresql")
+from orchestration.stack.postgres import server_binaries
+
 USER = "creditlake"
-
-
-def server_binaries() -> Path:
-    """The folder with ``initdb`` and ``pg_ctl``: on PATH, or Debian's newest major version."""
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        return Path(on_path).parent
-    found = sorted(
-        DEBIAN_BINARIES.glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name), reverse=True
-    )
-    if not found:
-        raise RuntimeError(
-            "PostgreSQL's server programs (initdb, pg_ctl) were not found on PATH or under "
-            f"{DEBIAN_BINARIES}: run `make check-postgres` (installs Debian's postgresql package)"
-        )
-    return found[0].parent
 
 
 def _free_port() -> int:
