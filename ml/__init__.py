@@ -24,7 +24,8 @@ Read in the order of a training run:
 - :mod:`ml.score`: daily batch scoring with ``models:/credit_pd@champion``.
 - :mod:`ml.monitoring`: every champion's stability (score and feature PSI by month) and
   performance as its loans mature, with :mod:`ml.monitoring_tables` (the ``ml.monitoring_*``
-  tables) and :mod:`ml.monitoring_plots` (the trend plots).
+  tables), :mod:`ml.monitoring_plots` (the trend plots) and :mod:`ml.monitoring_rules` (the
+  severities and thresholds all three read).
 - :mod:`ml.german_credit`: repeated cross-validation of both families on the public German
   Credit data, so the modelling code is checked against published results.
 """

@@ -35,10 +35,9 @@ re-run of D sees the same rows. :mod:`ml.monitoring_tables` writes the results, 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,84 +49,19 @@ from ml import metrics
 from ml.criteria import feature_psi
 from ml.data import OWNER_DATE, labels_of, month_labels, read_table
 from ml.models import SCORE_SCALE
+from ml.monitoring_rules import (
+    MonitoringError,
+    Thresholds,
+    worst,
+)
 from ml.monitoring_tables import (
     COLUMNS,
     FEATURE_PSI_TABLE,
     PERFORMANCE_TABLE,
     STABILITY_TABLE,
+    MonitorResult,
 )
 from ml.names import CHAMPION, ModelTarget, model_target
-
-#: A month within every threshold; ``warn`` and ``fail`` are the platform's (creditlake.severity).
-OK = "ok"
-#: Severities from best to worst; a month, a model and a task take the worst of their parts.
-SEVERITY_ORDER = (OK, WARN, FAIL)
-_OF_PSI_STATUS = {"stable": OK, "watch": WARN, "act": FAIL}
-#: How many standard errors of a month's AUC a drop must exceed its threshold by to count.
-STANDARD_ERRORS = 2.0
-
-
-class MonitoringError(ValueError):
-    """A champion or its data cannot be monitored; the message says which and why."""
-
-
-def worst(severities: Iterable[str]) -> str:
-    """The worst of ``severities`` (``ok`` when there are none)."""
-    ranks = [SEVERITY_ORDER.index(s) for s in severities]
-    return SEVERITY_ORDER[max(ranks, default=0)]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The cut-offs a month is judged by, from settings (see the module docstring)."""
-
-    psi_watch: float
-    psi_act: float
-    auc_warn_drop: float
-    auc_fail_drop: float
-    min_bads: int
-    min_rows: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Thresholds:
-        if settings.monitoring_auc_warn_drop > settings.monitoring_auc_fail_drop:
-            raise MonitoringError(
-                "CREDITLAKE_MONITORING_AUC_WARN_DROP "
-                f"({settings.monitoring_auc_warn_drop}) must not exceed "
-                f"CREDITLAKE_MONITORING_AUC_FAIL_DROP ({settings.monitoring_auc_fail_drop})"
-            )
-        return cls(
-            psi_watch=settings.psi_watch,
-            psi_act=settings.psi_act,
-            auc_warn_drop=settings.monitoring_auc_warn_drop,
-            auc_fail_drop=settings.monitoring_auc_fail_drop,
-            min_bads=settings.monitoring_min_bads,
-            min_rows=settings.monitoring_min_rows,
-        )
-
-    def psi_severity(self, value: float, rows: int) -> str:
-        """By ``psi_watch`` and ``psi_act``; ``ok`` (not judged) below ``min_rows`` rows."""
-        if rows < self.min_rows:
-            return OK
-        status = metrics.psi_status(value, watch=self.psi_watch, act=self.psi_act)
-        return _OF_PSI_STATUS[status]
-
-    def auc_severity(
-        self,
-        auc: float | None,
-        standard_error: float | None,
-        reference_auc: float,
-        bads: int,
-        goods: int,
-    ) -> str:
-        """``ok`` unless the month has enough bads and goods and its AUC fell too far, by more
-        than :data:`STANDARD_ERRORS` standard errors beyond the allowed drop."""
-        if auc is None or standard_error is None or min(bads, goods) < self.min_bads:
-            return OK
-        drop = reference_auc - auc - STANDARD_ERRORS * standard_error
-        if drop > self.auc_fail_drop:
-            return FAIL
-        return WARN if drop > self.auc_warn_drop else OK
 
 
 @dataclass(frozen=True)
@@ -237,62 +171,6 @@ def performance(
             }
         )
     return pd.DataFrame(rows, columns=PERFORMANCE_FIELDS)
-
-
-@dataclass
-class MonitorResult:
-    """One model's monitoring as of a date: its months' rows and their worst severities."""
-
-    model_name: str
-    model_version: int | None
-    as_of_date: str
-    stability: pd.DataFrame = field(repr=False)
-    feature_psi: pd.DataFrame = field(repr=False)
-    performance: pd.DataFrame = field(repr=False)
-    plot: str | None = None
-
-    @property
-    def severity(self) -> str:
-        return worst([*self.stability["severity"].tolist(), *self.performance["severity"].tolist()])
-
-    def findings(self) -> list[str]:
-        """One line per month that is not ok, worst first, for the task log."""
-        lines = []
-        for row in self.stability.itertuples():
-            if row.severity != OK:
-                lines.append(
-                    (
-                        row.severity,
-                        f"{row.month}: score PSI {row.psi_score:.3f}, largest feature PSI "
-                        f"{row.worst_feature} {row.psi_feature_max:.3f} ({row.severity})",
-                    )
-                )
-        for row in self.performance.itertuples():
-            if row.severity != OK:
-                lines.append(
-                    (
-                        row.severity,
-                        f"{row.month}: AUC {row.auc:.3f} (standard error "
-                        f"{row.auc_standard_error:.3f}) against the out-of-time "
-                        f"{row.reference_auc:.3f} on {row.rows} rows, {row.bads} bads "
-                        f"({row.severity})",
-                    )
-                )
-        lines.sort(key=lambda item: -SEVERITY_ORDER.index(item[0]))
-        return [f"{self.model_name} v{self.model_version} {text}" for _, text in lines]
-
-    def to_dict(self) -> dict[str, Any]:
-        """What the Airflow task returns (XCom): counts and severities, no row-level data."""
-        return {
-            "model_name": self.model_name,
-            "model_version": self.model_version,
-            "as_of_date": self.as_of_date,
-            "stability_months": self.stability["month"].tolist(),
-            "performance_months": self.performance["month"].tolist(),
-            "severity": self.severity,
-            "findings": self.findings(),
-            "plot": self.plot,
-        }
 
 
 def load_champion(settings: Settings, target: ModelTarget) -> tuple[Champion, Callable] | None:

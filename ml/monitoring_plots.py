@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from creditlake.settings import Settings
-from ml.monitoring import STANDARD_ERRORS, Thresholds
+from ml.monitoring_rules import STANDARD_ERRORS, Thresholds
 from ml.monitoring_tables import read_monitoring
 from ml.plots import _save
 

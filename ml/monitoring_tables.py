@@ -14,14 +14,16 @@ Readers (the summary, the trend plots, the governance report) use :func:`read_mo
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ml.monitoring_rules import OK, SEVERITY_ORDER, worst
+
 if TYPE_CHECKING:
     from creditlake.settings import Settings
-    from ml.monitoring import MonitorResult
 
 SCHEMA = "ml"
 STABILITY_TABLE = f"{SCHEMA}.monitoring_stability"
@@ -127,6 +129,62 @@ DECIMALS = {
 RATE_DECIMALS = 6
 
 
+@dataclass
+class MonitorResult:
+    """One model's monitoring as of a date: its months' rows and their worst severities."""
+
+    model_name: str
+    model_version: int | None
+    as_of_date: str
+    stability: pd.DataFrame = field(repr=False)
+    feature_psi: pd.DataFrame = field(repr=False)
+    performance: pd.DataFrame = field(repr=False)
+    plot: str | None = None
+
+    @property
+    def severity(self) -> str:
+        return worst([*self.stability["severity"].tolist(), *self.performance["severity"].tolist()])
+
+    def findings(self) -> list[str]:
+        """One line per month that is not ok, worst first, for the task log."""
+        lines = []
+        for row in self.stability.itertuples():
+            if row.severity != OK:
+                lines.append(
+                    (
+                        row.severity,
+                        f"{row.month}: score PSI {row.psi_score:.3f}, largest feature PSI "
+                        f"{row.worst_feature} {row.psi_feature_max:.3f} ({row.severity})",
+                    )
+                )
+        for row in self.performance.itertuples():
+            if row.severity != OK:
+                lines.append(
+                    (
+                        row.severity,
+                        f"{row.month}: AUC {row.auc:.3f} (standard error "
+                        f"{row.auc_standard_error:.3f}) against the out-of-time "
+                        f"{row.reference_auc:.3f} on {row.rows} rows, {row.bads} bads "
+                        f"({row.severity})",
+                    )
+                )
+        lines.sort(key=lambda item: -SEVERITY_ORDER.index(item[0]))
+        return [f"{self.model_name} v{self.model_version} {text}" for _, text in lines]
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the Airflow task returns (XCom): counts and severities, no row-level data."""
+        return {
+            "model_name": self.model_name,
+            "model_version": self.model_version,
+            "as_of_date": self.as_of_date,
+            "stability_months": self.stability["month"].tolist(),
+            "performance_months": self.performance["month"].tolist(),
+            "severity": self.severity,
+            "findings": self.findings(),
+            "plot": self.plot,
+        }
+
+
 def _rows_of(result: MonitorResult, table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with the model, version and date columns, rounded, in the table's order."""
     rows = frame.assign(
@@ -213,7 +271,6 @@ def read_monitoring(settings: Settings, kind: str, model: str | None = None) -> 
 def severity_by_model(settings: Settings) -> dict[str, dict[str, Any]]:
     """Per model: version, as-of date, months monitored and the worst severity of stability and
     of performance, with the months that have it (for the console summary and the report)."""
-    from ml.monitoring import OK, worst
 
     found: dict[str, dict[str, Any]] = {}
     for kind in ("stability", "performance"):

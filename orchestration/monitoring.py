@@ -98,7 +98,8 @@ def build_monitor_dag(doc_md: str | None) -> DAG:
         def monitor(model: str, **context: Any) -> dict:
             """Stability and matured performance of the model's champion; fails on fail."""
             from ml.data import TrainingDataError
-            from ml.monitoring import MonitoringError, main
+            from ml.monitoring import main
+            from ml.monitoring_rules import MonitoringError
             from orchestration.dbt import release_warehouse
 
             release_warehouse()

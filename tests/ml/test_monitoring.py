@@ -15,25 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from creditlake.severity import FAIL, WARN
 from ml import metrics
-from ml.monitoring import (
-    FAIL,
-    OK,
-    WARN,
-    Champion,
-    MonitoringError,
-    MonitorResult,
-    Thresholds,
-    main,
-    monitor,
-    performance,
-    stability,
-    worst,
-)
+from ml.monitoring import Champion, main, monitor, performance, stability
 from ml.monitoring_plots import monitoring_plots
+from ml.monitoring_rules import OK, MonitoringError, Thresholds, worst
 from ml.monitoring_tables import (
     PERFORMANCE_TABLE,
     STABILITY_TABLE,
+    MonitorResult,
     read_monitoring,
     severity_by_model,
     write_monitoring,
