@@ -202,7 +202,7 @@ def _rows_of(result: MonitorResult, table: str, frame: pd.DataFrame) -> pd.DataF
 
 def write_monitoring(warehouse_path: Path, result: MonitorResult) -> None:
     """Replace ``result``'s months (and other versions' rows) of its model, in one transaction."""
-    import duckdb
+    from ml.score import TableRows, replace_rows
 
     frames = {
         STABILITY_TABLE: result.stability,
@@ -210,27 +210,13 @@ def write_monitoring(warehouse_path: Path, result: MonitorResult) -> None:
         PERFORMANCE_TABLE: result.performance,
     }
     months = sorted(set(result.stability["month"]) | set(result.performance["month"]))
-    con = duckdb.connect(str(warehouse_path))
-    try:
-        con.execute("begin transaction")
-        con.execute(f"create schema if not exists {SCHEMA}")
-        for table, frame in frames.items():
-            con.execute(DDL[table])
-            con.execute(
-                f"delete from {table} where model_name = ? "
-                "and (model_version <> ? or month in (select unnest(?::varchar[])))",
-                [result.model_name, result.model_version, months],
-            )
-            if len(frame):
-                con.register("new_rows", _rows_of(result, table, frame))
-                con.execute(f"insert into {table} select {', '.join(COLUMNS[table])} from new_rows")
-                con.unregister("new_rows")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.close()
+    where = "model_name = ? and (model_version <> ? or month in (select unnest(?::varchar[])))"
+    params = [result.model_name, result.model_version, months]
+    writes = [
+        TableRows(table, DDL[table], where, params, COLUMNS[table], _rows_of(result, table, frame))
+        for table, frame in frames.items()
+    ]
+    replace_rows(warehouse_path, SCHEMA, writes)
 
 
 def _connect_read_only(settings: Settings) -> Any | None:

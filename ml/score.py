@@ -185,21 +185,29 @@ class DayRows(NamedTuple):
     frame: pd.DataFrame
 
 
-def replace_day(warehouse_path: Path, day: dt.date, writes: Sequence[DayRows]) -> None:
-    """Replace each table's rows of ``day`` by its frame, all in one DuckDB transaction.
+class TableRows(NamedTuple):
+    """One table's new rows and which old rows they replace (``where`` with its ``params``)."""
 
-    Deleting by the day, not by the new rows' keys, means a day that shrank leaves nothing
-    stale; one transaction means a reader sees all the tables of the day old or all new.
-    """
+    table: str
+    ddl: str
+    where: str
+    params: list
+    columns: Sequence[str]
+    frame: pd.DataFrame
+
+
+def replace_rows(warehouse_path: Path, schema: str, writes: Sequence[TableRows]) -> None:
+    """Delete each table's ``where`` rows and insert its frame, all in one DuckDB transaction,
+    so a reader sees every table old or every table new, never a mix."""
     import duckdb
 
     con = duckdb.connect(str(warehouse_path))
     try:
         con.execute("begin transaction")
-        con.execute(f"create schema if not exists {SCORES_SCHEMA}")
+        con.execute(f"create schema if not exists {schema}")
         for rows in writes:
             con.execute(rows.ddl)
-            con.execute(f"delete from {rows.table} where {rows.date_column} = ?", [day])
+            con.execute(f"delete from {rows.table} where {rows.where}", rows.params)
             if len(rows.frame):
                 con.register("new_rows", rows.frame)
                 con.execute(
@@ -212,6 +220,18 @@ def replace_day(warehouse_path: Path, day: dt.date, writes: Sequence[DayRows]) -
         raise
     finally:
         con.close()
+
+
+def replace_day(warehouse_path: Path, day: dt.date, writes: Sequence[DayRows]) -> None:
+    """Replace each table's rows of ``day`` by its frame, all in one DuckDB transaction.
+
+    Deleting by the day, not by the new rows' keys, means a day that shrank leaves nothing
+    stale.
+    """
+    by_day = [
+        TableRows(w.table, w.ddl, f"{w.date_column} = ?", [day], w.columns, w.frame) for w in writes
+    ]
+    replace_rows(warehouse_path, SCORES_SCHEMA, by_day)
 
 
 SCORE_COLUMNS = (
