@@ -154,6 +154,14 @@ class Settings:
     stack_airflow_port: int = 8080
     stack_mlflow_port: int = 5000
     stack_reports_port: int = 8081
+    #: The user creditlake's own MLflow calls log in as, when the tracking server asks for one
+    #: (the stack's ``pipeline`` account); the password is that user's secret, read when MLflow
+    #: is configured (``ml.tracking``) so that it sits in no process's environment.
+    mlflow_user: str | None = None
+    #: Whether the DAGs carry their timetables (``@daily``, ``@weekly``). Off, every DAG runs only
+    #: when triggered: the local stack runs the demo's dates, and a scheduler would otherwise add
+    #: a run for today as soon as a DAG is unpaused.
+    schedules: bool = True
 
     # Derived locations -------------------------------------------------------------------------
     @property
@@ -270,4 +278,6 @@ def get_settings() -> Settings:
         stack_airflow_port=_int("CREDITLAKE_STACK_AIRFLOW_PORT", 8080),
         stack_mlflow_port=_int("CREDITLAKE_STACK_MLFLOW_PORT", 5000),
         stack_reports_port=_int("CREDITLAKE_STACK_REPORTS_PORT", 8081),
+        mlflow_user=_env("CREDITLAKE_MLFLOW_USER"),
+        schedules=_bool("CREDITLAKE_SCHEDULES", True),
     )

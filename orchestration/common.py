@@ -23,6 +23,16 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
+def timetable(cron: str) -> str | None:
+    """A DAG's schedule: ``cron``, or ``None`` (triggered runs only) where schedules are off.
+
+    The local stack turns them off (``CREDITLAKE_SCHEDULES``): its scheduler runs the dates the
+    demo or a data engineer triggers, instead of adding a run for today the moment a DAG is
+    unpaused, with no landing data behind it.
+    """
+    return cron if get_settings().schedules else None
+
+
 def bronze_asset(source: str) -> Asset:
     """The bronze table of one source, as Airflow lineage sees it."""
     return Asset(name=f"bronze.{source}", uri=f"creditlake://bronze/{source}", group="bronze")

@@ -26,6 +26,7 @@ from orchestration.common import (
     as_of_date_of,
     bronze_asset,
     fail_on,
+    timetable,
 )
 from orchestration.deadlines import ingest_deadline
 
@@ -101,7 +102,7 @@ def build_ingest_dag(domain: str, doc_md: str | None) -> DAG:
 
     @dag(
         dag_id=f"ingest__{domain}",
-        schedule="@daily",
+        schedule=timetable("@daily"),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,

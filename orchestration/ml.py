@@ -17,6 +17,7 @@ from orchestration.common import (
     marts_asset,
     model_asset,
     scores_asset,
+    timetable,
 )
 
 
@@ -56,7 +57,7 @@ def build_train_dag(doc_md: str | None, model: str = "credit_pd") -> DAG:
 
     @dag(
         dag_id=f"ml__train_{model}",
-        schedule="@weekly",
+        schedule=timetable("@weekly"),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
@@ -90,7 +91,7 @@ def build_train_dag(doc_md: str | None, model: str = "credit_pd") -> DAG:
 def build_score_dag(doc_md: str | None) -> DAG:
     @dag(
         dag_id="ml__score_applications",
-        schedule="@daily",
+        schedule=timetable("@daily"),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,

@@ -24,6 +24,7 @@ from orchestration.common import (
     as_of_date_of,
     fail_on,
     marts_asset,
+    timetable,
 )
 from orchestration.ml import _warehouse_validated
 from orchestration.warehouse import WAREHOUSE_POOL
@@ -81,7 +82,7 @@ def build_monitor_dag(doc_md: str | None) -> DAG:
 
     @dag(
         dag_id=DAG_ID,
-        schedule="@weekly",
+        schedule=timetable("@weekly"),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
