@@ -7,6 +7,7 @@ configuration, never code.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,12 @@ import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 
-from creditlake.settings import Settings
+from creditlake.secrets import secret
+from creditlake.settings import Settings, SettingsError
 
 _SQLITE_PREFIX = "sqlite:///"
+#: Tracking URIs of an MLflow server (which keeps the artifacts) rather than a store.
+_SERVER_SCHEMES = ("http://", "https://")
 
 
 def configure_mlflow(settings: Settings) -> MlflowClient:
@@ -27,9 +31,29 @@ def configure_mlflow(settings: Settings) -> MlflowClient:
     uri = settings.mlflow_tracking_uri
     if uri.startswith(_SQLITE_PREFIX):
         Path(uri[len(_SQLITE_PREFIX) :]).parent.mkdir(parents=True, exist_ok=True)
+    if settings.mlflow_user:
+        _log_in(settings, settings.mlflow_user)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def _log_in(settings: Settings, user: str) -> None:
+    """Give MLflow's client the user's name and password, read from the secrets now.
+
+    MLflow's client takes a tracking server's credentials only from its environment variables:
+    they are set in this process alone, so that the password is in no launcher's environment
+    (the stack's scheduler, the shell) and no task's command line.
+    """
+
+    def missing() -> str:
+        raise SettingsError(
+            f"CREDITLAKE_MLFLOW_USER={user!r} has no password among the secrets "
+            f"({settings.secrets_dir / 'users' / user}): `creditlake stack up` creates it"
+        )
+
+    os.environ["MLFLOW_TRACKING_USERNAME"] = user
+    os.environ["MLFLOW_TRACKING_PASSWORD"] = secret(settings, f"users/{user}", missing)
 
 
 def ensure_experiment(client: MlflowClient, name: str, settings: Settings) -> str:
@@ -37,13 +61,16 @@ def ensure_experiment(client: MlflowClient, name: str, settings: Settings) -> st
 
     Giving the experiment an explicit artifact location keeps model files next to the rest of
     the platform's data (or in its S3 bucket) instead of a ``mlruns/`` folder wherever the
-    process happened to start.
+    process happened to start. A tracking server decides that itself (its artifact destination,
+    served to clients through it; with workspaces on, it refuses a location from the client).
     """
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
         if experiment.lifecycle_stage == "deleted":
             client.restore_experiment(experiment.experiment_id)
         return experiment.experiment_id
+    if settings.mlflow_tracking_uri.startswith(_SERVER_SCHEMES):
+        return client.create_experiment(name)
     location = f"{settings.mlflow_artifact_root.rstrip('/')}/{name}"
     return client.create_experiment(name, artifact_location=location)
 

@@ -109,14 +109,12 @@ def _has_table(con: Any, schema: str, name: str) -> bool:
 
 def portfolio_summary(settings: Settings) -> dict[str, Any]:
     """Where the latest portfolio plots are (ml.portfolio's latest MLflow run)."""
-    try:
-        from mlflow import MlflowClient
-        from mlflow.exceptions import MlflowException
-    except ImportError:  # pragma: no cover - mlflow is a core dependency
-        return {}
-    from ml.portfolio import EXPERIMENT
+    from mlflow.exceptions import MlflowException
 
-    client = MlflowClient(settings.mlflow_tracking_uri)
+    from ml.portfolio import EXPERIMENT
+    from ml.tracking import configure_mlflow
+
+    client = configure_mlflow(settings)
     try:
         experiment = client.get_experiment_by_name(EXPERIMENT)
         if experiment is None:
@@ -165,14 +163,11 @@ ORACLES = {
 
 def model_summary(settings: Settings, name: str = "credit_pd") -> dict[str, Any]:
     """Champion and challenger of model ``name``, their out-of-time metrics, and its oracle AUC."""
-    try:
-        import mlflow
-        from mlflow import MlflowClient
-        from mlflow.exceptions import MlflowException
-    except ImportError:  # pragma: no cover - mlflow is a core dependency
-        return {}
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    client = MlflowClient()
+    from mlflow.exceptions import MlflowException
+
+    from ml.tracking import configure_mlflow
+
+    client = configure_mlflow(settings)
     result: dict[str, Any] = {"registered_model": name}
     try:
         versions = client.search_model_versions(f"name='{name}'")

@@ -32,10 +32,21 @@ from orchestration.common import (
     bronze_asset,
     fail_on,
     marts_asset,
+    timetable,
 )
 
 #: DuckDB takes one writer at a time: every dbt task shares this one-slot pool.
 WAREHOUSE_POOL = "warehouse_writer"
+
+
+def ensure_warehouse_pool() -> None:
+    """Create the one-slot pool in the configured Airflow metadata database (the demo's SQLite
+    one, or the stack's PostgreSQL one at ``stack up``); a pool that exists is left as it is."""
+    from airflow.models.pool import Pool
+
+    Pool.create_or_update_pool(
+        WAREHOUSE_POOL, 1, "DuckDB takes one writer at a time", include_deferred=False
+    )
 
 
 def _bronze_ready(context: dict[str, Any]) -> str | None:
@@ -123,7 +134,7 @@ def _dbt_task_group() -> TaskGroup:
 def build_warehouse_dag(doc_md: str | None) -> DAG:
     @dag(
         dag_id="transform__warehouse",
-        schedule="@daily",
+        schedule=timetable("@daily"),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,

@@ -1,10 +1,13 @@
 """Who can log into the local stack, with which role, and the secrets the services share.
 
-Three named roles, one person each, plus an administrator who manages users:
+Three named roles, one person each, plus an administrator who manages users and the account
+the pipeline itself logs into MLflow with:
 
 - data engineer: reads everything, triggers and clears DAG runs (Airflow), reads MLflow;
 - ML engineer: reads DAGs, writes experiments and registered models in MLflow;
-- governance reviewer: reads everything, changes nothing (no DAG triggers, no model versions).
+- governance reviewer: reads everything, changes nothing (no DAG triggers, no model versions);
+- pipeline: the DAGs' tasks, writing runs and model versions to MLflow with the ML engineer's
+  rights; it has no Airflow or report login (no person uses it).
 
 Each user has one password for Airflow, MLflow and the report server, generated at the first
 ``stack up`` into ``<secrets>/users/<name>``; every key the services need (Airflow's Fernet key
@@ -25,8 +28,9 @@ from creditlake.settings import Settings
 @dataclass(frozen=True)
 class Account:
     username: str
-    #: The Airflow (FAB) role, created by ``orchestration.stack.airflow_accounts``.
-    airflow_role: str
+    #: The Airflow (FAB) role, created by ``orchestration.stack.airflow_accounts`` (``None``: no
+    #: Airflow login, nor one to the report server).
+    airflow_role: str | None
     #: The MLflow role (``None``: MLflow's administrator, who needs none).
     mlflow_role: str | None
     description: str
@@ -42,7 +46,10 @@ ML_ENGINEER = Account(
 GOVERNANCE_REVIEWER = Account(
     "governance_reviewer", "Governance Reviewer", "governance_reviewer", "reads everything"
 )
-ACCOUNTS = (ADMIN, DATA_ENGINEER, ML_ENGINEER, GOVERNANCE_REVIEWER)
+PIPELINE = Account("pipeline", None, "ml_engineer", "the DAGs' tasks, in MLflow only")
+ACCOUNTS = (ADMIN, DATA_ENGINEER, ML_ENGINEER, GOVERNANCE_REVIEWER, PIPELINE)
+#: The accounts people log in with (Airflow, MLflow, the report server).
+PEOPLE = tuple(a for a in ACCOUNTS if a.airflow_role is not None)
 
 
 def _fernet_key() -> str:

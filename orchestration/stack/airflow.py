@@ -12,12 +12,14 @@ execution API (how the LocalExecutor's task processes report back) is the api-se
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from creditlake.settings import Settings
 from orchestration.stack.accounts import StackSecrets
+from orchestration.stack.mlflow import client_env as mlflow_client_env
 from orchestration.stack.postgres import HOST, Cluster
 
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
@@ -52,6 +54,10 @@ def airflow_env(settings: Settings, secrets: StackSecrets, cluster: Cluster) -> 
         "AIRFLOW__API__BASE_URL": url,
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+        # The tasks track to the stack's MLflow server as its pipeline account, and every DAG
+        # runs when triggered (by the demo, or a data engineer), not on its timetable.
+        **mlflow_client_env(settings),
+        "CREDITLAKE_SCHEDULES": os.environ.get("CREDITLAKE_SCHEDULES", "false"),
     }
 
 

@@ -1,4 +1,5 @@
-"""Airflow's roles and users for the stack, run as ``python -m`` inside Airflow's environment.
+"""Airflow's roles, users and pools for the stack, run as ``python -m`` inside Airflow's
+environment.
 
 The FAB auth manager keeps users and roles in the metadata database. Its own roles (Viewer,
 User, ...) are synced first; the stack's named roles are then built from the same permission
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 
-from orchestration.stack.accounts import ACCOUNTS, ADMIN, DATA_ENGINEER
+from orchestration.stack.accounts import ADMIN, DATA_ENGINEER, PEOPLE
 
 
 def main() -> None:
@@ -26,6 +27,9 @@ def main() -> None:
     # The ``[fab]`` options are the provider's: loaded the way Airflow's own CLI commands do.
     ProvidersManager().initialize_providers_configuration()
     _sync(passwords)
+    from orchestration.warehouse import ensure_warehouse_pool
+
+    ensure_warehouse_pool()
 
 
 def _sync(passwords: dict[str, str]) -> None:
@@ -35,7 +39,7 @@ def _sync(passwords: dict[str, str]) -> None:
         security = appbuilder.sm
         appbuilder.add_permissions(update_perms=True)
         security.sync_roles()
-        for account in ACCOUNTS:
+        for account in PEOPLE:
             role = security.add_role(account.airflow_role)  # the existing one if it exists
             if account is not ADMIN:  # FAB's own Admin role has every permission already
                 permissions = list(security.VIEWER_PERMISSIONS)
@@ -61,7 +65,7 @@ def _sync(passwords: dict[str, str]) -> None:
                 user.roles = [role]
                 security.update_user(user)
                 security.reset_password(user.id, passwords[account.username])
-    print(f"{len(ACCOUNTS)} Airflow users in their roles")
+    print(f"{len(PEOPLE)} Airflow users in their roles")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import warnings
 from pathlib import Path
 
 from creditlake.settings import Settings
-from orchestration.stack.accounts import ACCOUNTS, ADMIN, StackSecrets
+from orchestration.stack.accounts import ACCOUNTS, ADMIN, PIPELINE, StackSecrets
 from orchestration.stack.postgres import HOST, Cluster
 
 #: What each MLflow role may do on every resource of each type.
@@ -43,6 +43,12 @@ WORKSPACE = "default"
 
 def base_url(settings: Settings) -> str:
     return f"http://{HOST}:{settings.stack_mlflow_port}"
+
+
+def client_env(settings: Settings) -> dict[str, str]:
+    """How creditlake's own MLflow calls reach this server: as the pipeline account, whose
+    password ``ml.tracking`` reads from the secrets (the DAGs' tasks, the demo on the stack)."""
+    return {"MLFLOW_TRACKING_URI": base_url(settings), "CREDITLAKE_MLFLOW_USER": PIPELINE.username}
 
 
 def auth_config(settings: Settings, secrets: StackSecrets, cluster: Cluster) -> Path:

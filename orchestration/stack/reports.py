@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from creditlake.secrets import secret
 from creditlake.settings import Settings, get_settings
-from orchestration.stack.accounts import ACCOUNTS
+from orchestration.stack.accounts import PEOPLE
 
 REALM = "creditlake reports"
 #: The unauthenticated health check's path.
@@ -128,7 +128,7 @@ def command(settings: Settings) -> list[str]:
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or get_settings()
     served = sites(settings)
-    passwords = {a.username: secret(settings, f"users/{a.username}") for a in ACCOUNTS}
+    passwords = {a.username: secret(settings, f"users/{a.username}") for a in PEOPLE}
     routes = [
         Route("/", lambda request: _index(served)),
         Route(HEALTH_PATH, lambda request: PlainTextResponse("ok")),

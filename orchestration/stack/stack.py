@@ -19,7 +19,7 @@ from pathlib import Path
 from creditlake.settings import PROJECT_ROOT, Settings
 from orchestration.runtime import runtime_env
 from orchestration.stack import airflow, mlflow, reports
-from orchestration.stack.accounts import ACCOUNTS, StackSecrets
+from orchestration.stack.accounts import PEOPLE, StackSecrets
 from orchestration.stack.postgres import HOST, Cluster
 from orchestration.stack.processes import MARKER, Service, kill_marked, stop_all
 
@@ -180,7 +180,7 @@ def up(settings: Settings, say: Callable[[str], None] = _say) -> None:
     for name, url in urls(settings).items():
         say(f"  {name:<18} {url}")
     say(
-        f"\nusers: {', '.join(a.username for a in ACCOUNTS)}; each one's password is in "
+        f"\nusers: {', '.join(a.username for a in PEOPLE)}; each one's password is in "
         f"{settings.secrets_dir / 'users'}/<user>"
     )
 
