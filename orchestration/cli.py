@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -103,8 +104,13 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from orchestration.demo import run_demo
     from orchestration.summary import build_summary, print_summary
 
+    if args.on_stack:
+        from orchestration.stack.mlflow import client_env
+
+        # what the stack's tasks use, so that the summary reads the same MLflow server
+        os.environ.update(client_env(get_settings()))
     settings = get_settings()
-    demo = run_demo(_generator_config(args), settings)
+    demo = run_demo(_generator_config(args), settings, on_stack=args.on_stack)
     print_summary(build_summary(settings, demo))
 
 
@@ -308,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("demo", help="generate data and run every DAG through Airflow")
     _generator_args(p)
+    p.add_argument(
+        "--on-stack",
+        action="store_true",
+        help="run every DAG on the local stack's scheduler (`make up` first) instead of dag.test",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = commands.add_parser("summary", help="print the platform summary of the last run")

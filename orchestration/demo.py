@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -29,8 +27,9 @@ from creditlake.progress import Progress
 from creditlake.secrets import ensure_pii_key
 from creditlake.settings import PROJECT_ROOT, Settings
 from creditlake.sources import DOMAINS
-from orchestration.lineage_events import NO_PROVIDER_DAG_EVENTS, emit_dag_run
-from orchestration.runtime import DAGS_FOLDER, apply_runtime_env
+from orchestration.demo_runs import DagRuns, DemoError, InProcessRuns, StackRuns
+from orchestration.lineage_events import NO_PROVIDER_DAG_EVENTS
+from orchestration.runtime import apply_runtime_env
 
 INGEST_DAGS = [f"ingest__{domain}" for domain in DOMAINS]
 WAREHOUSE_DAG = "transform__warehouse"
@@ -39,10 +38,6 @@ TRAIN_DAGS = ["ml__train_credit_pd", "ml__train_fraud", "ml__train_b_card", "ml_
 SCORE_DAG = "ml__score_applications"
 #: Weekly in production; run once here, after the last date's training and scoring.
 MONITOR_DAG = "ml__monitor_models"
-
-
-class DemoError(RuntimeError):
-    """A DAG run failed where the demo did not expect it; the message names the DAG and date."""
 
 
 @dataclass
@@ -87,8 +82,13 @@ def _generate(config: Any, settings: Settings, out: Callable[[str], None]) -> di
     return report
 
 
-def _reset_outputs(settings: Settings, out: Callable[[str], None]) -> None:
-    """Rebuild everything downstream of landing, so each demo starts from the same state."""
+def _reset_outputs(settings: Settings, out: Callable[[str], None], on_stack: bool) -> None:
+    """Rebuild everything downstream of landing, so each demo starts from the same state.
+
+    On the stack, its Airflow keeps its history (the same dates' runs are cleared and run
+    again), and the models registered in its MLflow are deleted, since the lake's alias audit
+    log they must agree with starts anew.
+    """
     import shutil
 
     from creditlake.catalog import catalog_exists, describe, is_embedded
@@ -102,10 +102,17 @@ def _reset_outputs(settings: Settings, out: Callable[[str], None]) -> None:
         settings.gx_dir,
         settings.reports_dir,
         settings.home / "mlflow",
-        settings.airflow_home,
+        *([] if on_stack else [settings.airflow_home]),
         settings.lineage_dir,
     ):
         shutil.rmtree(path, ignore_errors=True)
+    if on_stack:
+        from ml.tracking import configure_mlflow
+
+        client = configure_mlflow(settings)
+        for model in client.search_registered_models():
+            out(f"deleting the registered model {model.name} from {settings.mlflow_tracking_uri}")
+            client.delete_registered_model(model.name)
 
 
 def _drop_lake_tables(settings: Settings) -> None:
@@ -124,78 +131,24 @@ def _drop_lake_tables(settings: Settings) -> None:
             catalog.purge_table(identifier)
 
 
-def prepare_airflow(settings: Settings, out: Callable[[str], None]) -> None:
-    """Create the Airflow metadata DB and the warehouse pool; parse dbt so Cosmos can render."""
-    from orchestration.dbt import run_dbt
-
-    out("preparing Airflow metadata DB and dbt manifest")
-    settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    migrate = subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True
-    )
-    if migrate.returncode != 0:
-        tail = "\n".join((migrate.stderr or migrate.stdout).strip().splitlines()[-15:])
-        raise DemoError(
-            f"`airflow db migrate` failed for AIRFLOW_HOME={settings.airflow_home}:\n{tail}"
-        )
-    # In-process rather than `airflow pools set`: the CLI would spend ~9 s importing Airflow again.
-    from airflow.models.pool import Pool
-
-    from orchestration.warehouse import WAREHOUSE_POOL
-
-    Pool.create_or_update_pool(
-        WAREHOUSE_POOL, 1, "DuckDB takes one writer at a time", include_deferred=False
-    )
-    run_dbt(["parse"], settings, as_of_date=None)
-
-
-def _load_dags() -> dict[str, Any]:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS_FOLDER))
-    if bag.import_errors:
-        details = "\n".join(f"{path}: {error}" for path, error in bag.import_errors.items())
-        raise DemoError(f"DAG import errors:\n{details}")
-    return bag.dags
-
-
-def _freeze_heap() -> None:
-    """Collect garbage once, then exclude every surviving object from later collections.
-
-    Cosmos calls ``gc.collect()`` after each dbt invocation (to release dbt-adapter semaphores).
-    In this one long-lived process that holds Airflow, Spark's Python side, dbt, GX and MLflow,
-    a full collection scans about 600,000 objects and took 0.4-0.6 s, paid by every one of the
-    warehouse DAG's 34 dbt tasks and by every date. Freezing the survivors at each DAG-run
-    boundary leaves later collections only what that run allocates (the warehouse DAG went from
-    about 79 s to 34 s a date at the default scale). The cost: cyclic garbage
-    among objects frozen earlier is not reclaimed, which is bounded by the demo's few dozen runs.
-    """
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 def _run_dag(
-    dags: dict[str, Any],
+    runs: DagRuns,
     dag_id: str,
     as_of_date: dt.date,
     demo: DemoRun,
     progress: Progress,
     expect_failure: bool = False,
 ) -> str:
-    import pendulum
-
-    _freeze_heap()
     start = time.monotonic()
-    dag_run = dags[dag_id].test(
-        logical_date=pendulum.datetime(as_of_date.year, as_of_date.month, as_of_date.day, tz="UTC")
-    )
-    emit_dag_run(dag_run)
-    state = str(getattr(dag_run.state, "value", dag_run.state))
+    state, delivered = runs.run(dag_id, as_of_date)
     seconds = time.monotonic() - start
-    demo.runs.append(DagRunRecord(dag_id, as_of_date.isoformat(), state, round(seconds, 1)))
-    progress.finished(dag_id, seconds, f"{dag_id:<28} {as_of_date}  {state:<8} {seconds:6.1f} s")
+    note = ""
+    if delivered:
+        demo.late_deliveries.extend(delivered)
+        note = f"expected: delivered late while its sensor waited: {', '.join(delivered)}"
+    demo.runs.append(DagRunRecord(dag_id, as_of_date.isoformat(), state, round(seconds, 1), note))
+    line = f"{dag_id:<28} {as_of_date}  {state:<8} {seconds:6.1f} s"
+    progress.finished(dag_id, seconds, f"{line}  ({note})" if note else line)
     if state != "success" and not expect_failure:
         raise DemoError(
             f"DAG {dag_id} failed for logical date {as_of_date}; see the task log above"
@@ -227,7 +180,7 @@ def _demo_environment() -> None:
 
 
 def _run_monitoring(
-    dags: dict[str, Any],
+    dags: DagRuns,
     as_of_date: dt.date,
     settings: Settings,
     demo: DemoRun,
@@ -265,12 +218,18 @@ def _plan(days: list[dt.date], models: bool) -> list[str]:
 
 
 def run_demo(
-    config: Any, settings: Settings, out: Callable[[str], None] = print, models: bool = True
+    config: Any,
+    settings: Settings,
+    out: Callable[[str], None] = print,
+    models: bool = True,
+    on_stack: bool = False,
 ) -> DemoRun:
     """Run the whole platform end to end; returns what ran, for the summary.
 
     ``models=False`` stops at the warehouse gate (no training or scoring DAGs): for a caller that
     compares the data path only, such as the S3 and Glue test against a local run.
+    ``on_stack`` runs every DAG on the running local stack's scheduler instead of ``dag.test``
+    (:mod:`orchestration.demo_runs`).
     """
     start = time.monotonic()
     demo = DemoRun()
@@ -281,14 +240,14 @@ def run_demo(
 
     out(f"generating source data into {settings.landing_uri}")
     demo.generation = _generate(config, settings, out)
-    _reset_outputs(settings, out)
-    prepare_airflow(settings, out)
-    dags = _load_dags()
+    _reset_outputs(settings, out, on_stack)
+    days = [config.extract_date + dt.timedelta(days=i) for i in range(config.days + 1)]
+    plan = _plan(days, models)
+    dags = StackRuns(settings, sorted(set(plan)), out) if on_stack else InProcessRuns(settings, out)
 
     from generator import deliver_late
 
-    days = [config.extract_date + dt.timedelta(days=i) for i in range(config.days + 1)]
-    progress = Progress(_plan(days, models), lambda line: out(f"  {line}"))
+    progress = Progress(plan, lambda line: out(f"  {line}"))
     for as_of_date in days:
         out(
             f"logical date {as_of_date}{' (initial full extract)' if as_of_date == days[0] else ''}"
