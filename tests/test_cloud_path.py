@@ -17,15 +17,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from creditlake import ledger
-from creditlake.checksum import content_checksum
-from creditlake.lake import NAMESPACES, Lake, bronze_table, quarantine_table
+from creditlake.lake import NAMESPACES
 from creditlake.landing import Landing
 from creditlake.settings import Settings, get_settings
 from creditlake.sources import SOURCES
+from tests.platform_tables import fingerprint
 
 pytestmark = [pytest.mark.slow, pytest.mark.whole_platform]
 
@@ -51,39 +50,6 @@ def _config() -> Any:
         defect_rate=0.01,
         late_source=None,
     )
-
-
-def fingerprint(settings: Settings) -> dict[str, Any]:
-    """What the two runs must agree on: table checksums and the ledger's counts."""
-    lake = Lake.from_settings(settings)
-    tables = {}
-    for source in SOURCES:
-        for table in (bronze_table(source), quarantine_table(source)):
-            tables[table] = content_checksum(lake.read(table))
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        marts = [
-            name
-            for (name,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' "
-                "order by 1"
-            ).fetchall()
-        ]
-        for name in marts:
-            tables[f"marts.{name}"] = content_checksum(f'marts."{name}"', con)
-    records = ledger.deliveries(lake)
-    latest = {(r.source, r.as_of_date.isoformat()): r for r in records}
-    counts = {
-        f"{source}/{day}": (
-            r.status,
-            r.landing_rows,
-            r.bronze_rows,
-            r.quarantined_rows,
-            r.duplicates_dropped,
-            r.quarantined_by_reason,
-        )
-        for (source, day), r in sorted(latest.items())
-    }
-    return {"tables": tables, "ledger": counts, "ledger_rows": len(records)}
 
 
 def _demo(home: Path, env: dict[str, str]) -> tuple[Settings, dict[str, Any]]:
