@@ -1,15 +1,15 @@
 """The one place that reads the environment.
 
 Every environment-specific value (where data lives, the Spark master, the MLflow tracking URI,
-the PII key, policy thresholds) comes from here, so switching from the embedded default to a
-cluster or managed services is configuration, never a code edit. Nothing else in creditlake
+where secrets live, policy thresholds) comes from here, so switching from the embedded default to
+a cluster or managed services is configuration, never a code edit. Nothing else in creditlake
 reads ``os.environ``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -80,6 +80,8 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 #: Catalogs the lake can use (pyiceberg's SQL catalog, or AWS Glue).
 CATALOG_TYPES = ("sql", "glue")
+#: Where secrets live: files under ``secrets_dir``, or AWS Secrets Manager.
+SECRETS_BACKENDS = ("local", "aws")
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,6 @@ class Settings:
     catalog_uri: str
     catalog_warehouse: str
     catalog_region: str
-    pii_key_env: str | None = field(repr=False)
-    pii_key_file: Path
     #: The lending policy in force (caps overridable per deployment; see creditlake.policy).
     policy: Policy
     sensor_timeout_seconds: int
@@ -147,9 +147,14 @@ class Settings:
     #: always written (see ``orchestration.lineage_events``).
     lineage_namespace: str = "creditlake"
     lineage_url: str | None = None
-    #: The local stack (``creditlake stack up``, ``orchestration.stack``): where its generated
-    #: secrets live (a folder only its owner can read), and the loopback ports of its services.
+    #: Where every secret lives (``creditlake.secrets``): ``local`` files under ``secrets_dir``
+    #: (a folder only its owner can read; the local stack's generated passwords too), or ``aws``
+    #: Secrets Manager, each secret named ``<secrets_prefix>/<name>`` as the Terraform secrets
+    #: module names them.
+    secrets_backend: str = "local"
     secrets_dir: Path = PROJECT_ROOT / "var" / "secrets"
+    secrets_prefix: str = "creditlake"
+    #: The local stack's loopback ports (``creditlake stack up``, ``orchestration.stack``).
     stack_postgres_port: int = 5433
     stack_airflow_port: int = 8080
     stack_mlflow_port: int = 5000
@@ -202,23 +207,17 @@ class Settings:
 
     @cached_property
     def pii_key(self) -> bytes:
-        """The HMAC key for PII tokens, from a secret: never from code.
+        """The HMAC key for PII tokens: the ``pii-key`` secret of the secrets backend, in every
+        deployment (a file on one machine, Secrets Manager in AWS), never an environment variable:
+        a key in the environment is copied into every child process and every crash report."""
+        from creditlake.secrets import PII_KEY, read_secret
 
-        ``CREDITLAKE_PII_KEY`` (the key itself, e.g. injected from a secrets manager) wins over
-        ``CREDITLAKE_PII_KEY_FILE`` (a file readable only by its owner).
-        """
-        if self.pii_key_env:
-            key = self.pii_key_env.encode()
-        elif self.pii_key_file.is_file():
-            key = self.pii_key_file.read_bytes().strip()
-        else:
-            raise SettingsError(
-                "No PII tokenisation key: set CREDITLAKE_PII_KEY, or CREDITLAKE_PII_KEY_FILE to a "
-                f"file holding it (looked for {self.pii_key_file}); `creditlake init-secrets` "
-                "creates a random one for local use."
-            )
+        key = read_secret(self, PII_KEY).encode()
         if len(key) < 32:
-            raise SettingsError("The PII tokenisation key must be at least 32 bytes long.")
+            raise SettingsError(
+                f"The PII tokenisation key ({PII_KEY} in the {self.secrets_backend} secrets "
+                "backend) must be at least 32 bytes long."
+            )
         return key
 
 
@@ -246,8 +245,6 @@ def get_settings() -> Settings:
         catalog_uri=_env("CREDITLAKE_CATALOG_URI", f"sqlite:///{lake_dir / 'catalog.db'}"),
         catalog_warehouse=_env("CREDITLAKE_CATALOG_WAREHOUSE", (lake_dir / "iceberg").as_uri()),
         catalog_region=_env("CREDITLAKE_CATALOG_REGION", "us-east-1"),
-        pii_key_env=_env("CREDITLAKE_PII_KEY"),
-        pii_key_file=Path(_env("CREDITLAKE_PII_KEY_FILE", str(home / "secrets" / "pii_key"))),
         policy=Policy(
             apr_cap=_float("CREDITLAKE_APR_CAP", DEFAULT_POLICY.apr_cap),
             credit_limit_cny=_float("CREDITLAKE_CREDIT_LIMIT_CNY", DEFAULT_POLICY.credit_limit_cny),
@@ -273,7 +270,9 @@ def get_settings() -> Settings:
         ingest_deadline_seconds=_int("CREDITLAKE_INGEST_DEADLINE_SECONDS", 0),
         lineage_namespace=_env("CREDITLAKE_LINEAGE_NAMESPACE", "creditlake"),
         lineage_url=_env("CREDITLAKE_LINEAGE_URL"),
+        secrets_backend=_choice("CREDITLAKE_SECRETS_BACKEND", "local", SECRETS_BACKENDS),
         secrets_dir=Path(_env("CREDITLAKE_SECRETS_DIR", str(home / "secrets"))).resolve(),
+        secrets_prefix=_env("CREDITLAKE_SECRETS_PREFIX", "creditlake").strip("/"),
         stack_postgres_port=_int("CREDITLAKE_STACK_POSTGRES_PORT", 5433),
         stack_airflow_port=_int("CREDITLAKE_STACK_AIRFLOW_PORT", 8080),
         stack_mlflow_port=_int("CREDITLAKE_STACK_MLFLOW_PORT", 5000),

@@ -15,7 +15,7 @@ import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 
-from creditlake.secrets import secret
+from creditlake.secrets import read_secret
 from creditlake.settings import Settings, SettingsError
 
 _SQLITE_PREFIX = "sqlite:///"
@@ -45,15 +45,15 @@ def _log_in(settings: Settings, user: str) -> None:
     they are set in this process alone, so that the password is in no launcher's environment
     (the stack's scheduler, the shell) and no task's command line.
     """
-
-    def missing() -> str:
+    try:
+        password = read_secret(settings, f"users/{user}")
+    except SettingsError as error:
         raise SettingsError(
-            f"CREDITLAKE_MLFLOW_USER={user!r} has no password among the secrets "
-            f"({settings.secrets_dir / 'users' / user}): `creditlake stack up` creates it"
-        )
-
+            f"CREDITLAKE_MLFLOW_USER={user!r} has no password: {error} "
+            "(`creditlake stack up` creates the stack's)"
+        ) from error
     os.environ["MLFLOW_TRACKING_USERNAME"] = user
-    os.environ["MLFLOW_TRACKING_PASSWORD"] = secret(settings, f"users/{user}", missing)
+    os.environ["MLFLOW_TRACKING_PASSWORD"] = password
 
 
 def ensure_experiment(client: MlflowClient, name: str, settings: Settings) -> str:

@@ -92,11 +92,12 @@ def cmd_deliver_late(args: argparse.Namespace) -> None:
 
 
 def cmd_init_secrets(args: argparse.Namespace) -> None:
-    from creditlake.secrets import ensure_pii_key
+    from creditlake.secrets import PII_KEY, ensure_pii_key, secrets_backend
 
     settings = get_settings()
     created = ensure_pii_key(settings)
-    print(f"{'created' if created else 'kept existing'} PII key file {settings.pii_key_file}")
+    where = secrets_backend(settings).where(PII_KEY)
+    print(f"{'created' if created else 'kept existing'} PII key {where}")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

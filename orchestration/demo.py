@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from creditlake.progress import Progress
-from creditlake.secrets import ensure_pii_key
+from creditlake.secrets import PII_KEY, ensure_pii_key, secrets_backend
 from creditlake.settings import PROJECT_ROOT, Settings
 from creditlake.sources import DOMAINS
 from orchestration.demo_runs import DagRuns, DemoError, InProcessRuns, StackRuns
@@ -236,7 +236,7 @@ def run_demo(
     apply_runtime_env(settings)
     _demo_environment()
     if ensure_pii_key(settings):
-        out(f"created a random local PII key at {settings.pii_key_file}")
+        out(f"created a random local PII key at {secrets_backend(settings).where(PII_KEY)}")
 
     out(f"generating source data into {settings.landing_uri}")
     demo.generation = _generate(config, settings, out)

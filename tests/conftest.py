@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from secret_files import TEST_PII_KEY, put_pii_key
 
-TEST_PII_KEY = "test-only-pii-key-0123456789abcdef0123456789abcdef"
 #: Made-up AWS credentials for moto, given the way production gets them: boto3's chain (here the
 #: environment), never creditlake's settings. Distinctive, so a test can look for leaks.
 FAKE_AWS_ENV = {
@@ -35,7 +35,7 @@ FAKE_AWS_ENV = {
 #: before anything reads it.
 SESSION_HOME = Path(tempfile.mkdtemp(prefix="creditlake-test-"))
 os.environ["CREDITLAKE_HOME"] = str(SESSION_HOME)
-os.environ["CREDITLAKE_PII_KEY"] = TEST_PII_KEY
+put_pii_key(SESSION_HOME, TEST_PII_KEY)
 # dbt's own variables: every pytest process (each parallel worker, see the Makefile) writes its
 # manifests and logs in its home, never in the project's target/ or another worker's.
 os.environ["DBT_TARGET_PATH"] = str(SESSION_HOME / "dbt-target")
@@ -71,10 +71,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def creditlake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh CREDITLAKE_HOME for one test (the PII key stays the test key)."""
+    """A fresh CREDITLAKE_HOME for one test, holding the test PII key among its secrets."""
     home = tmp_path / "creditlake"
     monkeypatch.setenv("CREDITLAKE_HOME", str(home))
-    monkeypatch.setenv("CREDITLAKE_PII_KEY", TEST_PII_KEY)
+    put_pii_key(home, TEST_PII_KEY)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return home
 

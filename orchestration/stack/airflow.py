@@ -1,10 +1,13 @@
 """Airflow 3 in the stack: the api-server, scheduler, dag-processor and triggerer on PostgreSQL.
 
-The components share one configuration, given as environment variables derived from settings and
-the stack's secrets (nothing is written into ``airflow.cfg``): the metadata database, the
-LocalExecutor, the FAB auth manager (users and roles in the metadata database, logins checked by
-Airflow itself), the Fernet key that encrypts connections and variables, and the JWT secret with
-which the api-server signs the tokens that the scheduler's workers and API clients present. The
+The components share one configuration, given as environment variables derived from settings
+(nothing is written into ``airflow.cfg``): the LocalExecutor, the FAB auth manager (users and
+roles in the metadata database, logins checked by Airflow itself), and, by the names of their
+secrets only, the metadata database's URI, the Fernet key that encrypts connections and
+variables, and the JWT secret with which the api-server signs the tokens that the scheduler's
+workers and API clients present. Airflow reads those from creditlake's secrets backend
+(``orchestration.secrets_backend``), so no secret is in any component's environment or command
+line. The
 execution API (how the LocalExecutor's task processes report back) is the api-server's, on
 127.0.0.1.
 """
@@ -17,11 +20,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from creditlake.secrets import put_secret, secrets_backend
 from creditlake.settings import Settings
 from orchestration.stack.accounts import StackSecrets
 from orchestration.stack.mlflow import client_env as mlflow_client_env
 from orchestration.stack.postgres import HOST, Cluster
 
+SECRETS_BACKEND = "orchestration.secrets_backend.CreditlakeSecretsBackend"
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 #: The long-running components, in the order they start (the api-server last: its health
 #: endpoint reports the others' heartbeats).
@@ -34,20 +39,38 @@ def base_url(settings: Settings) -> str:
     return f"http://{HOST}:{settings.stack_airflow_port}"
 
 
-def airflow_env(settings: Settings, secrets: StackSecrets, cluster: Cluster) -> dict[str, str]:
-    """Airflow's configuration for every component of the stack (added to the runtime env)."""
+#: Airflow's sensitive options, each read from the secret ``airflow/<name>`` through
+#: ``orchestration.secrets_backend`` (option → secret name under the ``airflow/`` prefix).
+SECRET_OPTIONS = {
+    "AIRFLOW__CORE__FERNET_KEY_SECRET": "fernet_key",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET": "sql_alchemy_conn",
+    "AIRFLOW__API_AUTH__JWT_SECRET_SECRET": "jwt_secret",
+    "AIRFLOW__API__SECRET_KEY_SECRET": "api_secret_key",
+}
+
+
+def store_database_uri(settings: Settings, secrets: StackSecrets, cluster: Cluster) -> None:
+    """Keep the metadata database's URI (it holds the ``airflow`` role's password) among the
+    secrets, rewritten at each ``up`` so that it follows the password and the port."""
+    uri = cluster.uri("airflow", secrets.airflow_db_password, "airflow")
+    if secrets_backend(settings).get("airflow/sql_alchemy_conn") != uri:
+        put_secret(settings, "airflow/sql_alchemy_conn", uri)
+
+
+def airflow_env(settings: Settings) -> dict[str, str]:
+    """Airflow's configuration for every component of the stack (added to the runtime env).
+
+    No secret value: the Fernet key, the database URI and the signing keys are names of secrets
+    (``SECRET_OPTIONS``), which Airflow reads through its secrets backend, creditlake's.
+    """
     url = base_url(settings)
     return {
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": cluster.uri(
-            "airflow", secrets.airflow_db_password, "airflow"
-        ),
+        "AIRFLOW__SECRETS__BACKEND": SECRETS_BACKEND,
+        **SECRET_OPTIONS,
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
         "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
-        "AIRFLOW__CORE__FERNET_KEY": secrets.airflow_fernet_key,
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.airflow_jwt_secret,
-        "AIRFLOW__API__SECRET_KEY": secrets.airflow_api_secret_key,
         "AIRFLOW__API__HOST": HOST,
         "AIRFLOW__API__PORT": str(settings.stack_airflow_port),
         "AIRFLOW__API__WORKERS": "1",

@@ -15,7 +15,8 @@ need no change) because only then is creating an experiment or a registered mode
 without them any logged-in user, the read-only reviewer included, may create new ones.
 
 The configuration file holds the admin's password, so it is written among the secrets (mode
-600), and rewritten at each ``up`` from the secret files.
+600), and rewritten at each ``up`` from the secret files; so is the libpq password file through
+which the server reaches its databases (no password in its command line or environment).
 """
 
 from __future__ import annotations
@@ -51,18 +52,7 @@ def client_env(settings: Settings) -> dict[str, str]:
     return {"MLFLOW_TRACKING_URI": base_url(settings), "CREDITLAKE_MLFLOW_USER": PIPELINE.username}
 
 
-def auth_config(settings: Settings, secrets: StackSecrets, cluster: Cluster) -> Path:
-    """Write the basic-auth app's configuration among the secrets; its path."""
-    path = settings.secrets_dir / "mlflow" / "basic_auth.ini"
-    auth_db = cluster.uri("mlflow", secrets.mlflow_db_password, "mlflow_auth")
-    text = (
-        "[mlflow]\n"
-        "default_permission = NO_PERMISSIONS\n"
-        f"database_uri = {auth_db}\n"
-        f"admin_username = {ADMIN.username}\n"
-        f"admin_password = {secrets.passwords[ADMIN.username]}\n"
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-    )
+def _write_private(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.touch(mode=0o600)
     path.chmod(0o600)
@@ -70,20 +60,56 @@ def auth_config(settings: Settings, secrets: StackSecrets, cluster: Cluster) -> 
     return path
 
 
+def password_file(settings: Settings, secrets: StackSecrets, cluster: Cluster) -> Path:
+    """The ``mlflow`` role's password in a libpq password file among the secrets (mode 600).
+
+    psycopg2 (libpq) reads it through ``PGPASSFILE``, so the store URIs that MLflow takes on its
+    command line and passes to its workers in their environment carry no password.
+    """
+    line = f"{HOST}:{cluster.port}:*:mlflow:{_pgpass_escape(secrets.mlflow_db_password)}\n"
+    return _write_private(settings.secrets_dir / "mlflow" / "pgpass", line)
+
+
+def _pgpass_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+def store_uri(cluster: Cluster, database: str) -> str:
+    """An MLflow store in the stack's PostgreSQL, its password left to ``password_file``."""
+    return f"postgresql+psycopg2://mlflow@{HOST}:{cluster.port}/{database}"
+
+
+def auth_config(settings: Settings, secrets: StackSecrets, cluster: Cluster) -> Path:
+    """Write the basic-auth app's configuration among the secrets; its path."""
+    text = (
+        "[mlflow]\n"
+        "default_permission = NO_PERMISSIONS\n"
+        f"database_uri = {store_uri(cluster, 'mlflow_auth')}\n"
+        f"admin_username = {ADMIN.username}\n"
+        f"admin_password = {secrets.passwords[ADMIN.username]}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
+    return _write_private(settings.secrets_dir / "mlflow" / "basic_auth.ini", text)
+
+
 def mlflow_env(settings: Settings, secrets: StackSecrets, cluster: Cluster) -> dict[str, str]:
+    """Paths to the files that hold the secrets, and the one secret MLflow takes only from its
+    environment: the Flask key of its CSRF tokens (``MLFLOW_FLASK_SERVER_SECRET_KEY``; MLflow 3
+    reads no file for it and hands it to its workers in their environment)."""
     return {
         "MLFLOW_AUTH_CONFIG_PATH": str(auth_config(settings, secrets, cluster)),
+        "PGPASSFILE": str(password_file(settings, secrets, cluster)),
         "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.mlflow_flask_secret_key,
     }
 
 
-def command(settings: Settings, secrets: StackSecrets, cluster: Cluster) -> list[str]:
+def command(settings: Settings, cluster: Cluster) -> list[str]:
     artifacts = settings.stack_dir / "mlflow-artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     return [
         str(Path(sys.executable).parent / "mlflow"), "server",
         "--app-name", "basic-auth",
-        "--backend-store-uri", cluster.uri("mlflow", secrets.mlflow_db_password, "mlflow"),
+        "--backend-store-uri", store_uri(cluster, "mlflow"),
         "--artifacts-destination", artifacts.as_uri(),
         "--host", HOST, "--port", str(settings.stack_mlflow_port), "--workers", "1",
         "--enable-workspaces",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from creditlake.secrets import secret
+from creditlake.secrets import read_secret
 from creditlake.settings import Settings, SettingsError
 from orchestration.stack import airflow
 from orchestration.stack.accounts import DATA_ENGINEER
@@ -49,14 +49,11 @@ class SchedulerRuns:
     def __init__(self, settings: Settings, username: str = DATA_ENGINEER.username) -> None:
         import requests
 
-        def missing() -> str:
-            raise SettingsError(
-                f"no password for {username!r} among the secrets ({settings.secrets_dir}): "
-                "run `creditlake stack up` first"
-            )
-
         self.base = airflow.base_url(settings)
-        password = secret(settings, f"users/{username}", missing)
+        try:
+            password = read_secret(settings, f"users/{username}")
+        except SettingsError as error:
+            raise SettingsError(f"{error}: run `creditlake stack up` first") from error
         try:
             answer = requests.post(
                 f"{self.base}/auth/token",

@@ -55,6 +55,11 @@ def _base_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def airflow_process_env(settings: Settings) -> dict[str, str]:
+    """The environment of every Airflow process of the stack (its CLI too)."""
+    return {**_base_env(settings), **airflow.airflow_env(settings)}
+
+
 def _port_taken(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex((HOST, port)) == 0
@@ -143,14 +148,15 @@ def up(settings: Settings, say: Callable[[str], None] = _say) -> None:
     say("MLflow tracking server and report server: starting")
     mlflow_service = layout.service("mlflow")
     mlflow_service.start(
-        mlflow.command(settings, secrets, cluster),
+        mlflow.command(settings, cluster),
         {**env, **mlflow.mlflow_env(settings, secrets, cluster)},
         settings.stack_dir,
     )
     reports_service = layout.service("reports")
     reports_service.start(reports.command(settings), env, PROJECT_ROOT)
 
-    airflow_env = {**env, **airflow.airflow_env(settings, secrets, cluster)}
+    airflow.store_database_uri(settings, secrets, cluster)
+    airflow_env = airflow_process_env(settings)
     say("Airflow: migrating the metadata database, roles and users")
     airflow.migrate(airflow_env, PROJECT_ROOT)
     airflow.ensure_accounts(airflow_env, PROJECT_ROOT, secrets)

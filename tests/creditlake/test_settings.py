@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from secret_files import TEST_PII_KEY, put_pii_key
 
+from creditlake.secrets import LocalSecrets
 from creditlake.settings import SettingsError, get_settings
 
 
@@ -19,23 +21,36 @@ def test_locations_follow_the_home(creditlake_home: Path) -> None:
     assert str(creditlake_home.resolve()) in settings.mlflow_tracking_uri
 
 
-def test_pii_key_comes_from_the_environment_or_a_file(
+def test_pii_key_comes_from_the_secrets_backend_never_the_environment(
     creditlake_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("CREDITLAKE_PII_KEY")
-    with pytest.raises(SettingsError, match="CREDITLAKE_PII_KEY"):
+    monkeypatch.setenv("CREDITLAKE_PII_KEY", "e" * 64)  # the variable of old: ignored now
+    assert get_settings().pii_key == TEST_PII_KEY.encode()
+    (creditlake_home / "secrets" / "pii-key").unlink()
+    with pytest.raises(SettingsError, match=r"'pii-key' is missing: no file .*secrets/pii-key"):
         _ = get_settings().pii_key
-    key_file = creditlake_home / "key"
-    key_file.parent.mkdir(parents=True)
-    key_file.write_text("f" * 64 + "\n")
-    monkeypatch.setenv("CREDITLAKE_PII_KEY_FILE", str(key_file))
+    elsewhere = creditlake_home / "vault"
+    LocalSecrets(elsewhere).put("pii-key", "f" * 64)
+    monkeypatch.setenv("CREDITLAKE_SECRETS_DIR", str(elsewhere))
     assert get_settings().pii_key == b"f" * 64
 
 
-def test_short_keys_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CREDITLAKE_PII_KEY", "short")
+def test_short_keys_are_refused(creditlake_home: Path) -> None:
+    put_pii_key(creditlake_home, "short")
     with pytest.raises(SettingsError, match="at least 32 bytes"):
         _ = get_settings().pii_key
+
+
+def test_secrets_backend_and_prefix_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = get_settings()
+    assert (settings.secrets_backend, settings.secrets_prefix) == ("local", "creditlake")
+    monkeypatch.setenv("CREDITLAKE_SECRETS_BACKEND", "aws")
+    monkeypatch.setenv("CREDITLAKE_SECRETS_PREFIX", "creditlake-prod/")
+    settings = get_settings()
+    assert (settings.secrets_backend, settings.secrets_prefix) == ("aws", "creditlake-prod")
+    monkeypatch.setenv("CREDITLAKE_SECRETS_BACKEND", "vault")
+    with pytest.raises(SettingsError, match="CREDITLAKE_SECRETS_BACKEND='vault' is not one of"):
+        get_settings()
 
 
 def test_bad_numbers_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,7 +91,6 @@ def test_the_stack_lives_in_the_home_on_its_own_ports(
     settings = get_settings()
     home = creditlake_home.resolve()
     assert (settings.stack_dir, settings.secrets_dir) == (home / "stack", home / "secrets")
-    assert settings.pii_key_file.parent == settings.secrets_dir
     ports = (
         settings.stack_postgres_port,
         settings.stack_airflow_port,

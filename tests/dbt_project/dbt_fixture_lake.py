@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from secret_files import put_pii_key
 
 from creditlake.lake import Lake, Staged, bronze_table
 from creditlake.settings import Settings
@@ -34,7 +35,7 @@ def fresh_settings(home: Path) -> Settings:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CREDITLAKE_HOME", str(home))
-        patch.setenv("CREDITLAKE_PII_KEY", TEST_PII_KEY)
+        put_pii_key(home, TEST_PII_KEY)
         for name in ("CREDITLAKE_LAKE_DIR", "CREDITLAKE_WAREHOUSE_PATH"):
             patch.delenv(name, raising=False)
         return get_settings()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from secret_files import put_pii_key
 
 from creditlake.settings import Settings, get_settings
 from generator import GenerationReport, GeneratorConfig, generate
@@ -39,7 +40,7 @@ class Run:
 
 def settings_for(home: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("CREDITLAKE_HOME", str(home))
-    monkeypatch.setenv("CREDITLAKE_PII_KEY", PII_KEY)
+    put_pii_key(home, PII_KEY)
     monkeypatch.delenv("CREDITLAKE_LANDING_URI", raising=False)
     monkeypatch.delenv("CREDITLAKE_LAKE_DIR", raising=False)
     return get_settings()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from generator_helpers import PII_KEY
+from secret_files import put_pii_key
 
 from creditlake.settings import Settings, get_settings
 from creditlake.sources import SOURCES
@@ -18,11 +19,11 @@ def s3_settings(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     for name, value in {
         "CREDITLAKE_HOME": str(tmp_path / "home"),
-        "CREDITLAKE_PII_KEY": PII_KEY,
         "CREDITLAKE_S3_ENDPOINT_URL": moto_endpoint,
         "CREDITLAKE_LANDING_URI": "s3://landing-bucket/raw",
     }.items():
         monkeypatch.setenv(name, value)
+    put_pii_key(tmp_path / "home", PII_KEY)
     boto3.client("s3", endpoint_url=moto_endpoint).create_bucket(Bucket="landing-bucket")
     return get_settings()
 

@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from secret_files import put_pii_key
 
 from creditlake.settings import Settings, get_settings
 
@@ -210,7 +211,7 @@ def write_dbt_manifest(path: Path, column_meta: dict[str, dict]) -> Path:
 def settings_for(home: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings with every store under ``home`` (the environment is restored by the caller)."""
     monkeypatch.setenv("CREDITLAKE_HOME", str(home))
-    monkeypatch.setenv("CREDITLAKE_PII_KEY", TEST_PII_KEY)
+    put_pii_key(home, TEST_PII_KEY)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow' / 'mlflow.db'}")
     monkeypatch.delenv("CREDITLAKE_MLFLOW_ARTIFACT_ROOT", raising=False)
     monkeypatch.delenv("CREDITLAKE_WAREHOUSE_PATH", raising=False)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from secret_files import put_pii_key
 from spark_job_helpers import PII_KEY
 
 from creditlake.settings import Settings, get_settings
@@ -28,7 +29,7 @@ def spark():
 
 def configure(monkeypatch: pytest.MonkeyPatch, home: Path) -> Settings:
     monkeypatch.setenv("CREDITLAKE_HOME", str(home))
-    monkeypatch.setenv("CREDITLAKE_PII_KEY", PII_KEY)
+    put_pii_key(home, PII_KEY)
     for name in ("CREDITLAKE_LANDING_URI", "CREDITLAKE_LAKE_DIR"):
         monkeypatch.delenv(name, raising=False)
     return get_settings()

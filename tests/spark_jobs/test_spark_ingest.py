@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
+from secret_files import put_pii_key
 from spark_job_helpers import (
     DAY,
     PII_KEY,
@@ -44,7 +45,7 @@ from spark_jobs.ingest import IngestError, ReconciliationError, main
 def configure_keeping_landing(monkeypatch: pytest.MonkeyPatch, home: Path) -> Settings:
     """Settings for a fresh home that keep the landing URI the test has set."""
     monkeypatch.setenv("CREDITLAKE_HOME", str(home))
-    monkeypatch.setenv("CREDITLAKE_PII_KEY", PII_KEY)
+    put_pii_key(home, PII_KEY)
     monkeypatch.delenv("CREDITLAKE_LAKE_DIR", raising=False)
     return get_settings()
 

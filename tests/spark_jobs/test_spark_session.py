@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from secret_files import put_pii_key
 from spark_job_helpers import PII_KEY
 
 from creditlake.settings import get_settings
@@ -13,7 +14,7 @@ from creditlake.spark import get_spark, launch_configs, session_configs
 
 def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str):
     monkeypatch.setenv("CREDITLAKE_HOME", str(tmp_path))
-    monkeypatch.setenv("CREDITLAKE_PII_KEY", PII_KEY)
+    put_pii_key(tmp_path, PII_KEY)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return get_settings()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from secret_files import TEST_PII_KEY, put_pii_key
 from stack_helpers import RunningStack
 
 from creditlake.settings import Settings, get_settings
@@ -83,6 +84,7 @@ def fill(stack: RunningStack, reference_home: Path) -> StackData:
         for name, value in TINY_SCALE_ENV.items():
             patch.setenv(name, value)
         scheduled = _settings(patch, stack.env)
+        put_pii_key(stack.home, TEST_PII_KEY)
         generate(config(), scheduled)
         runs = SchedulerRuns(scheduled)
         runs.wait_until_parsed([SCHEDULED_DAG])

@@ -8,13 +8,18 @@ nothing executes.
 
 from __future__ import annotations
 
+import json
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from creditlake.secrets import LocalSecrets
+from creditlake.settings import PROJECT_ROOT
 from orchestration.stack.processes import marked_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
@@ -218,6 +223,87 @@ def test_the_ml_engineer_writes_on_models_someone_else_registered(stack) -> None
         f"{api}/registered-models/update", json={"name": "fraud", "description": "x"}, timeout=30
     )
     assert refused.status_code == 403
+
+
+#: MLflow 3 takes the Flask key of its CSRF tokens only from its environment (and passes it to its
+#: workers there): the one secret allowed in an environment, and only in MLflow's processes.
+MLFLOW_ENVIRONMENT_ONLY = "mlflow/flask_secret_key"
+#: Resolves a connection the way Airflow's CLI does, in the environment of the stack's Airflow.
+CONNECTION_GET = """
+import os, sys
+from pathlib import Path
+from creditlake.settings import get_settings
+from orchestration.stack.stack import airflow_process_env
+airflow = str(Path(sys.executable).parent / "airflow")
+os.execve(airflow, [airflow, "connections", "get", sys.argv[1], "-o", "json"],
+          airflow_process_env(get_settings()))
+"""
+
+
+def airflow_connection(stack, conn_id: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", CONNECTION_GET, conn_id],
+        env=stack.env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    [found] = json.loads(result.stdout[result.stdout.index("[") :])
+    return found
+
+
+def test_airflow_resolves_connections_from_the_backend_and_decrypts_its_own(stack) -> None:
+    secrets = LocalSecrets(stack.home / "secrets")
+    secrets.put(
+        "airflow/connections/bureau_probe",
+        json.dumps({"conn_type": "http", "host": "bureau.example", "password": "pw-0123456789"}),
+    )
+    admin = airflow_as(stack, "admin")
+    created = admin.post(
+        f"{stack.airflow}/api/v2/connections",
+        json={
+            "connection_id": "metastore_probe", "conn_type": "http", "host": "api.example",
+            "login": "probe", "password": "pw-stored-encrypted-0123",
+        },
+        timeout=30,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    # The api-server encrypted it with the Fernet key from the backend; the CLI decrypts it
+    # with the same key only if both read it from there.
+    stored = airflow_connection(stack, "metastore_probe")
+    assert (stored["host"], stored["login"], stored["password"]) == (
+        "api.example", "probe", "pw-stored-encrypted-0123",
+    )  # fmt: skip
+    probe = airflow_connection(stack, "bureau_probe")
+    assert (probe["conn_type"], probe["host"], probe["password"]) == (
+        "http", "bureau.example", "pw-0123456789",
+    )  # fmt: skip
+    listed = admin.get(f"{stack.airflow}/api/v2/connections/metastore_probe", timeout=30)
+    assert listed.status_code == 200 and listed.json()["host"] == "api.example"
+
+
+def test_no_secret_is_in_any_process_environment_or_command_line(stack, dag_parsed) -> None:
+    folder = stack.home / "secrets"
+    values = {
+        str(path.relative_to(folder)): path.read_text().strip()
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+    assert {"postgres/airflow", "airflow/fernet_key", "airflow/sql_alchemy_conn"} <= set(values)
+    pids = marked_processes(stack.stack_dir)
+    assert len(pids) >= 6, "four Airflow components, MLflow and the report server at least"
+    leaks = []
+    for pid in pids:
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a short-lived child ended meanwhile
+        is_mlflow = b"\0PGPASSFILE=" in environ
+        for name, value in values.items():
+            if value.encode() in cmdline:
+                leaks.append((pid, name, "cmdline", cmdline.replace(b"\0", b" ")[:120]))
+            if value.encode() in environ and not (is_mlflow and name == MLFLOW_ENVIRONMENT_ONLY):
+                leaks.append((pid, name, "environ", cmdline.replace(b"\0", b" ")[:120]))
+    assert leaks == []
 
 
 def test_down_stops_every_process_and_removes_the_pid_files(stack) -> None:

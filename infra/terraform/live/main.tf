@@ -24,7 +24,8 @@ locals {
   }
 
   # creditlake's settings (creditlake/settings.py), one-to-one from the modules' outputs; the
-  # PII key and MLflow credentials come from Secrets Manager at run time, never from here.
+  # PII key and MLflow credentials come from Secrets Manager at run time, never from here:
+  # creditlake reads <CREDITLAKE_SECRETS_PREFIX>/pii-key, the name the secrets module gives it.
   creditlake_environment = {
     CREDITLAKE_HOME                 = "/usr/local/airflow/creditlake"
     CREDITLAKE_LANDING_URI          = module.lake_storage.landing_uri
@@ -34,6 +35,8 @@ locals {
     CREDITLAKE_SPARK_MASTER         = module.spark.spark_master
     MLFLOW_TRACKING_URI             = module.ml.tracking_uri
     CREDITLAKE_MLFLOW_ARTIFACT_ROOT = "mlflow-artifacts:/"
+    CREDITLAKE_SECRETS_BACKEND      = "aws"
+    CREDITLAKE_SECRETS_PREFIX       = module.secrets.secrets_prefix
   }
 }
 
@@ -176,6 +179,5 @@ module "orchestration" {
   security_group_ids      = [module.network.security_group_ids.airflow]
   kms_key_arn             = module.kms.lake_key_arn
   creditlake_environment  = local.creditlake_environment
-  pii_key_secret_arn      = module.secrets.pii_key_secret_arn
   mlflow_admin_secret_arn = module.secrets.mlflow_admin_secret_arn
 }

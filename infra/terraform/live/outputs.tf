@@ -41,7 +41,7 @@ output "CREDITLAKE_MLFLOW_ARTIFACT_ROOT" {
 }
 
 output "pii_key_secret_arn" {
-  description = "Source of CREDITLAKE_PII_KEY (Secrets Manager)."
+  description = "The PII key's secret (creditlake reads <CREDITLAKE_SECRETS_PREFIX>/pii-key)."
   value       = module.secrets.pii_key_secret_arn
 }
 

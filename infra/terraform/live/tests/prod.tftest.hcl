@@ -31,8 +31,13 @@ run "outputs_map_onto_creditlake_settings" {
   }
 
   assert {
-    condition     = toset(keys(output.creditlake_environment)) == toset(["CREDITLAKE_HOME", "CREDITLAKE_LANDING_URI", "CREDITLAKE_CATALOG_TYPE", "CREDITLAKE_CATALOG_WAREHOUSE", "CREDITLAKE_CATALOG_REGION", "CREDITLAKE_SPARK_MASTER", "MLFLOW_TRACKING_URI", "CREDITLAKE_MLFLOW_ARTIFACT_ROOT"])
+    condition     = toset(keys(output.creditlake_environment)) == toset(["CREDITLAKE_HOME", "CREDITLAKE_LANDING_URI", "CREDITLAKE_CATALOG_TYPE", "CREDITLAKE_CATALOG_WAREHOUSE", "CREDITLAKE_CATALOG_REGION", "CREDITLAKE_SPARK_MASTER", "MLFLOW_TRACKING_URI", "CREDITLAKE_MLFLOW_ARTIFACT_ROOT", "CREDITLAKE_SECRETS_BACKEND", "CREDITLAKE_SECRETS_PREFIX"])
     error_message = "creditlake_environment must hold exactly the settings the deployment provides."
+  }
+
+  assert {
+    condition     = output.creditlake_environment.CREDITLAKE_SECRETS_BACKEND == "aws" && "${output.creditlake_environment.CREDITLAKE_SECRETS_PREFIX}/pii-key" == module.secrets.pii_key_secret_name
+    error_message = "creditlake must read the PII key from Secrets Manager under the name the secrets module gives it."
   }
 
   assert {

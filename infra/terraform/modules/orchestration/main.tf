@@ -6,7 +6,6 @@
 locals {
   startup_script = templatefile("${path.module}/startup.sh.tftpl", {
     environment             = var.creditlake_environment
-    pii_key_secret_arn      = var.pii_key_secret_arn
     mlflow_admin_secret_arn = var.mlflow_admin_secret_arn
   })
 }

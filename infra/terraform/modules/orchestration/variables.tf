@@ -111,13 +111,13 @@ variable "creditlake_environment" {
 
   validation {
     condition     = !contains(keys(var.creditlake_environment), "CREDITLAKE_PII_KEY")
-    error_message = "CREDITLAKE_PII_KEY must not be passed as a value: it is read from Secrets Manager (pii_key_secret_arn) on the workers."
+    error_message = "CREDITLAKE_PII_KEY is not a setting: creditlake reads the PII key from its secrets backend (Secrets Manager, <CREDITLAKE_SECRETS_PREFIX>/pii-key)."
   }
-}
 
-variable "pii_key_secret_arn" {
-  description = "Secret holding CREDITLAKE_PII_KEY; workers read it at start."
-  type        = string
+  validation {
+    condition     = lookup(var.creditlake_environment, "CREDITLAKE_SECRETS_BACKEND", "") == "aws" && lookup(var.creditlake_environment, "CREDITLAKE_SECRETS_PREFIX", "") != ""
+    error_message = "creditlake_environment must set CREDITLAKE_SECRETS_BACKEND = \"aws\" and CREDITLAKE_SECRETS_PREFIX (the secrets module's name_prefix): the PII key is read from Secrets Manager."
+  }
 }
 
 variable "mlflow_admin_secret_arn" {

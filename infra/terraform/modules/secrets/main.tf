@@ -2,11 +2,15 @@
 # Terraform state: an operator puts each value once with the AWS CLI (see README), and the
 # database password is generated and rotated by RDS itself (the ml module's managed master
 # password). Each secret's resource policy names who may read it.
+#
+# Names are <name_prefix>/<name>, the name creditlake's secrets backend reads with
+# CREDITLAKE_SECRETS_BACKEND=aws and CREDITLAKE_SECRETS_PREFIX=<name_prefix>: the PII key is
+# creditlake's secret "pii-key" (creditlake.secrets.PII_KEY).
 
 locals {
   secrets = {
     pii_key = {
-      description = "HMAC key of creditlake's PII tokens (CREDITLAKE_PII_KEY): at least 32 random bytes, hex. Never rotate in place: tokens must stay joinable across history."
+      description = "HMAC key of creditlake's PII tokens (Settings.pii_key reads <prefix>/pii-key with CREDITLAKE_SECRETS_BACKEND=aws): at least 32 random bytes, hex. Never rotate in place: tokens must stay joinable across history."
       readers     = var.pii_key_reader_arns
     }
     mlflow_admin = {

@@ -1,6 +1,11 @@
 output "pii_key_secret_arn" {
-  description = "Secret holding CREDITLAKE_PII_KEY."
+  description = "Secret holding the PII tokenisation key (creditlake's secret pii-key)."
   value       = aws_secretsmanager_secret.this["pii_key"].arn
+}
+
+output "secrets_prefix" {
+  description = "CREDITLAKE_SECRETS_PREFIX of this deployment: creditlake reads <prefix>/<name>."
+  value       = var.name_prefix
 }
 
 output "pii_key_secret_name" {

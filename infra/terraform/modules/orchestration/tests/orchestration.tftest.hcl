@@ -12,12 +12,13 @@ variables {
   security_group_ids = ["sg-0000000000000000a"]
   kms_key_arn        = "arn:aws:kms:ap-southeast-1:111122223333:key/lake"
   creditlake_environment = {
-    CREDITLAKE_LANDING_URI  = "s3://acme-test-landing"
-    CREDITLAKE_CATALOG_TYPE = "glue"
-    CREDITLAKE_SPARK_MASTER = "sc://primary.internal:15002"
-    MLFLOW_TRACKING_URI     = "https://mlflow.test.internal"
+    CREDITLAKE_LANDING_URI     = "s3://acme-test-landing"
+    CREDITLAKE_CATALOG_TYPE    = "glue"
+    CREDITLAKE_SPARK_MASTER    = "sc://primary.internal:15002"
+    MLFLOW_TRACKING_URI        = "https://mlflow.test.internal"
+    CREDITLAKE_SECRETS_BACKEND = "aws"
+    CREDITLAKE_SECRETS_PREFIX  = "creditlake-test"
   }
-  pii_key_secret_arn      = "arn:aws:secretsmanager:ap-southeast-1:111122223333:secret:creditlake-test/pii-key-AbCdEf"
   mlflow_admin_secret_arn = "arn:aws:secretsmanager:ap-southeast-1:111122223333:secret:creditlake-test/mlflow-admin-GhIjKl"
 }
 
@@ -30,13 +31,13 @@ run "startup_script_exports_settings_not_secrets" {
   }
 
   assert {
-    condition     = strcontains(aws_s3_object.startup_script.content, "get_secret_value") && strcontains(aws_s3_object.startup_script.content, var.pii_key_secret_arn)
-    error_message = "Workers must read the PII key from Secrets Manager at start."
+    condition     = strcontains(aws_s3_object.startup_script.content, "export CREDITLAKE_SECRETS_BACKEND='aws'") && strcontains(aws_s3_object.startup_script.content, "export CREDITLAKE_SECRETS_PREFIX='creditlake-test'")
+    error_message = "creditlake must read the PII key from Secrets Manager, under the deployment's prefix."
   }
 
   assert {
-    condition     = !strcontains(aws_s3_object.startup_script.content, "CREDITLAKE_PII_KEY='")
-    error_message = "The PII key must never be written into the startup script."
+    condition     = !strcontains(aws_s3_object.startup_script.content, "CREDITLAKE_PII_KEY")
+    error_message = "The PII key must never be exported by the startup script, as a value or read from Secrets Manager."
   }
 
   assert {
@@ -92,7 +93,7 @@ run "rejects_bad_input" {
 
   variables {
     airflow_version        = "2.10.3"
-    creditlake_environment = { CREDITLAKE_PII_KEY = "not-a-secret-anymore" }
+    creditlake_environment = { CREDITLAKE_PII_KEY = "not-a-secret-anymore", CREDITLAKE_SECRETS_BACKEND = "local" }
   }
 
   # Each listed variable must reject its bad value; any other error fails the run.

@@ -19,6 +19,11 @@ run "secrets_encrypted_and_empty" {
   }
 
   assert {
+    condition     = aws_secretsmanager_secret.this["pii_key"].name == "${output.secrets_prefix}/pii-key"
+    error_message = "creditlake reads the PII key as <CREDITLAKE_SECRETS_PREFIX>/pii-key: the names must agree."
+  }
+
+  assert {
     condition     = alltrue([for secret in aws_secretsmanager_secret.this : secret.kms_key_id == var.secrets_key_arn])
     error_message = "Every secret must be encrypted with the secrets key."
   }
