@@ -320,9 +320,15 @@ def main(
     target = model_target(model)
     thresholds = Thresholds.from_settings(settings)
     loaded = load_champion(settings, target)
-    if loaded is None:
-        empty = pd.DataFrame()
-        return MonitorResult(model, None, as_of_date.isoformat(), empty, empty, empty)
+    if loaded is None:  # empty tables, with their columns: the result still reads as one
+        return MonitorResult(
+            model,
+            None,
+            as_of_date.isoformat(),
+            pd.DataFrame(columns=STABILITY_FIELDS),
+            pd.DataFrame(columns=FEATURE_FIELDS),
+            pd.DataFrame(columns=PERFORMANCE_FIELDS),
+        )
     champion, predict_pd = loaded
     population = read_rows(settings, target.features_table or target.training_table, as_of_date)
     labelled = read_rows(settings, target.training_table, as_of_date)

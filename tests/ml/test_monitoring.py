@@ -308,3 +308,17 @@ def test_main_monitors_the_champion_that_training_registered(ml_platform, traini
     assert [r[2:] for r in rows if r[0] == CREDIT_PD.name] == [(m, 1) for m in [*later, "2026-01"]]
     assert (ml_platform.reports_dir / "monitoring" / f"{CREDIT_PD.name}.png").is_file()
     assert main("2026-01-08", ml_platform, model="c_card").model_version is None
+
+
+def test_a_model_without_a_champion_gives_an_empty_result_that_still_reports(
+    creditlake_home,
+) -> None:
+    """Nothing to watch is not a failure: the task returns counts of nothing (it crashed when
+    the empty tables had no columns)."""
+    from creditlake.settings import get_settings
+
+    result = main(dt.date(2026, 1, 2), get_settings(), model="c_card")
+    assert result.model_version is None
+    assert result.to_dict()["stability_months"] == []
+    assert result.to_dict()["performance_months"] == []
+    assert result.severity == OK
