@@ -105,11 +105,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from orchestration.demo import run_demo
     from orchestration.summary import build_summary, print_summary
 
-    if args.on_stack:
-        from orchestration.stack.mlflow import client_env
-
-        # what the stack's tasks use, so that the summary reads the same MLflow server
-        os.environ.update(client_env(get_settings()))
+    _use_stack(args.on_stack)
     settings = get_settings()
     demo = run_demo(_generator_config(args), settings, on_stack=args.on_stack)
     print_summary(build_summary(settings, demo))
@@ -239,10 +235,19 @@ def cmd_models(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def _use_stack(on_stack: bool) -> None:
+    """Read models where the stack's tasks write them: its MLflow server, as its pipeline."""
+    if on_stack:
+        from orchestration.stack.mlflow import client_env
+
+        os.environ.update(client_env(get_settings()))
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     """Build the static governance site from the run's lake, warehouse and model registry."""
     from orchestration.report.site import build_site
 
+    _use_stack(args.on_stack)
     print(f"governance report: {build_site(get_settings(), args.out, dbt_docs=args.dbt_docs)}")
 
 
@@ -383,6 +388,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser(
         "report", help="build the governance site (quality, quarantine, PII, lineage, models)"
+    )
+    p.add_argument(
+        "--on-stack",
+        action="store_true",
+        help="after `demo --on-stack`: read the models from the stack's MLflow server",
     )
     p.add_argument(
         "--out",
