@@ -1,10 +1,14 @@
-"""Each role in a browser: what it sees of real runs and models in the stack, what it may not do.
+"""Real work on a test stack: a scheduler's DAG run equal to dag.test, and each role's view of it.
 
-Headless Chromium (``browser_checks``) logs into the stack of ``conftest.stack`` as each user,
-against data made in that stack by ``stack_facts``: a DAG run executed by the stack's own
-scheduler and LocalExecutor, a model version registered in its MLflow by the ML engineer with
-the ``champion`` alias, and the governance report and Data Docs built from that run. The fixture
-returns only the facts to look for, so a fixture that runs the whole demo can replace it.
+One stack for the module (``conftest.stack``), filled by ``stack_data.fill``: the credit bureau's
+ingest run by the stack's scheduler and LocalExecutor, the same date run in a reference home with
+``dag.test``, whose credit PD training registers the champion in the stack's MLflow through the
+pipeline account, and the governance report built from the stack's home.
+
+- The scheduler's run must equal the ``dag.test`` run: content checksums of the bronze and
+  quarantine tables (which leave out when and from where a row was loaded) and the ledger's rows.
+- Headless Chromium (``browser_checks``) logs in as each user and checks what that role sees of
+  the run, the champion and the reports, and what it may not do.
 
 Screenshots go to ``CREDITLAKE_SCREENSHOTS_DIR`` when set (``<dir>/<role>/<page>.png``), else to
 pytest's temporary folder, so that a test run leaves the working tree clean.
@@ -12,11 +16,9 @@ pytest's temporary folder, so that a test run leaves the working tree clean.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,20 +40,20 @@ from browser_checks import (
     mlflow_create_from_page,
     trigger_from_ui,
 )
+from stack_data import EXTRACT, SCHEDULED_DAG, StackData, fill
 
+from creditlake import ledger
+from creditlake.checksum import content_checksum
+from creditlake.lake import Lake, bronze_table, quarantine_table
 from creditlake.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 
 ROLES = ("admin", "data_engineer", "ml_engineer", "governance_reviewer")
-#: The cheapest DAG that does real work: one source, Spark, the quality gate, the publish.
-RUN_DAG = "ingest__credit_bureau"
+RUN_DAG = SCHEDULED_DAG
+SOURCE = "bureau_reports"
 #: Triggered from the UI, and left paused: a run it gets stays queued and executes nothing.
 TRIGGER_DAG = "transform__warehouse"
-MODEL = "credit_pd"
-#: The dag-processor's first parse, then Spark's start and the gate on two busy cores.
-PARSE_TIMEOUT_SECONDS = 300
-RUN_TIMEOUT_SECONDS = 900
 
 
 def _api(stack, username: str) -> requests.Session:
@@ -66,104 +68,82 @@ def _api(stack, username: str) -> requests.Session:
     return session
 
 
-def _until(what: str, found, timeout: float, stack, pause: float = 3):
-    deadline = time.monotonic() + timeout
-    while (value := found()) is None:
-        assert time.monotonic() < deadline, f"{what} after {timeout} s\n{stack.logs()}"
-        time.sleep(pause)
-    return value
-
-
-def _creditlake(stack, *args: str) -> None:
+@pytest.fixture(scope="module")
+def data(stack, tmp_path_factory: pytest.TempPathFactory) -> StackData:
+    """The stack filled with real work, and the governance report built from its home."""
+    filled = fill(stack, tmp_path_factory.mktemp("reference"))
     result = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args],
+        [sys.executable, "-m", "orchestration.cli", "report", "--on-stack"],
         env=stack.env,
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         timeout=600,
     )
-    assert result.returncode == 0, f"creditlake {' '.join(args)}:\n{result.stdout}{result.stderr}"
-
-
-def _scheduled_run(stack, admin: requests.Session) -> dict:
-    """Unpause the DAG; the scheduler then creates the run of the latest tick (catchup is off)."""
-
-    def dag_known():
-        got = admin.get(f"{stack.airflow}/api/v2/dags/{RUN_DAG}", timeout=60)
-        return True if got.status_code == 200 else None
-
-    _until(f"{RUN_DAG} never parsed", dag_known, PARSE_TIMEOUT_SECONDS, stack)
-    unpaused = admin.patch(
-        f"{stack.airflow}/api/v2/dags/{RUN_DAG}", json={"is_paused": False}, timeout=60
-    )
-    assert unpaused.status_code == 200, unpaused.text
-
-    def scheduled():
-        runs = admin.get(f"{stack.airflow}/api/v2/dags/{RUN_DAG}/dagRuns", timeout=60).json()
-        return next((r for r in runs["dag_runs"] if r["run_type"] == "scheduled"), None)
-
-    return _until("no scheduled run", scheduled, PARSE_TIMEOUT_SECONDS, stack)
-
-
-def _register_champion(stack) -> str:
-    """A tiny real sklearn model, logged and registered by the ML engineer, then made champion."""
-    import mlflow
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_USERNAME", "ml_engineer")
-        patch.setenv("MLFLOW_TRACKING_PASSWORD", stack.password("ml_engineer"))
-        patch.setenv("MLFLOW_TRACKING_URI", stack.mlflow)
-        mlflow.set_tracking_uri(stack.mlflow)
-        mlflow.set_experiment("browser-checks")
-        features = np.array([[0.0], [1.0], [2.0], [3.0]])
-        with mlflow.start_run():
-            model = LogisticRegression().fit(features, np.array([0, 0, 1, 1]))
-            logged = mlflow.sklearn.log_model(
-                model, name="model", registered_model_name=MODEL, input_example=features[:1]
-            )
-        version = str(logged.registered_model_version)
-        client = mlflow.MlflowClient(tracking_uri=stack.mlflow)
-        client.set_registered_model_alias(MODEL, "champion", version)
-        assert client.get_model_version_by_alias(MODEL, "champion").version == version
-        mlflow.set_tracking_uri(None)
-    return version
+    assert result.returncode == 0, f"creditlake report:\n{result.stdout}{result.stderr}"
+    return filled
 
 
 @pytest.fixture(scope="module")
-def stack_facts(stack) -> StackFacts:
-    """Real work in the stack: one scheduled ingest run, one champion, the reports built."""
-    _creditlake(stack, "init-secrets")  # the PII key the ingest tokenises with
-    admin = _api(stack, "admin")
-    run = _scheduled_run(stack, admin)
-    as_of_date = dt.date.fromisoformat(run["data_interval_start"][:10])
-    # The run's landing file, written after the run exists: its sensor finds it at a later poke.
-    _creditlake(
-        stack, "generate", "--customers", "200", "--behaviour-events", "5000", "--days", "0",
-        "--defect-rate", "0", "--late-source", "", "--extract-date", as_of_date.isoformat(),
-    )  # fmt: skip
-    version = _register_champion(stack)
-    url = f"{stack.airflow}/api/v2/dags/{RUN_DAG}/dagRuns/{run['dag_run_id']}"
-
-    def finished():
-        state = admin.get(url, timeout=60).json()["state"]
-        return state if state in ("success", "failed") else None
-
-    state = _until("the run did not finish", finished, RUN_TIMEOUT_SECONDS, stack, pause=10)
-    assert state == "success", stack.logs()
-    # Paused again: no further scheduled run while the browser looks.
-    admin.patch(f"{stack.airflow}/api/v2/dags/{RUN_DAG}", json={"is_paused": True}, timeout=60)
-    _creditlake(stack, "report")
+def stack_facts(data: StackData) -> StackFacts:
     return StackFacts(
-        dag_id=RUN_DAG,
-        run_ids=(run["dag_run_id"],),
-        model_name=MODEL,
-        champion_version=version,
-        report_date=as_of_date.isoformat(),
-        data_docs_suite="bronze_bureau_reports",
+        dag_id=data.dag_id,
+        run_ids=(data.run_id,),
+        model_name=data.model,
+        champion_version=data.champion_version,
+        report_date=EXTRACT.isoformat(),
+        data_docs_suite=f"bronze_{SOURCE}",
     )
+
+
+def _tables(settings) -> dict[str, tuple]:
+    lake = Lake.from_settings(settings)
+    return {
+        table: content_checksum(lake.read(table))
+        for table in (bronze_table(SOURCE), quarantine_table(SOURCE))
+    }
+
+
+def _deliveries(settings) -> list[tuple]:
+    """The ledger's rows of the delivery, in order (staged, then published), without times."""
+    return [
+        (
+            r.status,
+            r.landing_rows,
+            r.bronze_rows,
+            r.quarantined_rows,
+            r.duplicates_dropped,
+            r.quarantined_by_reason,
+        )
+        for r in ledger.deliveries(Lake.from_settings(settings))
+        if r.source == SOURCE and r.as_of_date == EXTRACT
+    ]
+
+
+def test_the_scheduler_ran_the_dag_in_task_processes_of_its_own(data: StackData, stack) -> None:
+    assert data.run_state == "success"
+    admin = _api(stack, "governance_reviewer")
+    tasks = admin.get(
+        f"{stack.airflow}/api/v2/dags/{data.dag_id}/dagRuns/{data.run_id}/taskInstances",
+        timeout=60,
+    ).json()["task_instances"]
+    assert tasks and {t["state"] for t in tasks} == {"success"}
+    # the LocalExecutor ran each task in a process of its own, not the test's
+    assert len({t["pid"] for t in tasks}) == len(tasks)
+    assert os.getpid() not in {t["pid"] for t in tasks}
+
+
+def test_bronze_and_quarantine_equal_the_dag_test_run(data: StackData) -> None:
+    scheduled, reference = _tables(data.scheduled), _tables(data.reference)
+    assert scheduled[bronze_table(SOURCE)][0] > 1_000  # rows
+    assert scheduled[quarantine_table(SOURCE)][0] > 0  # the injected defects
+    assert scheduled == reference
+
+
+def test_the_ledgers_agree(data: StackData) -> None:
+    scheduled = _deliveries(data.scheduled)
+    assert [row[0] for row in scheduled] == [ledger.STAGED, ledger.PUBLISHED]
+    assert scheduled == _deliveries(data.reference)
 
 
 @pytest.fixture(scope="module")
