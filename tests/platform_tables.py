@@ -37,15 +37,17 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
             tables[f"marts.{name}"] = content_checksum(f'marts."{name}"', con)
     records = ledger.deliveries(lake)
     latest = {(r.source, r.as_of_date.isoformat()): r for r in records}
-    counts = {
-        f"{source}/{day}": (
-            r.status,
-            r.landing_rows,
-            r.bronze_rows,
-            r.quarantined_rows,
-            r.duplicates_dropped,
-            r.quarantined_by_reason,
-        )
-        for (source, day), r in sorted(latest.items())
-    }
+    counts = {f"{source}/{day}": delivery_counts(r) for (source, day), r in sorted(latest.items())}
     return {"tables": tables, "ledger": counts, "ledger_rows": len(records)}
+
+
+def delivery_counts(record: ledger.Delivery) -> tuple:
+    """A ledger row without when it was recorded or its batch id: what two runs must share."""
+    return (
+        record.status,
+        record.landing_rows,
+        record.bronze_rows,
+        record.quarantined_rows,
+        record.duplicates_dropped,
+        record.quarantined_by_reason,
+    )

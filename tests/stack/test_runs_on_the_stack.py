@@ -46,6 +46,7 @@ from creditlake import ledger
 from creditlake.checksum import content_checksum
 from creditlake.lake import Lake, bronze_table, quarantine_table
 from creditlake.settings import PROJECT_ROOT
+from tests.platform_tables import delivery_counts
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 
@@ -107,14 +108,7 @@ def _tables(settings) -> dict[str, tuple]:
 def _deliveries(settings) -> list[tuple]:
     """The ledger's rows of the delivery, in order (staged, then published), without times."""
     return [
-        (
-            r.status,
-            r.landing_rows,
-            r.bronze_rows,
-            r.quarantined_rows,
-            r.duplicates_dropped,
-            r.quarantined_by_reason,
-        )
+        delivery_counts(r)
         for r in ledger.deliveries(Lake.from_settings(settings))
         if r.source == SOURCE and r.as_of_date == EXTRACT
     ]
