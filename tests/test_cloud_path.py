@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from secret_files import TEST_PII_KEY, put_pii_key
 
 from creditlake import ledger
 from creditlake.lake import NAMESPACES
@@ -61,6 +62,7 @@ def _demo(home: Path, env: dict[str, str]) -> tuple[Settings, dict[str, Any]]:
         for name, value in {"CREDITLAKE_HOME": str(home), **env}.items():
             patch.setenv(name, value)
         settings = get_settings()
+        put_pii_key(home, TEST_PII_KEY)  # one key for both runs, so that their tokens agree
         # the data path only: MLflow and the model DAGs run the same way in both modes (the
         # end-to-end test covers them)
         run_demo(_config(), settings, models=False)
