@@ -27,7 +27,7 @@ from typing import Protocol
 
 from creditlake.settings import Settings, SettingsError
 
-#: The HMAC key of the PII tokens (``Settings.pii_key``).
+#: The HMAC key of the PII tokens (:func:`pii_key`).
 PII_KEY = "pii-key"
 #: Where the PII key lived before it was a secret of the backend like the others.
 LEGACY_PII_KEY_FILE = "pii_key"
@@ -244,3 +244,16 @@ def check_password(username: str, password: str) -> None:
             f"the password of {username!r} has {len(password)} characters; at least "
             f"{MIN_PASSWORD_LENGTH} are required (delete its secret file to have one generated)"
         )
+
+
+def pii_key(settings: Settings) -> bytes:
+    """The HMAC key for PII tokens: the ``pii-key`` secret of the secrets backend, in every
+    deployment (a file on one machine, Secrets Manager in AWS), never an environment variable:
+    a key in the environment is copied into every child process and every crash report."""
+    key = read_secret(settings, PII_KEY).encode()
+    if len(key) < 32:
+        raise SettingsError(
+            f"The PII tokenisation key ({PII_KEY} in the {settings.secrets_backend} secrets "
+            "backend) must be at least 32 bytes long."
+        )
+    return key

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from creditlake.policy import DEFAULT_POLICY, Policy
@@ -204,21 +203,6 @@ class Settings:
     def lineage_dir(self) -> Path:
         """OpenLineage events of every DAG run, one JSON file per event."""
         return self.home / "lineage"
-
-    @cached_property
-    def pii_key(self) -> bytes:
-        """The HMAC key for PII tokens: the ``pii-key`` secret of the secrets backend, in every
-        deployment (a file on one machine, Secrets Manager in AWS), never an environment variable:
-        a key in the environment is copied into every child process and every crash report."""
-        from creditlake.secrets import PII_KEY, read_secret
-
-        key = read_secret(self, PII_KEY).encode()
-        if len(key) < 32:
-            raise SettingsError(
-                f"The PII tokenisation key ({PII_KEY} in the {self.secrets_backend} secrets "
-                "backend) must be at least 32 bytes long."
-            )
-        return key
 
 
 def get_settings() -> Settings:

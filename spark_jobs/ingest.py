@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from creditlake import secrets
 from creditlake.lake import Lake, parse_date
 from creditlake.landing import Landing, LandingError
 from creditlake.settings import Settings, SettingsError, get_settings
@@ -147,7 +148,7 @@ def main(
     landing = Landing.from_settings(settings)
     delivery = fetch_delivery(landing, src, as_of_date, settings)
     location, path = delivery.location, delivery.path
-    pii_key = settings.pii_key
+    pii_key = secrets.pii_key(settings)
     lake = Lake.from_settings(settings)
     sha256 = delivery.content_sha256
     refuse_duplicate_delivery(lake, src, as_of_date, location, sha256)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from secret_files import TEST_PII_KEY, put_pii_key
 
-from creditlake.secrets import LocalSecrets
+from creditlake.secrets import LocalSecrets, pii_key
 from creditlake.settings import SettingsError, get_settings
 
 
@@ -25,20 +25,20 @@ def test_pii_key_comes_from_the_secrets_backend_never_the_environment(
     creditlake_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CREDITLAKE_PII_KEY", "e" * 64)  # the variable of old: ignored now
-    assert get_settings().pii_key == TEST_PII_KEY.encode()
+    assert pii_key(get_settings()) == TEST_PII_KEY.encode()
     (creditlake_home / "secrets" / "pii-key").unlink()
     with pytest.raises(SettingsError, match=r"'pii-key' is missing: no file .*secrets/pii-key"):
-        _ = get_settings().pii_key
+        _ = pii_key(get_settings())
     elsewhere = creditlake_home / "vault"
     LocalSecrets(elsewhere).put("pii-key", "f" * 64)
     monkeypatch.setenv("CREDITLAKE_SECRETS_DIR", str(elsewhere))
-    assert get_settings().pii_key == b"f" * 64
+    assert pii_key(get_settings()) == b"f" * 64
 
 
 def test_short_keys_are_refused(creditlake_home: Path) -> None:
     put_pii_key(creditlake_home, "short")
     with pytest.raises(SettingsError, match="at least 32 bytes"):
-        _ = get_settings().pii_key
+        _ = pii_key(get_settings())
 
 
 def test_secrets_backend_and_prefix_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
