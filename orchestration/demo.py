@@ -180,7 +180,7 @@ def _demo_environment() -> None:
 
 
 def _run_monitoring(
-    dags: DagRuns,
+    runs: DagRuns,
     as_of_date: dt.date,
     settings: Settings,
     demo: DemoRun,
@@ -195,7 +195,7 @@ def _run_monitoring(
     """
     from ml.monitoring_tables import severity_by_model
 
-    if _run_dag(dags, MONITOR_DAG, as_of_date, demo, progress, expect_failure=True) == "success":
+    if _run_dag(runs, MONITOR_DAG, as_of_date, demo, progress, expect_failure=True) == "success":
         return
     failing = sorted(
         name for name, found in severity_by_model(settings).items() if found["severity"] == "fail"
@@ -243,7 +243,7 @@ def run_demo(
     _reset_outputs(settings, out, on_stack)
     days = [config.extract_date + dt.timedelta(days=i) for i in range(config.days + 1)]
     plan = _plan(days, models)
-    dags = StackRuns(settings, sorted(set(plan)), out) if on_stack else InProcessRuns(settings, out)
+    runs = StackRuns(settings, sorted(set(plan)), out) if on_stack else InProcessRuns(settings, out)
 
     from generator import deliver_late
 
@@ -253,7 +253,7 @@ def run_demo(
             f"logical date {as_of_date}{' (initial full extract)' if as_of_date == days[0] else ''}"
         )
         for dag_id in INGEST_DAGS:
-            state = _run_dag(dags, dag_id, as_of_date, demo, progress, expect_failure=True)
+            state = _run_dag(runs, dag_id, as_of_date, demo, progress, expect_failure=True)
             if state == "success":
                 continue
             delivered = deliver_late(settings)
@@ -265,16 +265,16 @@ def run_demo(
             demo.runs[-1].note = "expected: a file was delivered late"
             out(f"  late file delivered: {', '.join(delivered)}; re-running the date")
             progress.add(dag_id)
-            _run_dag(dags, dag_id, as_of_date, demo, progress)
-        _run_dag(dags, WAREHOUSE_DAG, as_of_date, demo, progress)
+            _run_dag(runs, dag_id, as_of_date, demo, progress)
+        _run_dag(runs, WAREHOUSE_DAG, as_of_date, demo, progress)
         if not models:
             continue
         if as_of_date in (days[0], days[-1]):
             for dag_id in TRAIN_DAGS:
-                _run_dag(dags, dag_id, as_of_date, demo, progress)
-        _run_dag(dags, SCORE_DAG, as_of_date, demo, progress)
+                _run_dag(runs, dag_id, as_of_date, demo, progress)
+        _run_dag(runs, SCORE_DAG, as_of_date, demo, progress)
         if as_of_date == days[-1]:
-            _run_monitoring(dags, as_of_date, settings, demo, out, progress)
+            _run_monitoring(runs, as_of_date, settings, demo, out, progress)
     demo.seconds = round(time.monotonic() - start, 1)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     (settings.reports_dir / "demo_runs.json").write_text(

@@ -128,18 +128,17 @@ class StackRuns:
     def run(self, dag_id: str, as_of_date: dt.date) -> tuple[str, list[str]]:
         from generator import deliver_late
 
-        delivered: list[str] = []
+        delivered: list[str] | None = None  # None until the late files were asked for, once
 
         def deliver_if_waiting(tasks: list[Any]) -> None:
-            if delivered:
-                return
-            if any(
+            nonlocal delivered
+            if delivered is None and any(
                 t.task_id.endswith("wait_for_landing")
                 and t.state == "running"
                 and t.seconds > LATE_AFTER_SECONDS
                 for t in tasks
             ):
-                delivered.extend(deliver_late(self.settings) or ["(nothing held back)"])
+                delivered = deliver_late(self.settings)
 
         state = self.runs.run(dag_id, as_of_date, deliver_if_waiting)
-        return state, [d for d in delivered if not d.startswith("(")]
+        return state, delivered or []

@@ -126,7 +126,7 @@ class SchedulerRuns:
                     "reset_dag_runs": True,
                 },
             )
-            state = self._call("GET", f"/dags/{dag_id}/dagRuns/{rid}").json()["state"]
+            state = self.state(dag_id, rid)
             if state in FINISHED:  # else the first poll would read the old run's end
                 raise StackRunError(f"clearing {dag_id} run {rid} left it {state}")
         else:
@@ -146,7 +146,7 @@ class SchedulerRuns:
         deadline = time.monotonic() + timeout_seconds
         while True:
             time.sleep(POLL_SECONDS)
-            state = self._call("GET", f"/dags/{dag_id}/dagRuns/{rid}").json()["state"]
+            state = self.state(dag_id, rid)
             if state in FINISHED:
                 return state
             if time.monotonic() > deadline:
@@ -156,6 +156,9 @@ class SchedulerRuns:
                 )
             if while_waiting is not None:
                 while_waiting(self.task_states(dag_id, rid))
+
+    def state(self, dag_id: str, rid: str) -> str:
+        return self._call("GET", f"/dags/{dag_id}/dagRuns/{rid}").json()["state"]
 
     def task_states(self, dag_id: str, rid: str) -> list[TaskState]:
         found = self._call("GET", f"/dags/{dag_id}/dagRuns/{rid}/taskInstances").json()

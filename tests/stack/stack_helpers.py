@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+
 from creditlake.settings import PROJECT_ROOT
 
 #: ``stack up`` on two busy cores: PostgreSQL, Airflow's migration, six servers.
@@ -70,3 +72,19 @@ def stack_env(home: Path) -> tuple[dict[str, str], list[int]]:
     for name, port in zip(("POSTGRES", "AIRFLOW", "MLFLOW", "REPORTS"), ports, strict=True):
         env[f"CREDITLAKE_STACK_{name}_PORT"] = str(port)
     return env, ports
+
+
+def airflow_token(stack, username: str, password: str | None = None) -> requests.Response:
+    return requests.post(
+        f"{stack.airflow}/auth/token",
+        json={"username": username, "password": password or stack.password(username)},
+        timeout=60,
+    )
+
+
+def airflow_as(stack, username: str) -> requests.Session:
+    response = airflow_token(stack, username)
+    assert response.status_code == 201, response.text
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+    return session

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from browser_checks import (
     Login,
     LoopbackBrowser,
@@ -41,6 +40,7 @@ from browser_checks import (
     trigger_from_ui,
 )
 from stack_data import EXTRACT, SCHEDULED_DAG, StackData, fill
+from stack_helpers import airflow_as
 
 from creditlake import ledger
 from creditlake.checksum import content_checksum
@@ -55,18 +55,6 @@ RUN_DAG = SCHEDULED_DAG
 SOURCE = "bureau_reports"
 #: Triggered from the UI, and left paused: a run it gets stays queued and executes nothing.
 TRIGGER_DAG = "transform__warehouse"
-
-
-def _api(stack, username: str) -> requests.Session:
-    token = requests.post(
-        f"{stack.airflow}/auth/token",
-        json={"username": username, "password": stack.password(username)},
-        timeout=60,
-    )
-    assert token.status_code == 201, token.text
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-    return session
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +104,7 @@ def _deliveries(settings) -> list[tuple]:
 
 def test_the_scheduler_ran_the_dag_in_task_processes_of_its_own(data: StackData, stack) -> None:
     assert data.run_state == "success"
-    admin = _api(stack, "governance_reviewer")
+    admin = airflow_as(stack, "governance_reviewer")
     tasks = admin.get(
         f"{stack.airflow}/api/v2/dags/{data.dag_id}/dagRuns/{data.run_id}/taskInstances",
         timeout=60,
@@ -179,12 +167,12 @@ def test_each_role_sees_the_run_the_champion_and_the_reports(
 
 
 def _runs(stack, dag_id: str) -> list[dict]:
-    admin = _api(stack, "admin")
+    admin = airflow_as(stack, "admin")
     return admin.get(f"{stack.airflow}/api/v2/dags/{dag_id}/dagRuns", timeout=60).json()["dag_runs"]
 
 
 def _is_paused(stack, dag_id: str) -> bool:
-    admin = _api(stack, "admin")
+    admin = airflow_as(stack, "admin")
     return admin.get(f"{stack.airflow}/api/v2/dags/{dag_id}", timeout=60).json()["is_paused"]
 
 
@@ -221,7 +209,7 @@ def test_the_data_engineer_triggers_a_run_from_the_ui(
 def _undo_trigger(stack, before: set[str]) -> None:
     """The UI's trigger dialog also unpauses the DAG (its "unpause on trigger" default): pause it
     again and remove the runs it made, so the warehouse DAG never executes on an empty lake."""
-    admin = _api(stack, "admin")
+    admin = airflow_as(stack, "admin")
     dag = f"{stack.airflow}/api/v2/dags/{TRIGGER_DAG}"
     assert admin.patch(dag, json={"is_paused": True}, timeout=60).status_code == 200
     for run in _runs(stack, TRIGGER_DAG):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from stack_helpers import airflow_as, airflow_token
 
 from creditlake.secrets import LocalSecrets
 from creditlake.settings import PROJECT_ROOT
@@ -28,22 +29,6 @@ DAG_ID = "ingest__credit_bureau"
 ROLES = ("admin", "data_engineer", "ml_engineer", "governance_reviewer")
 #: The dag-processor parses every DAG file after it starts; a few busy cores take a while.
 DAG_PARSE_TIMEOUT_SECONDS = 300
-
-
-def airflow_token(stack, username: str, password: str | None = None) -> requests.Response:
-    return requests.post(
-        f"{stack.airflow}/auth/token",
-        json={"username": username, "password": password or stack.password(username)},
-        timeout=30,
-    )
-
-
-def airflow_as(stack, username: str) -> requests.Session:
-    response = airflow_token(stack, username)
-    assert response.status_code == 201, response.text
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
-    return session
 
 
 def mlflow_as(stack, username: str) -> requests.Session:
