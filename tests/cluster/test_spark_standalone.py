@@ -2,15 +2,15 @@
 as on ``local[2]``.
 
 A master and two workers (one core, 1 GB each) run on loopback from the pyspark wheel
-(:mod:`spark_cluster`). The same generated deliveries are loaded twice, as the DAGs load them
-(:func:`spark_jobs.ingest.main` for every source), into two creditlake homes that differ only in
-``CREDITLAKE_SPARK_MASTER``, which :func:`creditlake.spark.get_spark` reads: the cluster's
-``spark://`` URL, and ``local[2]``. Both force ``CREDITLAKE_INGEST_ENGINE=spark`` so that the
-comparison stays Spark on a cluster against Spark in one JVM whatever engine a local master would
-get by default. Content checksums of every bronze and quarantine table and the ledger's counts
-must agree (the snapshots each ingest staged: auditing and publishing them is not Spark's work),
-and the cluster run must show its tasks on executors of both workers, so that a
-session that silently stayed local cannot pass.
+(:mod:`spark_cluster`). The same generated deliveries are ingested twice by the job the DAGs'
+``load_bronze`` tasks run (:func:`spark_jobs.ingest.main`, every source), into two creditlake
+homes that differ only in ``CREDITLAKE_SPARK_MASTER``, which :func:`creditlake.spark.get_spark`
+reads: the cluster's ``spark://`` URL, and ``local[2]``. Both force
+``CREDITLAKE_INGEST_ENGINE=spark``, so that the comparison stays Spark on a cluster against Spark
+in one JVM whatever engine a local master would get by default. Content checksums of every bronze
+and quarantine table and the ledger's counts must agree (the snapshots each ingest staged:
+auditing and publishing them is not Spark's work), and the cluster run must show completed tasks
+on an executor of each worker, so that a session that silently stayed local cannot pass.
 
 The job writes its scratch Parquet under ``settings.staging_dir`` from the executors and reads it
 back on the driver: here the workers share the driver's disk. A real cluster needs a staging
