@@ -137,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{case.name} at {scale.factor}× ({scale.home})", flush=True)
             runs = run_case(case, scale, options, step, total)
             records += runs
-            checks[case.name][str(scale.factor)] = case.check(scale, runs)
+            found = case.check(scale, runs)
+            checks[case.name][str(scale.factor)] = found
+            for what, item in found.items():
+                if isinstance(item, dict) and item.get("equal") is False:
+                    print(f"MISMATCH {case.name} {scale.factor}× {what}: {item}", flush=True)
             shutil.rmtree(scratch_root(options.out), ignore_errors=True)
             write_outputs(options, cases, records, checks, started)
     paths = write_outputs(options, cases, records, checks, started)

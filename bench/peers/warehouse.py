@@ -60,7 +60,7 @@ def dag(as_of_date: dt.date) -> dict[str, Any]:
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(DAGS_FOLDER / f"{WAREHOUSE_DAG}.py"), include_examples=False)
+    bag = DagBag(dag_folder=str(DAGS_FOLDER / f"{WAREHOUSE_DAG}.py"))
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
     started = time.monotonic()
