@@ -134,10 +134,12 @@ class WarehouseCase:
         direct = [r for r in runs if r.engine == "duckdb" and r.status == "ok"]
         if direct:
             failing = direct[-1].extra.get("failing_tests") or {}
+            warned = direct[-1].extra.get("warning_tests") or {}
             found["duckdb tests"] = {
                 "equal": not failing,
                 "what": f"{direct[-1].extra.get('models')} models and "
-                f"{direct[-1].extra.get('tests')} data tests run directly; failing: "
-                f"{', '.join(failing) or 'none'}",
+                f"{direct[-1].extra.get('tests')} data tests run directly; failing (severity "
+                f"error): {', '.join(failing) or 'none'}; {len(warned)} of severity warn found "
+                "rows, as they do in dbt build",
             }
         return found
