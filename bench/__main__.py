@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.core import NOT_AVAILABLE, Peer, RunRecord, interleave, run_measured, scratch_root
-from bench.report import write_outputs
+from bench.report import machine_facts, write_outputs
 
 
 def _ints(text: str) -> list[int]:
@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     options.out.mkdir(parents=True, exist_ok=True)
     cases = [CASES[name] for name in options.cases]
     started = dt.datetime.now(dt.UTC)
+    machine = machine_facts()
     scales = [ensure_scale(options.out, factor) for factor in options.scales]
     total = count_runs(cases, scales, options)
     step = [0]
@@ -143,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                 if isinstance(item, dict) and item.get("equal") is False:
                     print(f"MISMATCH {case.name} {scale.factor}× {what}: {item}", flush=True)
             shutil.rmtree(scratch_root(options.out), ignore_errors=True)
-            write_outputs(options, cases, records, checks, started)
-    paths = write_outputs(options, cases, records, checks, started)
+            write_outputs(options, cases, records, checks, started, machine)
+    paths = write_outputs(options, cases, records, checks, started, machine)
     print(f"done in {time.monotonic() - clock:.0f} s: {', '.join(map(str, paths))}")
     failed = [r for r in records if r.status.startswith("failed")]
     return 1 if failed or any(_mismatch(c) for c in checks.values()) else 0

@@ -80,11 +80,12 @@ def results(
     records: list[RunRecord],
     checks: dict[str, dict[str, Any]],
     started: dt.datetime,
+    machine: dict[str, Any],
 ) -> dict[str, Any]:
     return {
         "started_at": started.isoformat(timespec="seconds"),
         "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine_facts(),
+        "machine": machine,
         "options": {
             "scales": options.scales,
             "repeats": options.repeats,
@@ -154,6 +155,9 @@ def summary_markdown(found: dict[str, Any]) -> str:
             "| subject | scale | engine | runs | median s | ratio | median peak MB | ratio |",
             "|---|---:|---|---:|---:|---:|---:|---:|",
         ]
+        if not case["summary"]:
+            lines = [*lines[:-4], f"**{name}**: not run yet", ""]
+            continue
         for row in case["summary"]:
             if row["status"] != "ok":
                 lines.append(
@@ -191,9 +195,12 @@ def write_outputs(
     records: list[RunRecord],
     checks: dict[str, dict[str, Any]],
     started: dt.datetime,
+    machine: dict[str, Any],
 ) -> list[Path]:
+    """Everything measured so far; ``machine`` is taken when the bench starts (its commit is the
+    code that ran, even if the checkout moves on meanwhile)."""
     out: Path = options.out
-    found = results(options, cases, records, checks, started)
+    found = results(options, cases, records, checks, started, machine)
     paths = [out / "results.json", out / "summary.md"]
     paths[0].write_text(json.dumps(found, indent=2, default=str))
     paths[1].write_text(summary_markdown(found))
