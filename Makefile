@@ -89,8 +89,12 @@ format: setup
 lock:  ## re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
-bench: setup  ## wall time and peak memory of the demo at the default scale
-	/usr/bin/time -v $(BIN)/creditlake demo 2>&1 | tee var/bench-demo.log | grep -E 'Elapsed|Maximum resident|summary' || true
+# The benchmark harness (bench/): every case at 1x, 4x and 16x the demo's data, peers interleaved;
+# results, plots and a Markdown table in var/bench/. A quick pass:
+#   make bench BENCH_ARGS="--scales 1 --repeats 1"
+BENCH_ARGS ?=
+bench: setup check-java  ## time and peak memory of each engine at 1x, 4x, 16x the data (var/bench/)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # The local stack (orchestration/stack/): PostgreSQL, the Airflow components, MLflow and the
 # report server on 127.0.0.1, behind logins whose passwords `up` generates (var/secrets/users/).

@@ -1,0 +1,179 @@
+"""Case ``ingest``: one source's bronze ingest of the initial extract, engine against engine.
+
+Peers, per source: the Spark job (``python -m spark_jobs.ingest`` with
+``CREDITLAKE_INGEST_ENGINE=spark``), the same command on the in-process DuckDB engine
+(``CREDITLAKE_INGEST_ENGINE=duckdb``, recorded as not available while ``Settings`` has no
+``ingest_engine``), and the pandas peer (``bench/peers/pandas_ingest.py``) for the sources it
+implements. Each run gets a fresh home holding a copy of just that delivery. After each scale the
+outputs are compared with the Spark job's: row counts per outcome, quarantine reasons, and the
+set of bronze keys; a difference is reported as a mismatch in results.json and summary.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.core import Peer, RunRecord, python_module
+from bench.data import Scale, bench_pii_key, child_env, copy_delivery, home_settings, new_home
+from bench.peers.pandas_ingest import SUPPORTED as PANDAS_SOURCES
+from creditlake.settings import PROJECT_ROOT, Settings
+
+#: The heaviest deliveries of the initial extract (app events and transactions are millions of
+#: JSON lines at 1x; repayment schedules the largest CSV).
+DEFAULT_SOURCES = ("app_events", "transactions", "repayment_schedules")
+ENGINES = ("spark", "duckdb", "pandas")
+#: What must agree between engines for one delivery.
+COUNTS = ("landing_rows", "bronze_rows", "quarantined_rows", "duplicates_dropped")
+
+
+def duckdb_engine_missing() -> str | None:
+    """Why ``CREDITLAKE_INGEST_ENGINE=duckdb`` cannot run here, or None when it can."""
+    names = {item.name for item in dataclasses.fields(Settings)}
+    if "ingest_engine" not in names:
+        return "not available: creditlake.settings.Settings has no ingest_engine yet"
+    return None
+
+
+def _json_tail(stdout: str) -> dict[str, Any]:
+    """The JSON object a peer printed last (the Spark job logs before it, on stderr or not)."""
+    start = stdout.rfind("\n{")
+    text = stdout[start + 1 :] if start >= 0 else stdout
+    text = text[text.find("{") :]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"no JSON result in the output: {error}") from None
+
+
+class IngestCase:
+    name = "ingest"
+    baseline = "spark"
+
+    def __init__(self) -> None:
+        self.homes: dict[tuple[int, str, str], Path] = {}
+
+    def sources(self, options: Any) -> list[str]:
+        from creditlake.sources import SOURCES
+
+        wanted = list(SOURCES) if options.sources == ["all"] else options.sources
+        unknown = [s for s in wanted if s not in SOURCES]
+        if unknown:
+            raise SystemExit(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}")
+        return wanted
+
+    def peers(self, scale: Scale, options: Any) -> list[Peer]:
+        peers = []
+        date = scale.extract_date.isoformat()
+        for source in self.sources(options):
+            job = python_module("spark_jobs.ingest", "--source", source, "--as-of-date", date)
+            for engine in ENGINES:
+                home = self._home_path(options.out, scale, source, engine)
+                prepare = self._preparer(options.out, scale, source, engine, home)
+                if engine == "pandas":
+                    argv = python_module(
+                        "bench.peers.pandas_ingest", "--source", source, "--as-of-date", date,
+                        "--out", str(home / "pandas"),
+                    )  # fmt: skip
+                    missing = None if source in PANDAS_SOURCES else "no pandas peer for it yet"
+                else:
+                    argv = job
+                    missing = duckdb_engine_missing() if engine == "duckdb" else None
+                peers.append(
+                    Peer(
+                        subject=source, engine=engine, argv=argv, prepare=prepare,
+                        parse=_json_tail, unavailable=missing, cwd=PROJECT_ROOT,
+                    )
+                )  # fmt: skip
+        return peers
+
+    def _home_path(self, out: Path, scale: Scale, source: str, engine: str) -> Path:
+        return (out / "runs" / f"ingest-{scale.label}-{source}-{engine}").resolve()
+
+    def _preparer(self, out: Path, scale: Scale, source: str, engine: str, home: Path):
+        def prepare(repeat: int) -> dict[str, str]:
+            fresh = new_home(out, home.name, bench_pii_key(out))
+            copy_delivery(scale, fresh, source, scale.extract_date)
+            self.homes[(scale.factor, source, engine)] = fresh
+            return child_env(fresh, CREDITLAKE_INGEST_ENGINE=engine)
+
+        return prepare
+
+    def check(self, scale: Scale, runs: list[RunRecord]) -> dict[str, Any]:
+        """Each engine's last successful run of a source against the Spark job's."""
+        found: dict[str, Any] = {}
+        last: dict[tuple[str, str], RunRecord] = {}
+        for run in runs:
+            if run.status == "ok":
+                last[(run.subject, run.engine)] = run
+        for source in sorted({run.subject for run in runs}):
+            spark = last.get((source, self.baseline))
+            for engine in ENGINES:
+                other = last.get((source, engine))
+                if engine == self.baseline or other is None:
+                    continue
+                if spark is None:
+                    found[f"{source} {engine}"] = {"note": "no successful Spark run to compare"}
+                    continue
+                found[f"{source} {engine}"] = self._compare(scale, source, engine, spark, other)
+        return found
+
+    def _compare(
+        self, scale: Scale, source: str, engine: str, spark: RunRecord, other: RunRecord
+    ) -> dict[str, Any]:
+        differences = {
+            name: {"spark": spark.extra.get(name), engine: other.extra.get(name)}
+            for name in (*COUNTS, "quarantined_by_reason")
+            if spark.extra.get(name) != other.extra.get(name)
+        }
+        keys = self._key_sets(scale, source, engine, spark, other)
+        if keys.get("differ"):
+            differences["bronze_keys"] = keys
+        return {
+            "equal": not differences,
+            "what": f"{engine} vs spark: counts, reasons"
+            + (", bronze keys" if "spark_keys" in keys else " (bronze keys not read)"),
+            "differences": differences,
+            "bronze_rows": spark.extra.get("bronze_rows"),
+        }
+
+    def _key_sets(
+        self, scale: Scale, source: str, engine: str, spark: RunRecord, other: RunRecord
+    ) -> dict[str, Any]:
+        """The bronze keys each engine wrote: the Spark job's staged snapshot, the peer's file."""
+        from creditlake.sources import get_source
+
+        key = get_source(source).key
+        spark_keys = self._lake_keys(scale, source, "spark", spark, key)
+        if engine == "pandas":
+            import pyarrow.parquet as pq
+
+            path = other.extra.get("bronze_file")
+            other_keys = set(pq.read_table(path, columns=[key])[key].to_pylist()) if path else None
+        else:
+            other_keys = self._lake_keys(scale, source, engine, other, key)
+        if spark_keys is None or other_keys is None:
+            return {}
+        only_spark, only_other = spark_keys - other_keys, other_keys - spark_keys
+        return {
+            "spark_keys": len(spark_keys),
+            f"{engine}_keys": len(other_keys),
+            "differ": bool(only_spark or only_other),
+            "only_spark_sample": sorted(map(str, only_spark))[:10],
+            f"only_{engine}_sample": sorted(map(str, only_other))[:10],
+        }
+
+    def _lake_keys(
+        self, scale: Scale, source: str, engine: str, run: RunRecord, key: str
+    ) -> set | None:
+        from creditlake.lake import Lake, bronze_table
+
+        home = self.homes.get((scale.factor, source, engine))
+        snapshot = run.extra.get("bronze_snapshot_id")
+        if home is None or snapshot is None:
+            return None
+        lake = Lake.from_settings(home_settings(home))
+        rows = lake.read(bronze_table(source), snapshot_id=snapshot).select([key])
+        return set(rows[key].to_pylist())
