@@ -10,7 +10,9 @@ rest: interleaving, timing, memory, medians, ratios, JSON, plots and the Markdow
 
 from __future__ import annotations
 
+from bench.cases.demo import DemoCase
 from bench.cases.ingest import IngestCase
+from bench.cases.ml import MlCase
 from bench.cases.warehouse import WarehouseCase
 
-CASES = {case.name: case for case in (IngestCase(), WarehouseCase())}
+CASES = {case.name: case for case in (IngestCase(), WarehouseCase(), DemoCase(), MlCase())}
