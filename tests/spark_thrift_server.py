@@ -70,6 +70,12 @@ class SparkThriftServer:
             "spark.sql.session.timeZone=UTC",
             "--conf",
             "spark.sql.shuffle.partitions=1",
+            # A test build is a few hundred tiny queries: compiling each one's whole-stage code
+            # and re-planning it adaptively costs more than running it.
+            "--conf",
+            "spark.sql.codegen.wholeStage=false",
+            "--conf",
+            "spark.sql.adaptive.enabled=false",
             "spark-internal",
             "--hiveconf",
             f"hive.server2.thrift.bind.host={self.host}",
