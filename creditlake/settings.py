@@ -77,6 +77,8 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+#: dbt targets of ``dbt_project/profiles.yml``: DuckDB (``dev``) or a Spark Thrift Server.
+DBT_TARGETS = ("dev", "spark")
 #: Catalogs the lake can use (pyiceberg's SQL catalog, or AWS Glue).
 CATALOG_TYPES = ("sql", "glue")
 #: Where secrets live: files under ``secrets_dir``, or AWS Secrets Manager.
@@ -94,6 +96,11 @@ class Settings:
     spark_master: str
     spark_driver_memory: str
     spark_shuffle_partitions: int
+    #: The dbt target the warehouse builds on (``DBT_TARGETS``), and the Spark Thrift Server
+    #: the ``spark`` target connects to (EMR's, or a local one on loopback).
+    dbt_target: str
+    spark_thrift_host: str
+    spark_thrift_port: int
     mlflow_tracking_uri: str
     mlflow_artifact_root: str
     s3_endpoint_url: str | None
@@ -220,6 +227,9 @@ def get_settings() -> Settings:
         spark_master=_env("CREDITLAKE_SPARK_MASTER", "local[2]"),
         spark_driver_memory=_env("CREDITLAKE_SPARK_DRIVER_MEMORY", "2g"),
         spark_shuffle_partitions=_int("CREDITLAKE_SPARK_SHUFFLE_PARTITIONS", 4),
+        dbt_target=_choice("CREDITLAKE_DBT_TARGET", "dev", DBT_TARGETS),
+        spark_thrift_host=_env("CREDITLAKE_SPARK_THRIFT_HOST", "127.0.0.1"),
+        spark_thrift_port=_int("CREDITLAKE_SPARK_THRIFT_PORT", 10000),
         mlflow_tracking_uri=_env("MLFLOW_TRACKING_URI", f"sqlite:///{mlflow_dir / 'mlflow.db'}"),
         mlflow_artifact_root=_env(
             "CREDITLAKE_MLFLOW_ARTIFACT_ROOT", (mlflow_dir / "artifacts").as_uri()

@@ -38,13 +38,17 @@ class DbtRunError(RuntimeError):
 def dbt_env(settings: Settings) -> dict[str, str]:
     """The environment variables ``dbt_project/`` reads, derived from settings.
 
-    ``profiles.yml`` takes the DuckDB file from ``CREDITLAKE_WAREHOUSE_PATH`` and the sources take
-    the lake from ``CREDITLAKE_LAKE_DIR``. No ``DBT_PROJECT_DIR`` on purpose: Cosmos runs dbt from a
-    temporary copy of the project (its working directory), which that variable would override.
+    ``profiles.yml`` takes the DuckDB file from ``CREDITLAKE_WAREHOUSE_PATH`` (target ``dev``) or
+    the Spark Thrift Server from ``CREDITLAKE_SPARK_THRIFT_HOST``/``_PORT`` (target ``spark``),
+    and the sources take the lake from ``CREDITLAKE_LAKE_DIR``. No ``DBT_PROJECT_DIR`` on
+    purpose: Cosmos runs dbt from a temporary copy of the project (its working directory), which
+    that variable would override.
     """
     return {
         "CREDITLAKE_WAREHOUSE_PATH": str(settings.warehouse_path),
         "CREDITLAKE_LAKE_DIR": str(settings.lake_dir),
+        "CREDITLAKE_SPARK_THRIFT_HOST": settings.spark_thrift_host,
+        "CREDITLAKE_SPARK_THRIFT_PORT": str(settings.spark_thrift_port),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 
@@ -78,21 +82,29 @@ def run_dbt(
     ``compile``), which first pin the warehouse's bronze views (:func:`pin_bronze`, at
     ``snapshots`` if given, else the published ones); ``parse`` and ``ls`` can pass ``None``.
     The environment is set for the call only and restored afterwards, so settings derived later
-    in the same process are not affected.
+    in the same process are not affected. The target is ``settings.dbt_target``: on ``spark``
+    the bronze snapshots' data files go to dbt as the var ``bronze_files`` instead, for the
+    project's ``register_bronze_sources`` hook (``dbt_project/macros/bronze.sql``).
     """
     from dbt.cli.main import dbtRunner
 
+    on_spark = settings.dbt_target == "spark"
     cli_args = [
         *args,
         "--project-dir",
         str(PROJECT_DIR),
         "--profiles-dir",
         str(PROFILES_DIR),
+        "--target",
+        settings.dbt_target,
     ]
     if as_of_date is not None:
-        cli_args += ["--vars", json.dumps(dbt_vars(pinned_as_of_date(as_of_date), settings))]
+        build_vars = dbt_vars(pinned_as_of_date(as_of_date), settings)
+        if on_spark:
+            build_vars["bronze_files"] = bronze_files(settings, snapshots)
+        cli_args += ["--vars", json.dumps(build_vars)]
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    if as_of_date is not None:
+    if as_of_date is not None and not on_spark:
         pin_bronze(settings, snapshots)
     # dbt reads env_var() from os.environ; patch.dict restores the previous environment after.
     with mock.patch.dict(os.environ, dbt_env(settings)):
@@ -102,6 +114,29 @@ def run_dbt(
             release_warehouse()
     if not result.success:
         raise DbtRunError(failure_message(args, result.result, result.exception))
+
+
+def bronze_files(
+    settings: Settings, snapshots: dict[str, int] | None = None
+) -> dict[str, list[str]]:
+    """``{source: [data file URI, ...]}`` of each bronze table's published snapshot (or the one
+    ``snapshots`` pins), for engines that read bronze by its files (dbt-spark without the Iceberg
+    runtime). The same files :func:`pin_bronze` gives DuckDB; a source without data files is left
+    out, so a build that needs it fails naming the missing ``bronze`` view."""
+    from creditlake.lake import Lake, bronze_table
+    from creditlake.sources import SOURCES
+
+    lake = Lake.from_settings(settings)
+    files: dict[str, list[str]] = {}
+    for source in SOURCES:
+        table = bronze_table(source)
+        if not lake.exists(table):
+            continue
+        snapshot_id = (snapshots or {}).get(table) or lake.snapshot_id(table)
+        paths = sorted(f.path for f in lake.partition_files(table, snapshot_id=snapshot_id))
+        if paths:
+            files[source] = paths
+    return files
 
 
 def pin_bronze(

@@ -35,9 +35,10 @@ from creditlake.sources import (
 REGISTRY_MARKER = "        # `creditlake new-source` adds a source above this line"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 _DECIMAL = re.compile(r"^decimal\((\d{1,2}),(\d{1,2})\)$")
-#: Registry (Spark SQL) types and the DuckDB type staging casts them to.
+#: Registry (Spark SQL) types and the type staging casts them to: DuckDB's, which Spark shares,
+#: except text, whose spelling differs (``text_type()`` in dbt_project/macros/types.sql).
 DUCKDB_TYPES = {
-    "string": "varchar",
+    "string": "{{ text_type() }}",
     "int": "integer",
     "bigint": "bigint",
     "double": "double",
@@ -54,7 +55,12 @@ STAGING_LINEAGE = (
         "ingest_date",
         "The delivery (as-of date) this version of the row came from.",
     ),
-    ("_batch_id", "varchar", "ingest_batch_id", "The bronze ingest batch that wrote the row."),
+    (
+        "_batch_id",
+        "{{ text_type() }}",
+        "ingest_batch_id",
+        "The bronze ingest batch that wrote the row.",
+    ),
     ("_ingested_at", "timestamp", "ingested_at", "When that batch was written (UTC)."),
     ("_row_number", "bigint", "source_row_number", "The row's 1-based line in its landing file."),
 )
@@ -262,8 +268,7 @@ def staging_sql(spec: SourceSpec) -> str:
         "),\n\n"
         "-- a row re-delivered on a later day is known by its latest delivery\n"
         "final as (\n\n"
-        "    select * from renamed\n"
-        f"    {{{{ keep_latest_delivery(['{source.key}']) }}}}\n\n"
+        f"    {{{{ keep_latest_delivery('renamed', ['{source.key}']) }}}}\n\n"
         ")\n\n"
         "select * from final\n"
     )

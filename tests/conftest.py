@@ -54,8 +54,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest modules first (``whole_platform``, then the local ``stack``), the rest in their
-    usual order.
+    """The longest modules first (``whole_platform``, then the local ``stack``, then the dbt build
+    on Spark), the rest in their usual order.
 
     ``make test`` hands whole files to two workers in collection order (``--dist loadfile
     --no-loadscope-reorder``): starting on the long runs lets the shorter files fill in around
@@ -65,6 +65,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         key=lambda item: (
             item.get_closest_marker("whole_platform") is None,
             item.get_closest_marker("stack") is None,
+            item.get_closest_marker("spark_thrift_server") is None,
         )
     )
 

@@ -67,6 +67,28 @@ def test_catalog_type_must_be_known(creditlake_home: Path, monkeypatch: pytest.M
         get_settings()
 
 
+def test_the_dbt_target_is_duckdb_unless_set_and_must_be_a_profile_target(
+    creditlake_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.dbt import dbt_env
+
+    settings = get_settings()
+    assert settings.dbt_target == "dev"
+    monkeypatch.setenv("CREDITLAKE_DBT_TARGET", "spark")
+    monkeypatch.setenv("CREDITLAKE_SPARK_THRIFT_HOST", "10.0.0.7")
+    monkeypatch.setenv("CREDITLAKE_SPARK_THRIFT_PORT", "10001")
+    env = dbt_env(get_settings())
+    assert (env["CREDITLAKE_SPARK_THRIFT_HOST"], env["CREDITLAKE_SPARK_THRIFT_PORT"]) == (
+        "10.0.0.7",
+        "10001",
+    )
+    monkeypatch.setenv("CREDITLAKE_DBT_TARGET", "bigquery")
+    with pytest.raises(
+        SettingsError, match="CREDITLAKE_DBT_TARGET='bigquery' is not one of dev, spark"
+    ):
+        get_settings()
+
+
 def test_ingest_gate_settings_have_defaults_and_are_checked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -129,9 +129,9 @@ def test_the_staging_model_only_renames_and_casts(project: Path) -> None:
     sql = project / "dbt_project/models/staging/behaviour/stg_behaviour__device_fingerprints.sql"
     text = sql.read_text()
     assert "source('behaviour', 'device_fingerprints')" in text
-    assert "cast(device_id_token as varchar) as device_id_token" in text
+    assert "cast(device_id_token as {{ text_type() }}) as device_id_token" in text
     assert "cast(risk_points as decimal(6, 2)) as risk_points" in text
-    assert "keep_latest_delivery(['fingerprint_id'])" in text
+    assert "keep_latest_delivery('renamed', ['fingerprint_id'])" in text
     assert " join " not in text and "group by" not in text
     model = yaml.safe_load(sql.with_suffix(".yml").read_text())["models"][0]
     assert model["config"]["meta"]["pii"] == [PII_TOKEN]

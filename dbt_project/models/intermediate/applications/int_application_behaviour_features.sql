@@ -35,7 +35,7 @@ events_before_application as (
         applications.application_id,
         applications.applied_at,
         {%- for days in windows_days %}
-        app_events.event_at >= applications.applied_at - to_days({{ days }})
+        app_events.event_at >= applications.applied_at - {{ days_interval(days) }}
             as is_within_{{ days }}_days,
         {%- endfor %}
         app_events.event_at,
@@ -91,7 +91,7 @@ transactions_before_application as (
         applications.application_id,
         applications.applied_at,
         {%- for days in windows_days %}
-        transactions.transacted_at >= applications.applied_at - to_days({{ days }})
+        transactions.transacted_at >= applications.applied_at - {{ days_interval(days) }}
             as is_within_{{ days }}_days,
         {%- endfor %}
         transactions.transacted_at,

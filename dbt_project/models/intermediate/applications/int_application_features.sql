@@ -106,9 +106,9 @@ final as (
         applicants.*,
         affordability.loan_to_income_ratio,
         affordability.debt_to_income_ratio,
-        bureau_features.* exclude (bureau_features.application_id),
-        behaviour_features.* exclude (behaviour_features.application_id),
-        link_features.* exclude (link_features.application_id)
+        bureau_features.* {{ except_columns(['bureau_features.application_id']) }},
+        behaviour_features.* {{ except_columns(['behaviour_features.application_id']) }},
+        link_features.* {{ except_columns(['link_features.application_id']) }}
     from applicants
     inner join affordability
         on applicants.application_id = affordability.application_id

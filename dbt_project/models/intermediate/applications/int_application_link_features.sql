@@ -57,7 +57,7 @@ shared_applications as (
         scoped_keys.application_id,
         '{{ link }}' as link_kind,
         earlier.customer_id as linked_customer_id,
-        earlier.applied_at >= scoped_keys.applied_at - to_days(30) as is_within_30_days
+        earlier.applied_at >= scoped_keys.applied_at - {{ days_interval(30) }} as is_within_30_days
     from scoped_keys
     inner join applications as earlier
         on

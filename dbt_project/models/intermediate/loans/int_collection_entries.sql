@@ -85,23 +85,27 @@ final as (
             as earlier_max_days_past_due,
         greatest(known_loans.known_date, cast(entries.due_date + interval 1 day as date))
             as entered_date,
-        entries.due_date + to_days({{ var('bad_days_past_due') }}) <= {{ as_of_date() }}
+        entries.due_date + {{ days_interval(var('bad_days_past_due')) }} <= {{ as_of_date() }}
             as is_labelled,
         case
-            when entries.due_date + to_days({{ var('bad_days_past_due') }}) > {{ as_of_date() }}
+            when
+                entries.due_date + {{ days_interval(var('bad_days_past_due')) }}
+                > {{ as_of_date() }}
                 then null
             when {{ days_past_due(
                 'entries.due_date',
                 'entries.paid_off_date',
-                'entries.due_date + to_days(' ~ var('bad_days_past_due') ~ ')'
+                'entries.due_date + ' ~ days_interval(var('bad_days_past_due'))
             ) }} >= {{ var('bad_days_past_due') }} then 1
             else 0
         end as is_not_cured,
         case
-            when entries.due_date + to_days({{ var('bad_days_past_due') }}) <= {{ as_of_date() }}
+            when
+                entries.due_date + {{ days_interval(var('bad_days_past_due')) }}
+                <= {{ as_of_date() }}
                 then greatest(
                     known_loans.known_date,
-                    cast(entries.due_date + to_days({{ var('bad_days_past_due') }}) as date)
+                    cast(entries.due_date + {{ days_interval(var('bad_days_past_due')) }} as date)
                 )
         end as labelled_date
     from entries

@@ -26,38 +26,38 @@ installments as (
 
 ),
 
--- every complete month end on book up to the as-of date
+-- every complete month on book up to the as-of date, by its first day
 loan_months as (
 
     select
         known_loans.loan_id,
         known_loans.known_date,
         loans.disbursed_date,
-        cast(
-            last_day(
-                cast(
-                    unnest(
-                        generate_series(
-                            date_trunc('month', loans.disbursed_date),
-                            date_trunc('month', {{ as_of_date() }}) - interval 1 month,
-                            interval 1 month
-                        )
-                    ) as date
-                )
-            ) as date
-        ) as month_end
+        {{ unnest_month_starts(
+            "date_trunc('month', loans.disbursed_date)",
+            "date_trunc('month', " ~ as_of_date() ~ ") - interval 1 month"
+        ) }} as month_start
     from known_loans
     inner join loans
         on known_loans.loan_id = loans.loan_id
 
 ),
 
+-- the month's end, owned from the day after it (or from when the loan was known, if later)
 owned_months as (
 
     select
-        *,
+        loan_id,
+        known_date,
+        disbursed_date,
+        month_end,
         greatest(cast(month_end + interval 1 day as date), known_date) as owner_date
-    from loan_months
+    from (
+        select
+            *,
+            cast(last_day(cast(month_start as date)) as date) as month_end
+        from loan_months
+    ) as month_ends
 
 ),
 
@@ -99,14 +99,14 @@ month_end_states as (
 final as (
 
     select
-        owned_months.loan_id || ':' || strftime(owned_months.month_end, '%Y-%m')
+        owned_months.loan_id || ':' || {{ year_month_text('owned_months.month_end') }}
             as loan_month_id,
         owned_months.loan_id,
         owned_months.month_end,
         {{ month_start('owned_months.disbursed_date') }} as cohort_month,
-        cast(
-            date_diff('month', owned_months.disbursed_date, owned_months.month_end) as integer
-        ) as months_on_book,
+        cast({{ calendar_months_between(
+            'owned_months.disbursed_date', 'owned_months.month_end'
+        ) }} as integer) as months_on_book,
         cast(coalesce(month_end_states.days_past_due, 0) as integer) as days_past_due,
         cast(coalesce(month_end_states.max_days_past_due_to_date, 0) as integer)
             as max_days_past_due_to_date,

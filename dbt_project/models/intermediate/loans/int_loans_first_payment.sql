@@ -21,7 +21,7 @@ observed as (
         loan_id,
         due_date as first_due_date,
         paid_off_date,
-        due_date + to_days({{ var('bad_days_past_due') }}) as first_payment_observed_date
+        due_date + {{ days_interval(var('bad_days_past_due')) }} as first_payment_observed_date
     from installments
 
 ),

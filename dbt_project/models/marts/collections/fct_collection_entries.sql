@@ -33,7 +33,7 @@ final as (
         entries.is_partly_paid_at_due,
         entries.earlier_late_installments_count,
         entries.earlier_max_days_past_due,
-        features.* exclude (features.decision, features.is_approved),
+        features.* {{ except_columns(['features.decision', 'features.is_approved']) }},
         {{ as_of_date() }} as as_of_date
     from entries
     inner join features

@@ -41,7 +41,7 @@ window_actions as (
             entries.loan_id = actions.loan_id
             and entries.installment_number = actions.installment_number
             and entries.due_date < actions.action_date
-            and entries.due_date + to_days({{ var('bad_days_past_due') }})
+            and entries.due_date + {{ days_interval(var('bad_days_past_due')) }}
             >= actions.action_date
 
 ),
@@ -81,7 +81,7 @@ final as (
             when
                 per_entry.first_promised_date is null
                 or per_entry.first_promised_date
-                > entries.due_date + to_days({{ var('bad_days_past_due') }})
+                > entries.due_date + {{ days_interval(var('bad_days_past_due')) }}
                 then null
             when installments.paid_off_date <= per_entry.first_promised_date then 1
             else 0

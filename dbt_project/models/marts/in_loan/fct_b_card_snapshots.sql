@@ -23,14 +23,14 @@ features as (
 final as (
 
     select
-        snapshots.* exclude (
-            snapshots.application_id,
-            snapshots.owner_date,
-            snapshots.is_labelled,
-            snapshots.labelled_date,
-            snapshots.is_bad_6m
-        ),
-        features.* exclude (features.decision, features.is_approved),
+        snapshots.* {{ except_columns([
+            'snapshots.application_id',
+            'snapshots.owner_date',
+            'snapshots.is_labelled',
+            'snapshots.labelled_date',
+            'snapshots.is_bad_6m'
+        ]) }},
+        features.* {{ except_columns(['features.decision', 'features.is_approved']) }},
         {{ as_of_date() }} as as_of_date
     from snapshots
     inner join features

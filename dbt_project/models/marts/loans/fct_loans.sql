@@ -74,7 +74,7 @@ final as (
         cast(coalesce(schedule_totals.paid_off_installments_count, 0) as integer)
             as paid_off_installments_count,
         cast(coalesce(schedule_totals.max_days_past_due, 0) as integer) as max_days_past_due,
-        cast(date_diff('month', loans.disbursed_date, {{ as_of_date() }}) as integer)
+        cast({{ calendar_months_between('loans.disbursed_date', as_of_date()) }} as integer)
             as months_on_book,
         performance.performance_window_end_date,
         performance.is_mature,

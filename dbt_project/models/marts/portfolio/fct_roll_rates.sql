@@ -41,7 +41,8 @@ counts as (
 final as (
 
     select
-        strftime(month_end, '%Y-%m') || ':' || from_bucket || '>' || to_bucket as transition_id,
+        {{ year_month_text('month_end') }} || ':' || from_bucket || '>' || to_bucket
+            as transition_id,
         month_end,
         from_bucket,
         to_bucket,

@@ -15,8 +15,8 @@ month_ends as (
 final as (
 
     select
-        strftime(cohort_month, '%Y-%m') || ':' || lpad(cast(months_on_book as varchar), 2, '0')
-            as vintage_cell_id,
+        {{ year_month_text('cohort_month') }} || ':'
+        || lpad(cast(months_on_book as {{ text_type() }}), 2, '0') as vintage_cell_id,
         cohort_month,
         months_on_book,
         cast(count(*) as integer) as loans_count,

@@ -11,8 +11,8 @@ source as (
 renamed as (
 
     select
-        cast(report_id as varchar) as report_id,
-        cast(customer_id as varchar) as customer_id,
+        cast(report_id as {{ text_type() }}) as report_id,
+        cast(customer_id as {{ text_type() }}) as customer_id,
         cast(reported_at as timestamp) as reported_at,
         cast(cast(reported_at as timestamp) as date) as reported_date,
         cast(bureau_score as integer) as bureau_score,
@@ -23,7 +23,7 @@ renamed as (
         cast(inquiries_6m_count as integer) as inquiries_6m_count,
         cast(months_since_first_credit as integer) as months_since_first_credit,
         cast(ingest_date as date) as ingest_date,
-        cast(_batch_id as varchar) as ingest_batch_id,
+        cast(_batch_id as {{ text_type() }}) as ingest_batch_id,
         cast(_ingested_at as timestamp) as ingested_at,
         cast(_row_number as bigint) as source_row_number
     from source
@@ -33,8 +33,7 @@ renamed as (
 -- a report re-delivered on a later day is known by its latest delivery
 final as (
 
-    select * from renamed
-    {{ keep_latest_delivery(['report_id']) }}
+    {{ keep_latest_delivery('renamed', ['report_id']) }}
 
 )
 

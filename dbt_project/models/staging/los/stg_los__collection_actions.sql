@@ -11,19 +11,19 @@ source as (
 renamed as (
 
     select
-        cast(action_id as varchar) as action_id,
-        cast(loan_id as varchar) as loan_id,
+        cast(action_id as {{ text_type() }}) as action_id,
+        cast(loan_id as {{ text_type() }}) as loan_id,
         cast(installment_number as integer) as installment_number,
         cast(action_at as timestamp) as action_at,
         cast(cast(action_at as timestamp) as date) as action_date,
-        lower(cast(channel as varchar)) as channel,
-        lower(cast(outcome as varchar)) as outcome,
-        cast(contact_phone_token as varchar) as contact_phone_token,
-        cast(collector_id as varchar) as collector_id,
+        lower(cast(channel as {{ text_type() }})) as channel,
+        lower(cast(outcome as {{ text_type() }})) as outcome,
+        cast(contact_phone_token as {{ text_type() }}) as contact_phone_token,
+        cast(collector_id as {{ text_type() }}) as collector_id,
         cast(promised_date as date) as promised_date,
         cast(promised_amount_cny as decimal(12, 2)) as promised_amount_cny,
         cast(ingest_date as date) as ingest_date,
-        cast(_batch_id as varchar) as ingest_batch_id,
+        cast(_batch_id as {{ text_type() }}) as ingest_batch_id,
         cast(_ingested_at as timestamp) as ingested_at,
         cast(_row_number as bigint) as source_row_number
     from source
@@ -33,8 +33,7 @@ renamed as (
 -- an action re-delivered on a later day is known by its latest delivery
 final as (
 
-    select * from renamed
-    {{ keep_latest_delivery(['action_id']) }}
+    {{ keep_latest_delivery('renamed', ['action_id']) }}
 
 )
 

@@ -11,9 +11,9 @@ source as (
 renamed as (
 
     select
-        cast(loan_id as varchar) as loan_id,
-        cast(application_id as varchar) as application_id,
-        cast(customer_id as varchar) as customer_id,
+        cast(loan_id as {{ text_type() }}) as loan_id,
+        cast(application_id as {{ text_type() }}) as application_id,
+        cast(customer_id as {{ text_type() }}) as customer_id,
         cast(disbursed_at as timestamp) as disbursed_at,
         cast(cast(disbursed_at as timestamp) as date) as disbursed_date,
         cast(principal_cny as decimal(12, 2)) as principal_cny,
@@ -21,7 +21,7 @@ renamed as (
         cast(term_months as integer) as term_months,
         cast(first_due_date as date) as first_due_date,
         cast(ingest_date as date) as ingest_date,
-        cast(_batch_id as varchar) as ingest_batch_id,
+        cast(_batch_id as {{ text_type() }}) as ingest_batch_id,
         cast(_ingested_at as timestamp) as ingested_at,
         cast(_row_number as bigint) as source_row_number
     from source
@@ -32,11 +32,7 @@ renamed as (
 -- which keeps the date it was first delivered (event marts own its row from then)
 final as (
 
-    select
-        *,
-        {{ first_delivery_date(['loan_id']) }} as first_ingest_date
-    from renamed
-    {{ keep_latest_delivery(['loan_id']) }}
+    {{ keep_latest_delivery('renamed', ['loan_id'], with_first_delivery_date=true) }}
 
 )
 
