@@ -55,7 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest modules first (``whole_platform``, then the local ``stack``, then the dbt build
-    on Spark), the rest in their usual order.
+    on Spark, then the ingest on a Spark cluster), the rest in their usual order.
 
     ``make test`` hands whole files to two workers in collection order (``--dist loadfile
     --no-loadscope-reorder``): starting on the long runs lets the shorter files fill in around
@@ -66,6 +66,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.get_closest_marker("whole_platform") is None,
             item.get_closest_marker("stack") is None,
             item.get_closest_marker("spark_thrift_server") is None,
+            item.get_closest_marker("spark_cluster") is None,
         )
     )
 

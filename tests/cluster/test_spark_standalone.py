@@ -38,7 +38,7 @@ from creditlake.settings import PROJECT_ROOT, Settings, get_settings
 from creditlake.sources import SOURCES
 from tests.platform_tables import delivery_counts
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spark_cluster]
 
 EXTRACT = dt.date(2026, 1, 1)
 DATES = [EXTRACT.isoformat()]
