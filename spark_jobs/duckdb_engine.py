@@ -1,0 +1,491 @@
+"""The ingest transform on in-process DuckDB: a delivery → scratch Parquet for bronze, quarantine
+and key drift, the same rows, values and Arrow schemas as the Spark transform writes.
+
+The embedded default pays Spark's start-up and planning for every source and day (38 s for a
+daily file of a few thousand lines); DuckDB does the same parse, type, check, de-duplicate and
+split in the job's own process. Spark stays the cluster path (``Settings.ingest_engine``), and the
+two must never diverge silently: the rules are SQL built from the registry
+(:mod:`spark_jobs.duckdb_rules`, mirroring :mod:`spark_jobs.row_rules`) and the parity tests run
+both engines on the same deliveries.
+
+The lines are numbered and split in Python exactly as :func:`spark_jobs.delivery.scan_file`
+counts them (``\\n``, ``\\r`` or ``\\r\\n``); CSV lines are split by Python's ``csv`` module, one
+line at a time (a multi-line record is already marked by the scan); JSON Lines are parsed by
+DuckDB's JSON functions.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from creditlake.sources import CUSTOMER_DERIVED_COLUMNS, Source, bronze_columns
+from spark_jobs.delivery import CONTINUATION
+from spark_jobs.delivery_gate import EXTRA_FIELDS, KEY_CENSUS_COLUMNS, QUARANTINE_PREFIX
+from spark_jobs.duckdb_rules import (
+    EARLIEST_BIRTH_DATE,
+    as_text_sql,
+    cast_sql,
+    first_failure_sql,
+    hmac_sha256_sql,
+    ident,
+    literal,
+    looks_personal_sql,
+    national_id_facts_sql,
+    parts_sql,
+    personal_ref,
+    quoted_sql,
+    text_ref,
+    typed_ref,
+    validation_checks_sql,
+)
+from spark_jobs.parsing import MULTILINE_DETAIL, REPEATED_KEY_DETAIL, TRUNCATED_DETAIL
+from spark_jobs.row_rules import (
+    DUPLICATE_KEY,
+    LONG_DIGITS,
+    MALFORMED_JSON,
+    MALFORMED_ROW,
+    MULTILINE,
+    REDACTED,
+    TRUNCATED,
+    screened_columns,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from spark_jobs.delivery import Delivery
+    from spark_jobs.transforms import Batch
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: Java's ``\\s`` (RE2's lacks the vertical tab).
+_BLANK = r"[ \t\n\x0B\f\r]*"
+#: Rows per Parquet row group and per Arrow batch read back from DuckDB.
+BATCH_ROWS = 256 * 1024
+
+ARROW_TYPES = {
+    "string": "string",
+    "int": "int32",
+    "bigint": "int64",
+    "double": "float64",
+    "date": "date32",
+}
+
+
+@dataclass(frozen=True)
+class ScratchOutput:
+    """What the transform leaves for the engine-agnostic rest of the job (gate, stage)."""
+
+    files: dict[str, list[str]]
+    bronze_schema: pa.Schema
+    quarantine_schema: pa.Schema
+    #: Exact copies of an earlier line, dropped and counted.
+    copies: int
+
+
+# Schemas ----------------------------------------------------------------------------------------
+def arrow_type(spark_type: str) -> pa.DataType:
+    import pyarrow as pa
+
+    if spark_type == "timestamp":
+        return pa.timestamp("us", tz="UTC")
+    if spark_type.startswith("decimal("):
+        precision, scale = spark_type[len("decimal(") : -1].split(",")
+        return pa.decimal128(int(precision), int(scale))
+    return getattr(pa, ARROW_TYPES[spark_type])()
+
+
+def bronze_schema(source: Source) -> pa.Schema:
+    """What ``to_arrow_schema`` gives for the Spark transform's bronze frame."""
+    import pyarrow as pa
+
+    fields = [pa.field(c.name, arrow_type(c.type)) for c in bronze_columns(source)]
+    if source.format != "csv":
+        fields.append(pa.field(EXTRA_FIELDS, pa.map_(pa.string(), pa.string())))
+    return pa.schema(fields)
+
+
+def quarantine_schema() -> pa.Schema:
+    """What ``to_arrow_schema`` gives for the Spark transform's quarantine frame."""
+    import pyarrow as pa
+
+    from spark_jobs.transforms import QUARANTINE_SCHEMA
+
+    return pa.schema(
+        [pa.field(f.name, arrow_type(f.dataType.simpleString())) for f in QUARANTINE_SCHEMA]
+    )
+
+
+# Extract: lines and CSV fields ------------------------------------------------------------------
+def read_lines(path: Path, marks: dict[int, str], source: Source) -> pa.Table:
+    """The file's records: ``_row_number`` (the data row), ``_raw_line``, ``_line_flag``; a CSV
+    header and the continuation lines of multi-line records are left out."""
+    import pyarrow as pa
+
+    text = path.read_bytes().decode("utf-8")
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()  # the last line's terminator ends it; it does not start another
+    header = 1 if source.format == "csv" else 0
+    numbers, kept, flags = [], [], []
+    for number, line in enumerate(lines[header:], start=header + 1):
+        flag = marks.get(number)
+        if flag == CONTINUATION:
+            continue
+        numbers.append(number - header)
+        kept.append(line)
+        flags.append(flag)
+    return pa.table(
+        {
+            "_row_number": pa.array(numbers, pa.int64()),
+            "_raw_line": pa.array(kept, pa.string()),
+            "_line_flag": pa.array(flags, pa.string()),
+        }
+    )
+
+
+def split_csv(lines: pa.Table, source: Source) -> pa.Table:
+    """Each line's fields as text (RFC 4180), ``_no_record`` when it holds none and ``_corrupt``
+    when it does not have exactly the registry's fields (Spark's corrupt record)."""
+    import pyarrow as pa
+
+    names = source.column_names
+    width = len(names)
+    columns: list[list[str | None]] = [[] for _ in names]
+    no_record, corrupt = [], []
+    for line in lines.column("_raw_line").to_pylist():
+        try:
+            fields = next(csv.reader((line,)), [])
+        except csv.Error:
+            fields = None
+        no_record.append(not fields)
+        corrupt.append(fields is None or (bool(fields) and len(fields) != width))
+        fields = (fields or [])[:width]
+        fields += [None] * (width - len(fields))
+        for column, value in zip(columns, fields, strict=True):
+            column.append(value)
+    table = lines.append_column("_no_record", pa.array(no_record, pa.bool_()))
+    table = table.append_column("_corrupt", pa.array(corrupt, pa.bool_()))
+    for name, values in zip(names, columns, strict=True):
+        table = table.append_column(f"c__{name}", pa.array(values, pa.string()))
+    return table
+
+
+# Transform: SQL built from the registry ---------------------------------------------------------
+def _blank_to_null(ref: str) -> str:
+    return f"CASE WHEN length(trim({ref})) > 0 THEN {ref} END"
+
+
+def _registry_list(source: Source) -> str:
+    return "[" + ", ".join(literal(name) for name in source.column_names) + "]"
+
+
+def _parsed_sql(source: Source) -> str:
+    """:func:`spark_jobs.parsing.transform_parse`: the lines → text fields or a malformed reason."""
+    names = source.column_names
+    registry = _registry_list(source)
+    if source.format == "csv":
+        inner = f"""
+            SELECT *, NULL::VARCHAR[] AS _keys, NULL::MAP(VARCHAR, VARCHAR) AS _extra_record,
+                _no_record OR _corrupt AS _unparsable, false AS _repeated,
+                {", ".join(f"{ident('c__' + n)} AS {ident('r__' + n)}" for n in names)}
+            FROM lines"""
+        reason = literal(MALFORMED_ROW)
+        unquoted = "regexp_replace(_raw_line, '\"([^\"]|\"\")*\"', '', 'g')"
+        found = f"length({unquoted}) - length(replace({unquoted}, ',', '')) + 1"
+        detail = (
+            literal(f"expected {len(source.columns)} comma-separated fields (RFC 4180), found ")
+            + f" || CAST({found} AS VARCHAR)"
+        )
+    else:
+        # Each JSON function sees only lines the previous test admitted (a CASE branch is not
+        # spared evaluation in a vectorised engine, and a malformed line raises).
+        valid = "CASE WHEN json_valid(_raw_line) THEN _raw_line END"
+        is_object = f"coalesce(json_type({valid}) = 'OBJECT', false)"
+        exact = f"(len(_all_keys) = {len(names)} AND list_has_all(_all_keys, {registry}))"
+        undeclared = (
+            "map_from_entries(list_filter(map_entries(_record), "
+            f"lambda e: NOT list_contains({registry}, e.key)))"
+        )
+        values = ", ".join(
+            f"map_extract_value(_record, {literal(n)}) AS {ident('r__' + n)}" for n in names
+        )
+        inner = f"""
+            SELECT *, _no_record AS _unparsable,
+                coalesce(len(list_distinct(_keys)) < len(_keys), false) AS _repeated,
+                CASE WHEN _keys IS NOT NULL AND len(list_distinct(_keys)) = len(_keys)
+                    THEN {undeclared} END AS _extra_record,
+                {values}
+            FROM (
+                SELECT *, CASE WHEN NOT {exact} THEN _all_keys END AS _keys
+                FROM (
+                    SELECT _row_number, _raw_line, _line_flag, NOT _is_object AS _no_record,
+                        json_keys(_object) AS _all_keys,
+                        json_transform(_object, '"MAP(VARCHAR, VARCHAR)"') AS _record
+                    FROM (
+                        SELECT *, CASE WHEN _is_object THEN _raw_line END AS _object
+                        FROM (SELECT *, {is_object} AS _is_object FROM lines)
+                    )
+                )
+            )"""
+        reason = literal(MALFORMED_JSON)
+        detail = "'line is not a JSON object'"
+    first_field = _blank_to_null(ident("r__" + names[0]))
+    is_blank = (
+        f"(_no_record OR {first_field} IS NULL) AND regexp_full_match(_raw_line, {literal(_BLANK)})"
+    )
+    cases = [
+        (f"_line_flag = {literal(TRUNCATED)}", literal(TRUNCATED), literal(TRUNCATED_DETAIL)),
+        (f"_line_flag = {literal(MULTILINE)}", literal(MULTILINE), literal(MULTILINE_DETAIL)),
+        (is_blank, reason, "'blank line'"),
+        ("_unparsable", reason, detail),
+        ("_repeated", reason, literal(REPEATED_KEY_DETAIL)),
+    ]
+    extra_keys = f"list_distinct(list_filter(_keys, lambda k: NOT list_contains({registry}, k)))"
+    absent_keys = f"list_filter({registry}, lambda k: NOT list_contains(_keys, k))"
+    fields = ", ".join(
+        f"CASE WHEN _malformed_reason IS NULL THEN {_blank_to_null(ident('r__' + n))} END "
+        f"AS {text_ref(n)}"
+        for n in names
+    )
+    extra = (
+        f", CASE WHEN _malformed_reason IS NULL AND cardinality(_extra_record) > 0 "
+        f"THEN _extra_record END AS {EXTRA_FIELDS}"
+        if source.format != "csv"
+        else ""
+    )
+    return f"""
+        SELECT _row_number, _raw_line, _malformed_reason, _malformed_detail, {fields},
+            CASE WHEN len({extra_keys}) > 0 THEN {extra_keys} END AS _extra_keys,
+            CASE WHEN len({absent_keys}) > 0 THEN {absent_keys} END AS _absent_keys
+            {extra}
+        FROM (
+            SELECT *,
+                {first_failure_sql(cases)} AS _malformed_reason,
+                {first_failure_sql(cases, detail=True)} AS _malformed_detail
+            FROM ({inner})
+        )"""
+
+
+def _typed_sql(source: Source, as_of_date: dt.date) -> str:
+    """Typed values, personal-identifier flags and (customers) the national-ID facts."""
+    parts = [
+        f"{parts_sql(text_ref(c.name), c.type)} AS {ident('m__' + c.name)}"
+        for c in source.columns
+        if not c.tokenised and parts_sql(text_ref(c.name), c.type)
+    ]
+    typed = [
+        f"{cast_sql(text_ref(c.name), c.type, ident('m__' + c.name))} AS {typed_ref(c.name)}"
+        for c in source.columns
+        if not c.tokenised
+    ]
+    typed += [
+        f"{looks_personal_sql(c)} AS {personal_ref(c.name)}" for c in screened_columns(source)
+    ]
+    facts = national_id_facts_sql() if source.name == "customers" else []
+    birth = (
+        [
+            f"coalesce(_id_birth_date BETWEEN DATE '{EARLIEST_BIRTH_DATE}' AND _as_of_date, false)"
+            " AS _id_birth_possible"
+        ]
+        if facts
+        else []
+    )
+    return f"""
+        SELECT *, {", ".join([*typed, *birth])}
+        FROM (
+            SELECT *, DATE '{as_of_date.isoformat()}' AS _as_of_date
+                {"".join(", " + item for item in [*parts, *facts])}
+            FROM parsed
+        )"""
+
+
+def _checked_sql(source: Source, pii_key: bytes) -> str:
+    """The first failing check, tokens, derived columns and the quarantine record's JSON."""
+    checks = validation_checks_sql(source, extra_fields=source.format != "csv")
+    screened = {c.name for c in screened_columns(source)}
+
+    def shown(name: str) -> str:
+        hidden = (
+            personal_ref(name)
+            if name in screened
+            else f"regexp_matches({text_ref(name)}, {literal(LONG_DIGITS)})"
+        )
+        return f"CASE WHEN {hidden} THEN {literal(REDACTED)} ELSE {text_ref(name)} END"
+
+    record = ", ".join(
+        f"{literal(c.bronze_name if c.tokenised else c.name)}, "
+        + (ident(c.bronze_name) if c.tokenised else shown(c.name))
+        for c in source.columns
+    )
+    tokens = [
+        f"{hmac_sha256_sql(text_ref(c.name), pii_key)} AS {ident(c.bronze_name)}"
+        for c in source.pii_columns
+    ]
+    derived = []
+    if source.name == "customers":
+        id_ok = "(_id_well_formed AND _id_check_ok AND _id_birth_possible)"
+        sex_digit = f"TRY_CAST(substring({text_ref('national_id')}, 17, 1) AS INTEGER)"
+        derived = [
+            f"CASE WHEN {id_ok} THEN _id_birth_date END AS birth_date",
+            f"CASE WHEN {id_ok} THEN (CASE WHEN {sex_digit} % 2 = 1 THEN 'M' ELSE 'F' END) END"
+            " AS sex",
+        ]
+    return f"""
+        SELECT *,
+            CASE WHEN _check_reason IS NOT NULL AND _malformed_reason IS NULL
+                THEN json_object({record})::VARCHAR END AS _record_json
+        FROM (
+            SELECT *, {first_failure_sql(checks)} AS _check_reason,
+                {first_failure_sql(checks, detail=True)} AS _check_detail,
+                {text_ref(source.key)} AS _key,
+                _malformed_reason IS NULL AS _is_record
+                {"".join(", " + item for item in [*tokens, *derived])}
+            FROM typed
+        )"""
+
+
+def _value_columns(source: Source) -> list[tuple[str, str]]:
+    """(bronze name, the validated frame's column) of the registry and derived columns."""
+    values = [
+        (c.bronze_name, ident(c.bronze_name) if c.tokenised else typed_ref(c.name))
+        for c in source.columns
+    ]
+    if source.name == "customers":
+        values += [(c.name, c.name) for c in CUSTOMER_DERIVED_COLUMNS]
+    return values
+
+
+def _outcome_sql(source: Source) -> str:
+    """:func:`spark_jobs.transforms.transform_find_duplicates` and ``transform_deduplicate``."""
+    key = source.column(source.key)
+    shown_key = "''" if key.tokenised else quoted_sql("_key")
+    clash_detail = (
+        f"{literal(source.key + ' ')} || {shown_key} || ' was first loaded from row ' || "
+        "CAST(_first_valid_row AS VARCHAR)"
+    )
+    types = {c.bronze_name: c.type for c in source.columns}
+    typed_record = ", ".join(
+        f"{literal(name)}, {as_text_sql(ref, 'string' if name.endswith('_token') else types[name])}"
+        for name, ref in _value_columns(source)
+        if name in types
+    )
+    raw_line = "NULL::VARCHAR" if source.pii_columns else "_raw_line"
+    return f"""
+        SELECT *,
+            CASE WHEN _is_copy THEN 'duplicate'
+                WHEN _is_clash OR _check_reason IS NOT NULL THEN 'quarantine'
+                ELSE 'bronze' END AS _outcome,
+            CASE WHEN _is_clash THEN {literal(DUPLICATE_KEY)} ELSE _check_reason END AS _reason,
+            CASE WHEN _is_clash THEN {clash_detail} ELSE _check_detail END AS _reason_detail,
+            CASE WHEN _is_clash THEN json_object({typed_record})::VARCHAR
+                ELSE _record_json END AS _quarantine_json,
+            CASE WHEN NOT regexp_matches(_raw_line, {literal(LONG_DIGITS)}) THEN {raw_line} END
+                AS _shown_line
+        FROM (
+            SELECT *,
+                NOT _is_copy AND _check_reason IS NULL
+                    AND coalesce(_row_number > _first_valid_row, false) AS _is_clash
+            FROM (
+                SELECT *,
+                    _is_record AND _row_number > min(_row_number)
+                        OVER (PARTITION BY _key, _raw_line) AS _is_copy,
+                    min(CASE WHEN _check_reason IS NULL THEN _row_number END)
+                        OVER (PARTITION BY _key) AS _first_valid_row
+                FROM checked
+            )
+        )"""
+
+
+def _utc(moment: dt.datetime) -> str:
+    """A moment as naive UTC text (timestamps are UTC without a zone until the Arrow cast)."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _output_sql(source: Source, batch: Batch) -> dict[str, str]:
+    lineage = {
+        "_source_file": literal(batch.source_file),
+        "_row_number": "_row_number",
+        "_batch_id": literal(batch.batch_id),
+        "_ingested_at": f"TIMESTAMP '{_utc(batch.ingested_at)}'",
+    }
+    values = dict(_value_columns(source))
+    bronze = [
+        f"{lineage.get(c.name, values.get(c.bronze_name, ident(c.name)))} AS {ident(c.name)}"
+        for c in bronze_columns(source)
+    ]
+    if source.format != "csv":
+        bronze.append(EXTRA_FIELDS)
+    quarantine = {
+        "source": literal(source.name),
+        "source_file": literal(batch.source_file),
+        "row_number": "_row_number",
+        "reason": "_reason",
+        "reason_detail": "_reason_detail",
+        "record_json": "_quarantine_json",
+        "raw_line": "_shown_line",
+    }
+    census = ", ".join(KEY_CENSUS_COLUMNS)
+    return {
+        "bronze": f"SELECT {', '.join(bronze)} FROM outcomes WHERE _outcome = 'bronze'",
+        "quarantine": "SELECT "
+        + ", ".join(f"{sql} AS {QUARANTINE_PREFIX}{name}" for name, sql in quarantine.items())
+        + " FROM outcomes WHERE _outcome = 'quarantine'",
+        "keys": f"SELECT {census} FROM outcomes "
+        "WHERE _extra_keys IS NOT NULL OR _absent_keys IS NOT NULL",
+    }
+
+
+def _write(con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema, path: Path) -> None:
+    """Query → Parquet in bounded batches, cast to the schema the Spark engine would write."""
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with con.sql(sql).to_arrow_reader(BATCH_ROWS) as reader, pq.ParquetWriter(path, schema) as out:
+        for batch in reader:
+            out.write_batch(batch.rename_columns(schema.names).cast(schema))
+
+
+def transform_to_scratch(
+    delivery: Delivery, as_of_date: dt.date, batch: Batch, pii_key: bytes, scratch: Path
+) -> ScratchOutput:
+    """The Spark transform's seam on DuckDB: scratch Parquet for ``bronze``, ``quarantine`` and
+    ``keys`` (the ``_q_`` prefix and the parts as :func:`spark_jobs.load.write_scratch` lays them
+    out), their schemas and the count of exact copies dropped."""
+    import duckdb
+    import pyarrow as pa
+
+    source = delivery.source
+    lines = read_lines(delivery.path, delivery.scan.line_marks(), source)
+    if source.format == "csv":
+        lines = split_csv(lines, source)
+    con = duckdb.connect()
+    try:
+        con.register("lines", lines)
+        con.execute(f"CREATE TEMP TABLE parsed AS {_parsed_sql(source)}")
+        con.execute(f"CREATE TEMP VIEW typed AS {_typed_sql(source, as_of_date)}")
+        con.execute(f"CREATE TEMP TABLE checked AS {_checked_sql(source, pii_key)}")
+        con.execute(f"CREATE TEMP TABLE outcomes AS {_outcome_sql(source)}")
+        copies = con.execute("SELECT count(*) FROM outcomes WHERE _is_copy").fetchall()[0][0]
+        schemas = {
+            "bronze": bronze_schema(source),
+            "quarantine": pa.schema(
+                [f.with_name(QUARANTINE_PREFIX + f.name) for f in quarantine_schema()]
+            ),
+            "keys": pa.schema(
+                [pa.field(name, pa.list_(pa.string())) for name in KEY_CENSUS_COLUMNS]
+            ),
+        }
+        files = {}
+        for part, sql in _output_sql(source, batch).items():
+            path = scratch / f"_scratch_part={part}" / "part-0.parquet"
+            _write(con, sql, schemas[part], path)
+            files[part] = [str(path)]
+    finally:
+        con.close()
+    return ScratchOutput(files, schemas["bronze"], quarantine_schema(), copies)
