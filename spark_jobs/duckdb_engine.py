@@ -68,6 +68,10 @@ _BLANK = r"[ \t\n\x0B\f\r]*"
 #: Rows per Parquet row group and per Arrow batch read back from DuckDB.
 BATCH_ROWS = 256 * 1024
 
+#: Columns the Spark transform fills from a literal, which Spark declares not nullable.
+LITERAL_LINEAGE = frozenset({"_source_file", "_batch_id", "_ingested_at"})
+LITERAL = frozenset({"source", "source_file"})
+
 ARROW_TYPES = {
     "string": "string",
     "int": "int32",
@@ -104,7 +108,10 @@ def bronze_schema(source: Source) -> pa.Schema:
     """What ``to_arrow_schema`` gives for the Spark transform's bronze frame."""
     import pyarrow as pa
 
-    fields = [pa.field(c.name, arrow_type(c.type)) for c in bronze_columns(source)]
+    fields = [
+        pa.field(c.name, arrow_type(c.type), nullable=c.name not in LITERAL_LINEAGE)
+        for c in bronze_columns(source)
+    ]
     if source.format != "csv":
         fields.append(pa.field(EXTRA_FIELDS, pa.map_(pa.string(), pa.string())))
     return pa.schema(fields)
@@ -117,7 +124,10 @@ def quarantine_schema() -> pa.Schema:
     from spark_jobs.transforms import QUARANTINE_SCHEMA
 
     return pa.schema(
-        [pa.field(f.name, arrow_type(f.dataType.simpleString())) for f in QUARANTINE_SCHEMA]
+        [
+            pa.field(f.name, arrow_type(f.dataType.simpleString()), nullable=f.name not in LITERAL)
+            for f in QUARANTINE_SCHEMA
+        ]
     )
 
 
