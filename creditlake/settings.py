@@ -173,6 +173,9 @@ class Settings:
     #: The engine of the ingest transform (``spark_jobs.ingest``): ``duckdb`` or ``spark``;
     #: both write the same bronze and quarantine (the parity tests prove it).
     ingest_engine: str = "duckdb"
+    #: The DuckDB ingest engine's memory limit (DuckDB syntax, ``2GB``); beyond it DuckDB spills
+    #: to the staging folder.
+    duckdb_memory_limit: str = "2GB"
     #: Whether the DAGs carry their timetables (``@daily``, ``@weekly``). Off, every DAG runs only
     #: when triggered: the local stack runs the demo's dates, and a scheduler would otherwise add
     #: a run for today as soon as a DAG is unpaused.
@@ -278,4 +281,5 @@ def get_settings() -> Settings:
         ingest_engine=_choice(
             "CREDITLAKE_INGEST_ENGINE", default_ingest_engine(spark_master), INGEST_ENGINES
         ),
+        duckdb_memory_limit=_env("CREDITLAKE_DUCKDB_MEMORY_LIMIT", "2GB"),
     )

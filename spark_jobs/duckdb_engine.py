@@ -16,16 +16,37 @@ DuckDB's JSON functions.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import re
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from creditlake.pii import LONG_DIGITS
 from creditlake.sources import CUSTOMER_DERIVED_COLUMNS, Source, bronze_columns
-from spark_jobs.delivery import CONTINUATION
+from spark_jobs.contract import (
+    DUPLICATE_KEY,
+    MALFORMED_JSON,
+    MALFORMED_ROW,
+    MULTILINE,
+    MULTILINE_DETAIL,
+    QUARANTINE_COLUMNS,
+    REDACTED,
+    REPEATED_KEY_DETAIL,
+    TRUNCATED,
+    TRUNCATED_DETAIL,
+    screened_columns,
+)
 from spark_jobs.delivery_gate import EXTRA_FIELDS, KEY_CENSUS_COLUMNS, QUARANTINE_PREFIX
+from spark_jobs.duckdb_extract import (
+    csv_split_sql,
+    lines_sql,
+    marks_table,
+    odd_csv_lines,
+    python_lines,
+    records_sql,
+)
 from spark_jobs.duckdb_rules import (
     EARLIEST_BIRTH_DATE,
     as_text_sql,
@@ -43,26 +64,14 @@ from spark_jobs.duckdb_rules import (
     typed_ref,
     validation_checks_sql,
 )
-from spark_jobs.parsing import MULTILINE_DETAIL, REPEATED_KEY_DETAIL, TRUNCATED_DETAIL
-from spark_jobs.row_rules import (
-    DUPLICATE_KEY,
-    LONG_DIGITS,
-    MALFORMED_JSON,
-    MALFORMED_ROW,
-    MULTILINE,
-    REDACTED,
-    TRUNCATED,
-    screened_columns,
-)
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
+    from spark_jobs.contract import Batch
     from spark_jobs.delivery import Delivery
-    from spark_jobs.transforms import Batch
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 #: Java's ``\\s`` (RE2's lacks the vertical tab).
 _BLANK = r"[ \t\n\x0B\f\r]*"
 #: Rows per Parquet row group and per Arrow batch read back from DuckDB.
@@ -121,69 +130,12 @@ def quarantine_schema() -> pa.Schema:
     """What ``to_arrow_schema`` gives for the Spark transform's quarantine frame."""
     import pyarrow as pa
 
-    from spark_jobs.transforms import QUARANTINE_SCHEMA
-
     return pa.schema(
         [
-            pa.field(f.name, arrow_type(f.dataType.simpleString()), nullable=f.name not in LITERAL)
-            for f in QUARANTINE_SCHEMA
+            pa.field(name, arrow_type(kind), nullable=name not in LITERAL)
+            for name, kind in QUARANTINE_COLUMNS
         ]
     )
-
-
-# Extract: lines and CSV fields ------------------------------------------------------------------
-def read_lines(path: Path, marks: dict[int, str], source: Source) -> pa.Table:
-    """The file's records: ``_row_number`` (the data row), ``_raw_line``, ``_line_flag``; a CSV
-    header and the continuation lines of multi-line records are left out."""
-    import pyarrow as pa
-
-    text = path.read_bytes().decode("utf-8")
-    lines = _LINE_BREAK.split(text)
-    if lines and lines[-1] == "":
-        lines.pop()  # the last line's terminator ends it; it does not start another
-    header = 1 if source.format == "csv" else 0
-    numbers, kept, flags = [], [], []
-    for number, line in enumerate(lines[header:], start=header + 1):
-        flag = marks.get(number)
-        if flag == CONTINUATION:
-            continue
-        numbers.append(number - header)
-        kept.append(line)
-        flags.append(flag)
-    return pa.table(
-        {
-            "_row_number": pa.array(numbers, pa.int64()),
-            "_raw_line": pa.array(kept, pa.string()),
-            "_line_flag": pa.array(flags, pa.string()),
-        }
-    )
-
-
-def split_csv(lines: pa.Table, source: Source) -> pa.Table:
-    """Each line's fields as text (RFC 4180), ``_no_record`` when it holds none and ``_corrupt``
-    when it does not have exactly the registry's fields (Spark's corrupt record)."""
-    import pyarrow as pa
-
-    names = source.column_names
-    width = len(names)
-    columns: list[list[str | None]] = [[] for _ in names]
-    no_record, corrupt = [], []
-    for line in lines.column("_raw_line").to_pylist():
-        try:
-            fields = next(csv.reader((line,)), [])
-        except csv.Error:
-            fields = None
-        no_record.append(not fields)
-        corrupt.append(fields is None or (bool(fields) and len(fields) != width))
-        fields = (fields or [])[:width]
-        fields += [None] * (width - len(fields))
-        for column, value in zip(columns, fields, strict=True):
-            column.append(value)
-    table = lines.append_column("_no_record", pa.array(no_record, pa.bool_()))
-    table = table.append_column("_corrupt", pa.array(corrupt, pa.bool_()))
-    for name, values in zip(names, columns, strict=True):
-        table = table.append_column(f"c__{name}", pa.array(values, pa.string()))
-    return table
 
 
 # Transform: SQL built from the registry ---------------------------------------------------------
@@ -398,18 +350,26 @@ def _outcome_sql(source: Source) -> str:
             CASE WHEN NOT regexp_matches(_raw_line, {literal(LONG_DIGITS)}) THEN {raw_line} END
                 AS _shown_line
         FROM (
-            SELECT *,
-                NOT _is_copy AND _check_reason IS NULL
-                    AND coalesce(_row_number > _first_valid_row, false) AS _is_clash
-            FROM (
-                SELECT *,
-                    _is_record AND _row_number > min(_row_number)
-                        OVER (PARTITION BY _key, _raw_line) AS _is_copy,
-                    min(CASE WHEN _check_reason IS NULL THEN _row_number END)
-                        OVER (PARTITION BY _key) AS _first_valid_row
-                FROM checked
-            )
+            SELECT checked.*, coalesce(_is_copy, false) AS _is_copy, _first_valid_row,
+                NOT coalesce(_is_copy, false) AND _check_reason IS NULL
+                    AND coalesce(checked._row_number > _first_valid_row, false) AS _is_clash
+            FROM checked LEFT JOIN repeated_keys USING (_row_number)
         )"""
+
+
+def _repeated_keys_sql() -> str:
+    """Exact copies and the first valid row of every key that more than one row has (the rare
+    rows :func:`spark_jobs.transforms.transform_find_duplicates` looks at); a key seen once is
+    neither a copy nor a clash, so no window runs over the whole file."""
+    return """
+        SELECT _row_number,
+            _is_record AND _row_number > min(_row_number)
+                OVER (PARTITION BY _key, _raw_line) AS _is_copy,
+            min(CASE WHEN _check_reason IS NULL THEN _row_number END)
+                OVER (PARTITION BY _key) AS _first_valid_row
+        FROM checked SEMI JOIN (
+            SELECT _key FROM checked GROUP BY _key HAVING count(*) > 1
+        ) AS seen_twice ON checked._key IS NOT DISTINCT FROM seen_twice._key"""
 
 
 def _utc(moment: dt.datetime) -> str:
@@ -461,27 +421,68 @@ def _write(con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema, path: Pa
             out.write_batch(batch.rename_columns(schema.names).cast(schema))
 
 
+def _connect(scratch: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB bounded to ``memory_limit`` that spills to ``scratch``, on every core;
+    insertion order is kept (the lines are numbered in file order)."""
+    import duckdb
+
+    spill = scratch / "_duckdb_spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(
+        config={
+            "memory_limit": memory_limit,
+            "threads": os.cpu_count() or 1,
+            "temp_directory": str(spill),
+            "preserve_insertion_order": True,
+        }
+    )
+
+
 def transform_to_scratch(
-    delivery: Delivery, as_of_date: dt.date, batch: Batch, pii_key: bytes, scratch: Path
+    delivery: Delivery,
+    as_of_date: dt.date,
+    batch: Batch,
+    pii_key: bytes,
+    scratch: Path,
+    memory_limit: str = "2GB",
 ) -> ScratchOutput:
     """The Spark transform's seam on DuckDB: scratch Parquet for ``bronze``, ``quarantine`` and
     ``keys`` (the ``_q_`` prefix and the parts as :func:`spark_jobs.load.write_scratch` lays them
-    out), their schemas and the count of exact copies dropped."""
-    import duckdb
+    out), their schemas and the count of exact copies dropped.
+
+    DuckDB reads the file, parses, types and checks every line in one streaming pass into a
+    Parquet file of checked rows (bounded by ``memory_limit``; DuckDB spills beyond it); the keys
+    seen more than once are then settled from it, and the three outputs are read from it."""
     import pyarrow as pa
 
-    source = delivery.source
-    lines = read_lines(delivery.path, delivery.scan.line_marks(), source)
-    if source.format == "csv":
-        lines = split_csv(lines, source)
-    con = duckdb.connect()
+    source, scan = delivery.source, delivery.scan
+    con = _connect(scratch, memory_limit)
     try:
-        con.register("lines", lines)
-        con.execute(f"CREATE TEMP TABLE parsed AS {_parsed_sql(source)}")
+        if scan.line_ending is None:
+            con.register("raw", python_lines(delivery.path))
+        else:
+            con.execute(f"CREATE TEMP VIEW raw AS {lines_sql(delivery.path, scan.line_ending)}")
+        con.register("marks", marks_table(scan.line_marks()))
+        con.execute(f"CREATE TEMP VIEW records AS {records_sql(source)}")
+        if source.format == "csv":
+            con.register("odd", odd_csv_lines(con))
+            con.execute(f"CREATE TEMP VIEW lines AS {csv_split_sql(source)}")
+        else:
+            con.execute("CREATE TEMP VIEW lines AS SELECT * FROM records")
+        con.execute(f"CREATE TEMP VIEW parsed AS {_parsed_sql(source)}")
         con.execute(f"CREATE TEMP VIEW typed AS {_typed_sql(source, as_of_date)}")
-        con.execute(f"CREATE TEMP TABLE checked AS {_checked_sql(source, pii_key)}")
-        con.execute(f"CREATE TEMP TABLE outcomes AS {_outcome_sql(source)}")
-        copies = con.execute("SELECT count(*) FROM outcomes WHERE _is_copy").fetchall()[0][0]
+        con.execute(f"CREATE TEMP VIEW checking AS {_checked_sql(source, pii_key)}")
+        checked_path = scratch / "_checked.parquet"
+        parts = [ident("m__" + c.name) for c in source.columns if parts_sql("x", c.type)]
+        kept = f"* EXCLUDE ({', '.join(parts)})" if parts else "*"
+        con.execute(
+            f"COPY (SELECT {kept} FROM checking) TO {literal(str(checked_path))} "
+            f"(FORMAT parquet, ROW_GROUP_SIZE {BATCH_ROWS})"
+        )
+        con.execute(f"CREATE TEMP VIEW checked AS SELECT * FROM {literal(str(checked_path))}")
+        con.execute(f"CREATE TEMP TABLE repeated_keys AS {_repeated_keys_sql()}")
+        con.execute(f"CREATE TEMP VIEW outcomes AS {_outcome_sql(source)}")
+        copies = con.execute("SELECT count(*) FROM repeated_keys WHERE _is_copy").fetchall()[0][0]
         schemas = {
             "bronze": bronze_schema(source),
             "quarantine": pa.schema(
@@ -498,4 +499,6 @@ def transform_to_scratch(
             files[part] = [str(path)]
     finally:
         con.close()
+    shutil.rmtree(scratch / "_duckdb_spill", ignore_errors=True)
+    (scratch / "_checked.parquet").unlink(missing_ok=True)
     return ScratchOutput(files, schemas["bronze"], quarantine_schema(), copies)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from creditlake.pii import _ID_CHECK, _ID_WEIGHTS, LONG_DIGITS, _padded_keys
 from creditlake.sources import Column as RegistryColumn
 from creditlake.sources import Source
-from spark_jobs.row_rules import (
+from spark_jobs.contract import (
     DETAIL_VALUE_CHARS,
     EARLIEST_BIRTH_DATE,
     INVALID_NATIONAL_ID,

@@ -51,7 +51,7 @@ from spark_jobs.load import (
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from spark_jobs.transforms import Batch
+    from spark_jobs.contract import Batch
 
 __all__ = ["DuplicateDeliveryError", "IngestError", "IngestResult", "ReconciliationError", "main"]
 
@@ -187,7 +187,7 @@ def main(
     then) and
     :class:`ReconciliationError` when what was written does not account for every landing line.
     """
-    from spark_jobs.transforms import Batch
+    from spark_jobs.contract import Batch
 
     started = time.monotonic()
     settings = settings or get_settings()
@@ -210,7 +210,9 @@ def main(
     scratch = settings.staging_dir / "ingest" / f"{src.name}-{as_of_date.isoformat()}-{attempt}"
     try:
         if settings.ingest_engine == "duckdb":
-            output = transform_to_scratch(delivery, as_of_date, batch, pii_key, scratch)
+            output = transform_to_scratch(
+                delivery, as_of_date, batch, pii_key, scratch, settings.duckdb_memory_limit
+            )
         else:
             from creditlake.spark import get_spark
 
@@ -270,12 +272,12 @@ def cli(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from creditlake.spark import get_spark
-
     spark = None
     try:
         settings = get_settings()
         if settings.ingest_engine == "spark":
+            from creditlake.spark import get_spark
+
             spark = get_spark(f"creditlake-ingest-{args.source}", settings)
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
