@@ -8,10 +8,9 @@ two must never diverge silently: the rules are SQL built from the registry
 (:mod:`spark_jobs.duckdb_rules`, mirroring :mod:`spark_jobs.row_rules`) and the parity tests run
 both engines on the same deliveries.
 
-The lines are numbered and split in Python exactly as :func:`spark_jobs.delivery.scan_file`
-counts them (``\\n``, ``\\r`` or ``\\r\\n``); CSV lines are split by Python's ``csv`` module, one
-line at a time (a multi-line record is already marked by the scan); JSON Lines are parsed by
-DuckDB's JSON functions.
+DuckDB reads and numbers the lines and splits CSV fields itself (:mod:`spark_jobs.duckdb_extract`;
+a multi-line record is already marked by the scan); JSON Lines are parsed by DuckDB's JSON
+functions, twice per line (its keys, and the registry's values by their paths).
 """
 
 from __future__ import annotations
@@ -174,9 +173,10 @@ def _parsed_sql(source: Source) -> str:
             "map_from_entries(list_filter(map_entries(_record), "
             f"lambda e: NOT list_contains({registry}, e.key)))"
         )
-        values = ", ".join(
-            f"map_extract_value(_record, {literal(n)}) AS {ident('r__' + n)}" for n in names
-        )
+        paths = "[" + ", ".join(literal(f'$."{n}"') for n in names) + "]"
+        values = ", ".join(f"_values[{i}] AS {ident('r__' + n)}" for i, n in enumerate(names, 1))
+        # One parse for the keys and one for the registry's values (a list of paths); the map of
+        # every field is built only for the rare record whose keys are not the registry's.
         inner = f"""
             SELECT *, _no_record AS _unparsable,
                 coalesce(len(list_distinct(_keys)) < len(_keys), false) AS _repeated,
@@ -184,14 +184,18 @@ def _parsed_sql(source: Source) -> str:
                     THEN {undeclared} END AS _extra_record,
                 {values}
             FROM (
-                SELECT *, CASE WHEN NOT {exact} THEN _all_keys END AS _keys
+                SELECT *, json_extract_string(_object, {paths}) AS _values,
+                    CASE WHEN _keys IS NOT NULL
+                        THEN json_transform(_object, '"MAP(VARCHAR, VARCHAR)"') END AS _record
                 FROM (
-                    SELECT _row_number, _raw_line, _line_flag, NOT _is_object AS _no_record,
-                        json_keys(_object) AS _all_keys,
-                        json_transform(_object, '"MAP(VARCHAR, VARCHAR)"') AS _record
+                    SELECT *, CASE WHEN NOT {exact} THEN _all_keys END AS _keys
                     FROM (
-                        SELECT *, CASE WHEN _is_object THEN _raw_line END AS _object
-                        FROM (SELECT *, {is_object} AS _is_object FROM lines)
+                        SELECT _row_number, _raw_line, _line_flag, NOT _is_object AS _no_record,
+                            _object, json_keys(_object) AS _all_keys
+                        FROM (
+                            SELECT *, CASE WHEN _is_object THEN _raw_line END AS _object
+                            FROM (SELECT *, {is_object} AS _is_object FROM lines)
+                        )
                     )
                 )
             )"""
