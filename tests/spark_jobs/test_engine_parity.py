@@ -91,14 +91,17 @@ def _run(engine: str, monkeypatch, settings, spark, source: str, day: dt.date, s
 
 @pytest.mark.parametrize(
     ("source", "day"),
-    [(name, EXTRACT) for name in SOURCES] + [("app_events", DAILY), ("customers", DAILY)],
+    [(name, EXTRACT) for name in SOURCES]
+    + [("app_events", DAILY), ("repayments", DAILY), ("customers", DAILY)],
 )
 def test_both_engines_stage_the_same_bronze_and_quarantine(generated, spark, source, day):
     monkeypatch, settings = generated
     schemas: dict[str, tuple] = {}
     on_duckdb = _run("duckdb", monkeypatch, settings, spark, source, day, schemas)
     on_spark = _run("spark", monkeypatch, settings, spark, source, day, schemas)
-    assert on_duckdb["bronze"].num_rows > 0
+    # The small generated run's daily customers file holds only its header: parity on an empty
+    # delivery; every other delivery must load rows, or the comparison below proves little.
+    assert on_duckdb["bronze"].num_rows > 0 or (source, day) == ("customers", DAILY)
     assert schemas["duckdb"] == schemas["spark"]
     assert on_duckdb["ledger"] == on_spark["ledger"]
     for layer in ("bronze", "quarantine"):
