@@ -83,6 +83,14 @@ DBT_TARGETS = ("dev", "spark")
 CATALOG_TYPES = ("sql", "glue")
 #: Where secrets live: files under ``secrets_dir``, or AWS Secrets Manager.
 SECRETS_BACKENDS = ("local", "aws")
+#: What lands bronze: in-process DuckDB (the embedded default) or Spark (the cluster path).
+INGEST_ENGINES = ("duckdb", "spark")
+
+
+def default_ingest_engine(spark_master: str) -> str:
+    """DuckDB when Spark would run in this process anyway (``local[...]``): the job then pays no
+    JVM start per source and day; a cluster or Spark Connect master means the cluster path."""
+    return "duckdb" if spark_master.startswith("local") else "spark"
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,12 @@ class Settings:
     #: (the stack's ``pipeline`` account); the password is that user's secret, read when MLflow
     #: is configured (``ml.tracking``) so that it sits in no process's environment.
     mlflow_user: str | None = None
+    #: The engine of the ingest transform (``spark_jobs.ingest``): ``duckdb`` or ``spark``;
+    #: both write the same bronze and quarantine (the parity tests prove it).
+    ingest_engine: str = "duckdb"
+    #: The DuckDB ingest engine's memory limit (DuckDB syntax, ``2GB``); beyond it DuckDB spills
+    #: to the staging folder.
+    duckdb_memory_limit: str = "2GB"
     #: Whether the DAGs carry their timetables (``@daily``, ``@weekly``). Off, every DAG runs only
     #: when triggered: the local stack runs the demo's dates, and a scheduler would otherwise add
     #: a run for today as soon as a DAG is unpaused.
@@ -217,6 +231,7 @@ def get_settings() -> Settings:
     home = Path(_env("CREDITLAKE_HOME", str(PROJECT_ROOT / "var"))).resolve()
     lake_dir = Path(_env("CREDITLAKE_LAKE_DIR", str(home / "lake"))).resolve()
     mlflow_dir = home / "mlflow"
+    spark_master = _env("CREDITLAKE_SPARK_MASTER", "local[2]")
     return Settings(
         home=home,
         landing_uri=_env("CREDITLAKE_LANDING_URI", str(home / "landing")),
@@ -224,7 +239,7 @@ def get_settings() -> Settings:
         warehouse_path=Path(
             _env("CREDITLAKE_WAREHOUSE_PATH", str(home / "warehouse" / "creditlake.duckdb"))
         ).resolve(),
-        spark_master=_env("CREDITLAKE_SPARK_MASTER", "local[2]"),
+        spark_master=spark_master,
         spark_driver_memory=_env("CREDITLAKE_SPARK_DRIVER_MEMORY", "2g"),
         spark_shuffle_partitions=_int("CREDITLAKE_SPARK_SHUFFLE_PARTITIONS", 4),
         dbt_target=_choice("CREDITLAKE_DBT_TARGET", "dev", DBT_TARGETS),
@@ -273,4 +288,8 @@ def get_settings() -> Settings:
         stack_reports_port=_int("CREDITLAKE_STACK_REPORTS_PORT", 8081),
         mlflow_user=_env("CREDITLAKE_MLFLOW_USER"),
         schedules=_bool("CREDITLAKE_SCHEDULES", True),
+        ingest_engine=_choice(
+            "CREDITLAKE_INGEST_ENGINE", default_ingest_engine(spark_master), INGEST_ENGINES
+        ),
+        duckdb_memory_limit=_env("CREDITLAKE_DUCKDB_MEMORY_LIMIT", "2GB"),
     )

@@ -144,6 +144,9 @@ class FileScan:
     ends_with_newline: bool
     #: (first, last) physical line of each CSV record whose quoted field holds a line break.
     multiline_records: tuple[tuple[int, int], ...] = ()
+    #: ``"\n"`` when every line ends with a line feed, ``"\r\n"`` when every one ends with a
+    #: carriage return and line feed, None for a mix or a bare carriage return.
+    line_ending: str | None = "\n"
 
     def data_rows(self, source: Source) -> int:
         """Records in the file: physical lines, less a CSV header and the continuation lines of
@@ -260,6 +263,7 @@ def scan_file(path: Path, source: Source | None, location: str, digest: bool = T
     sha256 = hashlib.sha256()
     quotes = _QuotedLineBreaks(location) if source is not None and source.format == "csv" else None
     size, lines, last = 0, 0, b""
+    feeds, returns, pairs = 0, 0, 0
     with path.open("rb") as handle:
         while chunk := handle.read(COUNT_CHUNK_BYTES):
             if digest:
@@ -268,7 +272,14 @@ def scan_file(path: Path, source: Source | None, location: str, digest: bool = T
             skip = 1 if last == b"\r" and chunk.startswith(b"\n") else 0
             if quotes is not None:
                 quotes.feed(chunk, lines + 1, skip)
-            lines += _line_breaks(chunk, 0, len(chunk)) - skip
+            chunk_feeds, chunk_returns = chunk.count(b"\n"), chunk.count(b"\r")
+            chunk_pairs = chunk.count(b"\r\n") + skip if chunk_returns else skip
+            feeds, returns, pairs = (
+                feeds + chunk_feeds,
+                returns + chunk_returns,
+                pairs + chunk_pairs,
+            )
+            lines += chunk_feeds + chunk_returns - chunk_pairs
             size += len(chunk)
             last = chunk[-1:]
     try:
@@ -282,7 +293,10 @@ def scan_file(path: Path, source: Source | None, location: str, digest: bool = T
     if not ends_with_newline:
         lines += 1
     records = quotes.finish(lines) if quotes is not None else ()
-    return FileScan(size, sha256.hexdigest() if digest else "", lines, ends_with_newline, records)
+    ending = "\n" if not returns else ("\r\n" if returns == pairs == feeds else None)
+    return FileScan(
+        size, sha256.hexdigest() if digest else "", lines, ends_with_newline, records, ending
+    )
 
 
 def _check_text(chunk: bytes, decoder, offset: int, lines: int, location: str) -> None:

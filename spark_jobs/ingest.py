@@ -36,8 +36,9 @@ from creditlake.lake import Lake, parse_date
 from creditlake.landing import Landing, LandingError
 from creditlake.settings import Settings, SettingsError, get_settings
 from creditlake.sources import SOURCES, Source, get_source
-from spark_jobs.delivery import IngestError, fetch_delivery
+from spark_jobs.delivery import Delivery, IngestError, fetch_delivery
 from spark_jobs.delivery_gate import Census, gate_delivery
+from spark_jobs.duckdb_engine import ScratchOutput, transform_to_scratch
 from spark_jobs.load import (
     DuplicateDeliveryError,
     IngestResult,
@@ -49,6 +50,8 @@ from spark_jobs.load import (
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+    from spark_jobs.contract import Batch
 
 __all__ = ["DuplicateDeliveryError", "IngestError", "IngestResult", "ReconciliationError", "main"]
 
@@ -114,6 +117,58 @@ def _resolve(source: str, as_of_date: dt.date | str) -> tuple[Source, dt.date]:
         raise IngestError(str(error.args[0])) from None
 
 
+def _transform_spark(
+    spark: SparkSession,
+    delivery: Delivery,
+    as_of_date: dt.date,
+    batch: Batch,
+    pii_key: bytes,
+    scratch: Path,
+) -> ScratchOutput:
+    """The transform on Spark (the cluster path): the delivery → scratch Parquet and schemas."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    from spark_jobs.parsing import transform_mark_lines, transform_number_lines, transform_parse
+    from spark_jobs.transforms import (
+        transform_bronze,
+        transform_deduplicate,
+        transform_find_duplicates,
+        transform_key_drift,
+        transform_quarantine,
+        transform_validate,
+    )
+
+    src = delivery.source
+    # Inside the block: Spark fixes an expression's time zone when the DataFrame is built.
+    with _session_confs(spark, JOB_CONFS):
+        numbered = transform_mark_lines(
+            transform_number_lines(read_lines(spark, delivery.path)), delivery.scan.line_marks()
+        )
+        parsed = transform_parse(numbered, src)
+        # Parsed once and kept (PII already tokenised): finding duplicates and both writes
+        # read the cache instead of parsing the landing file again.
+        validated = transform_validate(parsed, src, as_of_date, pii_key).persist()
+        duplicates = transform_find_duplicates(validated).persist()
+        try:
+            copies, clashes = duplicate_counts(duplicates)
+            deduplicated = transform_deduplicate(
+                validated, duplicates if copies + clashes else None, src
+            )
+            bronze_frame = transform_bronze(deduplicated, src, batch)
+            quarantine_frame = transform_quarantine(deduplicated, src, delivery.location)
+            keys_frame = transform_key_drift(deduplicated)
+            files = write_scratch(bronze_frame, quarantine_frame, keys_frame, scratch)
+        finally:
+            duplicates.unpersist()
+            validated.unpersist()
+    return ScratchOutput(
+        files,
+        to_arrow_schema(bronze_frame.schema),
+        to_arrow_schema(quarantine_frame.schema),
+        copies,
+    )
+
+
 def main(
     source: str,
     as_of_date: dt.date | str,
@@ -122,25 +177,17 @@ def main(
 ) -> IngestResult:
     """Ingest ``source`` for ``as_of_date``; raise if the delivery is bad or does not reconcile.
 
+    The transform runs on ``settings.ingest_engine``: in-process DuckDB (``spark`` is then not
+    used, and no Spark session is started) or Spark (``spark``, or the session of
+    :func:`creditlake.spark.get_spark`). Everything around it is the same for both.
+
     Raises :class:`creditlake.landing.LandingError` when the file was not delivered,
     :class:`IngestError` when it cannot be ingested (the file-level checks of
     :mod:`spark_jobs.delivery` and the gate of :mod:`spark_jobs.delivery_gate`; nothing is written
     then) and
     :class:`ReconciliationError` when what was written does not account for every landing line.
     """
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    from creditlake.spark import get_spark
-    from spark_jobs.parsing import transform_mark_lines, transform_number_lines, transform_parse
-    from spark_jobs.transforms import (
-        Batch,
-        transform_bronze,
-        transform_deduplicate,
-        transform_find_duplicates,
-        transform_key_drift,
-        transform_quarantine,
-        transform_validate,
-    )
+    from spark_jobs.contract import Batch
 
     started = time.monotonic()
     settings = settings or get_settings()
@@ -152,7 +199,6 @@ def main(
     lake = Lake.from_settings(settings)
     sha256 = delivery.content_sha256
     refuse_duplicate_delivery(lake, src, as_of_date, location, sha256)
-    spark = spark or get_spark(f"creditlake-ingest-{src.name}", settings)
 
     ingested_at = dt.datetime.now(dt.UTC)
     attempt = ingested_at.strftime("%Y%m%dT%H%M%S.%fZ")
@@ -163,35 +209,27 @@ def main(
     )
     scratch = settings.staging_dir / "ingest" / f"{src.name}-{as_of_date.isoformat()}-{attempt}"
     try:
-        # Inside the block: Spark fixes an expression's time zone when the DataFrame is built.
-        with _session_confs(spark, JOB_CONFS):
-            numbered = transform_mark_lines(
-                transform_number_lines(read_lines(spark, path)), delivery.scan.line_marks()
+        if settings.ingest_engine == "duckdb":
+            output = transform_to_scratch(
+                delivery, as_of_date, batch, pii_key, scratch, settings.duckdb_memory_limit
             )
-            parsed = transform_parse(numbered, src)
-            # Parsed once and kept (PII already tokenised): finding duplicates and both writes
-            # read the cache instead of parsing the landing file again.
-            validated = transform_validate(parsed, src, as_of_date, pii_key).persist()
-            duplicates = transform_find_duplicates(validated).persist()
-            try:
-                copies, clashes = duplicate_counts(duplicates)
-                log.info(
-                    "%s %s: parsed and validated (%.1f s)", src.name, as_of_date, _since(started)
-                )
-                deduplicated = transform_deduplicate(
-                    validated, duplicates if copies + clashes else None, src
-                )
-                bronze_frame = transform_bronze(deduplicated, src, batch)
-                quarantine_frame = transform_quarantine(deduplicated, src, location)
-                keys_frame = transform_key_drift(deduplicated)
-                files = write_scratch(bronze_frame, quarantine_frame, keys_frame, scratch)
-            finally:
-                duplicates.unpersist()
-                validated.unpersist()
-        log.info("%s %s: transformed (%.1f s)", src.name, as_of_date, _since(started))
-        bronze_files, quarantine_files = files["bronze"], files["quarantine"]
+        else:
+            from creditlake.spark import get_spark
+
+            spark = spark or get_spark(f"creditlake-ingest-{src.name}", settings)
+            output = _transform_spark(spark, delivery, as_of_date, batch, pii_key, scratch)
+        log.info(
+            "%s %s: transformed on %s (%.1f s)",
+            src.name,
+            as_of_date,
+            settings.ingest_engine,
+            _since(started),
+        )
+        bronze_files, quarantine_files = output.files["bronze"], output.files["quarantine"]
         # Before anything reaches the lake: a delivery that looks wrong as a whole fails here.
-        census = Census.from_output(bronze_files, quarantine_files, files["keys"], copies)
+        census = Census.from_output(
+            bronze_files, quarantine_files, output.files["keys"], output.copies
+        )
         new_fields = gate_delivery(census, delivery, settings)
         result = stage_delivery(
             lake,
@@ -199,9 +237,9 @@ def main(
             as_of_date,
             batch,
             sha256,
-            copies,
-            (bronze_files, to_arrow_schema(bronze_frame.schema)),
-            (quarantine_files, to_arrow_schema(quarantine_frame.schema)),
+            output.copies,
+            (bronze_files, output.bronze_schema),
+            (quarantine_files, output.quarantine_schema),
             new_fields,
             delivery.landing_rows,
         )
@@ -234,11 +272,13 @@ def cli(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from creditlake.spark import get_spark
-
+    spark = None
     try:
         settings = get_settings()
-        spark = get_spark(f"creditlake-ingest-{args.source}", settings)
+        if settings.ingest_engine == "spark":
+            from creditlake.spark import get_spark
+
+            spark = get_spark(f"creditlake-ingest-{args.source}", settings)
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -248,7 +288,8 @@ def cli(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
-        spark.stop()
+        if spark is not None:
+            spark.stop()
     print(json.dumps(result.to_dict(), indent=2))
     return 0
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame
 
-    from spark_jobs.transforms import Batch
+    from spark_jobs.contract import Batch
 
 #: The partition column of the job's scratch output.
 SCRATCH_PART = "_scratch_part"

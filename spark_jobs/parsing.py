@@ -14,9 +14,18 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from creditlake.sources import Source
+from spark_jobs.contract import (
+    MALFORMED_JSON,
+    MALFORMED_ROW,
+    MULTILINE,
+    MULTILINE_DETAIL,
+    REPEATED_KEY_DETAIL,
+    TRUNCATED,
+    TRUNCATED_DETAIL,
+)
 from spark_jobs.delivery import CONTINUATION
 from spark_jobs.delivery_gate import EXTRA_FIELDS, KEY_CENSUS_COLUMNS
-from spark_jobs.row_rules import MALFORMED_JSON, MALFORMED_ROW, MULTILINE, TRUNCATED, failure
+from spark_jobs.row_rules import failure
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -33,12 +42,6 @@ JSON_OPTIONS = {"mode": "PERMISSIVE"}
 JSON_RECORD = T.MapType(T.StringType(), T.StringType())
 
 BLANK = r"^\s*$"
-TRUNCATED_DETAIL = "the file ends inside this line (no line feed after it): cut short?"
-REPEATED_KEY_DETAIL = "a key appears more than once in the record: which value is meant?"
-MULTILINE_DETAIL = (
-    "a quoted field holds a line break, so the record continues on the next line(s); "
-    "deliver one record per line"
-)
 
 
 # Line numbering ---------------------------------------------------------------------------------

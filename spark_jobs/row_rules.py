@@ -9,7 +9,6 @@ nothing downstream of bronze checks them again (docs/quality.md).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, NamedTuple
 
 from pyspark.sql import functions as F
@@ -17,38 +16,32 @@ from pyspark.sql import functions as F
 from creditlake.pii import LONG_DIGITS, identifier_shape_sql, national_id_check_sql
 from creditlake.sources import Column as RegistryColumn
 from creditlake.sources import Source
-from spark_jobs.delivery import EMBEDDED_NEWLINE, TRUNCATED_LINE
+from spark_jobs.contract import (  # noqa: F401 (re-exported: the rules' names live here too)
+    AS_OF_DATE,
+    DETAIL_VALUE_CHARS,
+    DUPLICATE_KEY,
+    EARLIEST_BIRTH_DATE,
+    INVALID_NATIONAL_ID,
+    MALFORMED_JSON,
+    MALFORMED_ROW,
+    MISSING_REQUIRED,
+    MULTILINE,
+    NATIONAL_ID_SHAPE,
+    NEGATIVE_AMOUNT,
+    NON_POSITIVE_AMOUNT,
+    NOT_SHOWN,
+    OUT_OF_RANGE,
+    PERSONAL_DATA,
+    PERSONAL_DATA_UNDECLARED,
+    REDACTED,
+    TRUNCATED,
+    WRONG_TYPE,
+    screened_columns,
+)
 from spark_jobs.delivery_gate import EXTRA_FIELDS
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
-
-# Quarantine reasons, in the order they are checked (the first failing check wins) ----------------
-TRUNCATED = TRUNCATED_LINE  # the file ends inside the line (spark_jobs.delivery)
-MULTILINE = EMBEDDED_NEWLINE  # a quoted CSV field holds a line break (spark_jobs.delivery)
-MALFORMED_JSON = "malformed_json"
-MALFORMED_ROW = "malformed_row"
-PERSONAL_DATA = "personal_data_in_unprotected_column"
-PERSONAL_DATA_UNDECLARED = "personal_data_in_undeclared_field"
-MISSING_REQUIRED = "missing_required"
-WRONG_TYPE = "wrong_type"
-NEGATIVE_AMOUNT = "negative_amount"
-NON_POSITIVE_AMOUNT = "non_positive_amount"
-OUT_OF_RANGE = "out_of_range"
-INVALID_NATIONAL_ID = "invalid_national_id"
-DUPLICATE_KEY = "duplicate_key"
-
-#: The column that holds the run's as-of date (the rules are built once, for every date).
-AS_OF_DATE = "_as_of_date"
-#: The earliest birth date a national ID may carry; later than the as-of date is impossible too.
-EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
-NATIONAL_ID_SHAPE = r"^[0-9]{17}[0-9X]$"
-#: What a quarantine record shows instead of a value shaped like a personal identifier, and a
-#: quarantine detail instead of a value with a long run of digits.
-REDACTED = "<redacted: shaped like a personal identifier>"
-NOT_SHOWN = "(value not shown: a long run of digits)"
-#: How much of an offending value a quarantine detail quotes (never for tokenised columns).
-DETAIL_VALUE_CHARS = 40
 
 
 class Check(NamedTuple):
@@ -74,13 +67,6 @@ def quoted(value: Column) -> Column:
     digits as long as a mobile number is not shown (it may be a misplaced identifier)."""
     shown = F.concat(F.lit("'"), F.substring(value, 1, DETAIL_VALUE_CHARS), F.lit("'"))
     return F.when(value.rlike(LONG_DIGITS), F.lit(NOT_SHOWN)).otherwise(shown)
-
-
-def screened_columns(source: Source) -> list[RegistryColumn]:
-    """Text columns not declared personal, where a misplaced personal identifier would reach
-    bronze in clear. Typed columns need no screening: an identifier in one fails its type or its
-    plausible range, and no detail quotes it (:func:`quoted`)."""
-    return [c for c in source.columns if c.type == "string" and c.pii is None]
 
 
 def personal_flag(name: str) -> str:

@@ -15,7 +15,6 @@ earlier record's line, dropped and counted).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from pyspark.sql import Window
@@ -24,6 +23,7 @@ from pyspark.sql import types as T
 
 from creditlake.pii import hmac_sha256_column
 from creditlake.sources import CUSTOMER_DERIVED_COLUMNS, Source, bronze_columns
+from spark_jobs.contract import Batch
 from spark_jobs.delivery_gate import DRIFT_COLUMNS, EXTRA_FIELDS, KEY_CENSUS_COLUMNS
 from spark_jobs.row_rules import (
     AS_OF_DATE,
@@ -64,15 +64,6 @@ QUARANTINE_SCHEMA = T.StructType(
 JSON_WRITE_OPTIONS = {"ignoreNullFields": "false"}
 #: Seeds the second line hash, so the two 64-bit hashes are independent.
 LINE_HASH_SALT = "creditlake-line"
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Lineage of one ingest attempt, stamped on every bronze row it writes."""
-
-    source_file: str
-    batch_id: str
-    ingested_at: dt.datetime
 
 
 def _derived_columns(source: Source) -> list[Column]:

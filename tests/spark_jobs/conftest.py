@@ -16,6 +16,18 @@ from spark_job_helpers import PII_KEY
 
 from creditlake.settings import Settings, get_settings
 
+#: The engines of the ingest transform; the job's tests run on each (``ingest_engine``).
+ENGINES = ("duckdb", "spark")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def ingest_engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a module's tests once per engine (``pytestmark = pytest.mark.usefixtures(...)``): the
+    job must behave the same on both, so its behaviour tests are the parity tests too."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("CREDITLAKE_INGEST_ENGINE", request.param)
+        yield request.param
+
 
 @pytest.fixture(scope="session")
 def spark():

@@ -15,6 +15,9 @@ from creditlake.sources import get_source
 from spark_jobs import parsing
 from spark_jobs import transforms as tr
 
+#: Every test runs on both ingest engines: what the job does must not depend on the engine.
+pytestmark = pytest.mark.usefixtures("ingest_engine")
+
 # Duplicates --------------------------------------------------------------------------------------
 DUPLICATE_LINES = [
     widget("A", note="x"),  # 1 kept

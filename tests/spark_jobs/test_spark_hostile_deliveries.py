@@ -31,6 +31,9 @@ from creditlake.sources import get_source
 from spark_jobs.delivery import IngestError
 from spark_jobs.ingest import main
 
+#: Every test runs on both ingest engines: what the job does must not depend on the engine.
+pytestmark = pytest.mark.usefixtures("ingest_engine")
+
 CUSTOMERS = get_source("customers")
 MOBILE = "13912345678"
 RESIDENT_ID = customer(999)["national_id"]  # a valid check character; no customer's own ID

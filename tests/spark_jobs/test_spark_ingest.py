@@ -37,9 +37,12 @@ from creditlake.lake import Lake, bronze_table
 from creditlake.landing import Landing, LandingError
 from creditlake.settings import PROJECT_ROOT, Settings, get_settings
 from creditlake.sources import bronze_columns, get_source
-from spark_jobs import delivery, ingest
+from spark_jobs import delivery, duckdb_engine, ingest
 from spark_jobs import transforms as tr
 from spark_jobs.ingest import IngestError, ReconciliationError, main
+
+#: Every test runs on both ingest engines: what the job does must not depend on the engine.
+pytestmark = pytest.mark.usefixtures("ingest_engine")
 
 
 def configure_keeping_landing(monkeypatch: pytest.MonkeyPatch, home: Path) -> Settings:
@@ -277,6 +280,22 @@ def test_rerun_replaces_the_partition_and_an_emptied_quarantine(spark, settings)
     assert set(refs) == {"main", "audit_2026-01-01"}  # the re-run replaced the date's stage
 
 
+def break_bronze(monkeypatch, engine: str, spark_change, sql_change) -> None:
+    """Change the bronze output of the engine under test: ``spark_change`` maps the Spark frame,
+    ``sql_change`` the DuckDB query."""
+    if engine == "spark":
+        original = tr.transform_bronze
+        monkeypatch.setattr(tr, "transform_bronze", lambda *a, **k: spark_change(original(*a, **k)))
+        return
+    original_sql = duckdb_engine._output_sql
+
+    def changed(*args, **kwargs):
+        queries = original_sql(*args, **kwargs)
+        return queries | {"bronze": sql_change(queries["bronze"])}
+
+    monkeypatch.setattr(duckdb_engine, "_output_sql", changed)
+
+
 def test_failed_reruns_leave_the_old_partition_intact(spark, settings, monkeypatch):
     deliver(settings, "customers", [customer_line(1), customer_line(2)])
     main("customers", DAY, settings=settings, spark=spark)
@@ -295,17 +314,18 @@ def test_failed_reruns_leave_the_old_partition_intact(spark, settings, monkeypat
     assert "expected: " + ",".join(get_source("customers").column_names) in message
     assert "found:    " + header in message
 
-    # A failure while Spark writes the new partition (mid-way through the job).
+    # A failure while the engine writes the new partition (mid-way through the job).
     path.write_text(f"{','.join(get_source('customers').column_names)}\n{customer_line(3)}\n")
-    original = tr.transform_bronze
-
-    def failing_bronze(*args, **kwargs):
-        frame = original(*args, **kwargs)
-        return frame.withColumn(
+    break_bronze(
+        monkeypatch,
+        settings.ingest_engine,
+        lambda frame: frame.withColumn(
             "_row_number", F.raise_error(F.lit("disk full (simulated)")).cast("bigint")
-        )
-
-    monkeypatch.setattr(tr, "transform_bronze", failing_bronze)
+        ),
+        lambda sql: sql.replace(
+            "SELECT ", "SELECT CAST(error('disk full (simulated)') AS BIGINT) AS _failing, ", 1
+        ),
+    )
     with pytest.raises(Exception, match="disk full"):
         main("customers", DAY, settings=settings, spark=spark)
     assert staged_rows(settings, "bronze", "customers") == before
@@ -315,12 +335,12 @@ def test_failed_reruns_leave_the_old_partition_intact(spark, settings, monkeypat
 
 def test_reconciliation_failure_is_reported_and_recorded(spark, settings, monkeypatch):
     deliver(settings, "transactions", [json_line(transaction(n)) for n in range(1, 4)])
-    original = tr.transform_bronze
-
-    def losing_a_row(*args, **kwargs):
-        return original(*args, **kwargs).where(F.col("_row_number") != 2)
-
-    monkeypatch.setattr(tr, "transform_bronze", losing_a_row)
+    break_bronze(
+        monkeypatch,
+        settings.ingest_engine,
+        lambda frame: frame.where(F.col("_row_number") != 2),
+        lambda sql: sql + " AND _row_number <> 2",
+    )
     with pytest.raises(ReconciliationError) as error:
         main("transactions", DAY, settings=settings, spark=spark)
     assert str(error.value) == (
