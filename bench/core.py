@@ -15,6 +15,7 @@ A case (``bench/cases/``) says *what* to run as a list of :class:`Peer` per scal
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import statistics
 import subprocess
@@ -125,6 +126,15 @@ def _kill_tree(pid: int) -> None:
             process.kill()
         except psutil.NoSuchProcess:
             continue
+
+
+def last_json(stdout: str) -> dict[str, Any]:
+    """The JSON object a peer printed last on a line of its own (what it logged before, Spark's
+    and Airflow's lines included, is ignored)."""
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise ValueError("no JSON result in the output")
+    return json.loads(lines[-1])
 
 
 def python_module(module: str, *args: str) -> list[str]:

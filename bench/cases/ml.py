@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from bench.core import Peer, RunRecord, python_module, run_measured
+from bench.core import Peer, RunRecord, last_json, python_module, run_measured
 from bench.data import Scale, bench_pii_key, child_env, generator_config, put_pii_key
 from creditlake.settings import PROJECT_ROOT
 
@@ -23,13 +23,6 @@ MODEL = "credit_pd"
 WHAT = ("train", "load", "score")
 MLFLOW_SHARE_TARGET = 0.10
 LOAD_SECONDS_TARGET = 3.0
-
-
-def _json_tail(stdout: str) -> dict[str, Any]:
-    lines = [line for line in stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        raise ValueError("no JSON result in the output")
-    return json.loads(lines[-1])
 
 
 class MlCase:
@@ -84,7 +77,7 @@ class MlCase:
                     engine=MODEL,
                     argv=python_module("bench.peers.ml", what, *args),
                     prepare=prepare,
-                    parse=_json_tail,
+                    parse=last_json,
                     cwd=PROJECT_ROOT,
                 )
             )

@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from bench.core import Peer, RunRecord, python_module, run_measured
+from bench.core import Peer, RunRecord, last_json, python_module, run_measured
 from bench.data import Scale, bench_pii_key, put_pii_key
 from creditlake.settings import PROJECT_ROOT
 
@@ -43,13 +43,6 @@ def _home_env(home: Path, lake_home: Path, scale: Scale) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow' / 'airflow.db'}",
         "DBT_TARGET_PATH": str(home / "target"),
     }
-
-
-def _parse(stdout: str) -> dict[str, Any]:
-    lines = [line for line in stdout.strip().splitlines() if line.startswith("{")]
-    if not lines:
-        raise ValueError("no JSON result in the output")
-    return json.loads(lines[-1])
 
 
 class WarehouseCase:
@@ -80,7 +73,7 @@ class WarehouseCase:
             if done.returncode != 0:
                 raise SystemExit(f"preparing the warehouse lake failed:\n{done.stderr_tail}")
             print(f"  prepared in {done.seconds:.0f} s ({done.peak_mb:.0f} MB)")
-            stamp.write_text(json.dumps({"landing": wanted, "result": _parse(done.stdout)}))
+            stamp.write_text(json.dumps({"landing": wanted, "result": last_json(done.stdout)}))
         self.prepared[scale.factor] = home
         return home
 
@@ -98,7 +91,7 @@ class WarehouseCase:
                     engine=engine,
                     argv=python_module("bench.peers.warehouse", engine, *args),
                     prepare=self._preparer(options.out, scale, engine),
-                    parse=_parse,
+                    parse=last_json,
                     cwd=PROJECT_ROOT,
                 )
             )
