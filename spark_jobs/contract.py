@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from creditlake.sources import Column as RegistryColumn
 from creditlake.sources import Source
 from spark_jobs.delivery import EMBEDDED_NEWLINE, TRUNCATED_LINE
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Quarantine reasons, in the order they are checked (the first failing check wins) ----------------
 TRUNCATED = TRUNCATED_LINE  # the file ends inside the line (spark_jobs.delivery)
@@ -76,3 +80,14 @@ def screened_columns(source: Source) -> list[RegistryColumn]:
     bronze in clear. Typed columns need no screening: an identifier in one fails its type or its
     plausible range, and no detail quotes it."""
     return [c for c in source.columns if c.type == "string" and c.pii is None]
+
+
+@dataclass(frozen=True)
+class ScratchOutput:
+    """What either engine's transform leaves for the rest of the job (gate, stage)."""
+
+    files: dict[str, list[str]]
+    bronze_schema: pa.Schema
+    quarantine_schema: pa.Schema
+    #: Exact copies of an earlier line, dropped and counted.
+    copies: int

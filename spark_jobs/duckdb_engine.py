@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +40,7 @@ from spark_jobs.contract import (
     REPEATED_KEY_DETAIL,
     TRUNCATED,
     TRUNCATED_DETAIL,
+    ScratchOutput,
     screened_columns,
 )
 from spark_jobs.delivery_gate import EXTRA_FIELDS, KEY_CENSUS_COLUMNS, QUARANTINE_PREFIX
@@ -93,17 +93,6 @@ ARROW_TYPES = {
     "double": "float64",
     "date": "date32",
 }
-
-
-@dataclass(frozen=True)
-class ScratchOutput:
-    """What the transform leaves for the engine-agnostic rest of the job (gate, stage)."""
-
-    files: dict[str, list[str]]
-    bronze_schema: pa.Schema
-    quarantine_schema: pa.Schema
-    #: Exact copies of an earlier line, dropped and counted.
-    copies: int
 
 
 # Schemas ----------------------------------------------------------------------------------------

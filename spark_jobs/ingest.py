@@ -36,9 +36,10 @@ from creditlake.lake import Lake, parse_date
 from creditlake.landing import Landing, LandingError
 from creditlake.settings import Settings, SettingsError, get_settings
 from creditlake.sources import SOURCES, Source, get_source
+from spark_jobs.contract import ScratchOutput
 from spark_jobs.delivery import Delivery, IngestError, fetch_delivery
 from spark_jobs.delivery_gate import Census, gate_delivery
-from spark_jobs.duckdb_engine import ScratchOutput, transform_to_scratch
+from spark_jobs.duckdb_engine import transform_to_scratch
 from spark_jobs.load import (
     DuplicateDeliveryError,
     IngestResult,
