@@ -9,23 +9,15 @@ against Σ task time). The last run's home is kept as the ``ml`` case's prepared
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from bench.core import Peer, RunRecord, python_module
+from bench.core import Peer, RunRecord, last_json, python_module
 from bench.data import Scale, bench_pii_key, child_env, generator_config, new_home
 from creditlake.settings import PROJECT_ROOT
 
 #: The issue's target for a gated step: the gate at most this share of it.
 GX_SHARE_TARGET = 0.15
-
-
-def _json_tail(stdout: str) -> dict[str, Any]:
-    lines = [line for line in stdout.splitlines() if line.startswith('{"demo_seconds"')]
-    if not lines:
-        raise ValueError("the demo peer printed no result")
-    return json.loads(lines[-1])
 
 
 def demo_home(out: Path, scale: Scale) -> Path:
@@ -56,7 +48,7 @@ class DemoCase:
                 engine="demo",
                 argv=argv,
                 prepare=prepare,
-                parse=_json_tail,
+                parse=last_json,
                 cwd=PROJECT_ROOT,
             )
         ]
