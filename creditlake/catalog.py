@@ -88,25 +88,29 @@ def open_catalog(settings: Settings) -> Catalog:
     """The configured catalog; an error naming the setting if it cannot be opened."""
     from pyiceberg.catalog import load_catalog
 
-    if settings.catalog_type == "sql" and settings.catalog_uri.startswith("sqlite:///"):
-        Path(settings.catalog_uri.removeprefix("sqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True
-        )
-    if settings.catalog_warehouse.startswith("file://"):
-        Path(urlparse(settings.catalog_warehouse).path).mkdir(parents=True, exist_ok=True)
     try:
+        if settings.catalog_type == "sql" and settings.catalog_uri.startswith("sqlite:///"):
+            Path(settings.catalog_uri.removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
+        if settings.catalog_warehouse.startswith("file://"):
+            Path(urlparse(settings.catalog_warehouse).path).mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             # pyiceberg warns that the SQL catalog is "not recommended for production" use.
             warnings.simplefilter("ignore")
             return load_catalog(CATALOG_NAME, **catalog_properties(settings))
     except Exception as error:  # the driver's own error types vary (sqlalchemy, botocore)
-        where = (
-            f"CREDITLAKE_CATALOG_URI={shown_uri(settings.catalog_uri)}"
-            if settings.catalog_type == "sql"
-            else f"CREDITLAKE_CATALOG_TYPE=glue in {settings.catalog_region}"
-        )
+        if settings.catalog_type == "sql":
+            where = f"CREDITLAKE_CATALOG_URI={shown_uri(settings.catalog_uri)}"
+            fix = (
+                "start the database or correct CREDITLAKE_CATALOG_URI (unset it for the "
+                "embedded SQLite catalog under CREDITLAKE_LAKE_DIR)"
+            )
+        else:
+            where = f"CREDITLAKE_CATALOG_TYPE=glue in {settings.catalog_region}"
+            fix = "check CREDITLAKE_CATALOG_REGION and the AWS credentials (boto3's chain)"
         raise SettingsError(
-            f"the lake catalog cannot be opened ({where}): {type(error).__name__}: {error}"
+            f"the lake catalog cannot be opened ({where}): {type(error).__name__}: {error}", fix
         ) from error
 
 

@@ -78,12 +78,14 @@ class LocalSecrets:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             raise SettingsError(
-                f"the secret file {path} can be read by other users (mode {mode:o}): "
-                f"run `chmod 600 {path}`"
+                f"the secret file {path} can be read by other users (mode {mode:o})",
+                f"run `chmod 600 {path}`",
             )
         value = path.read_text(encoding="utf-8").strip()
         if not value:
-            raise SettingsError(f"the secret file {path} is empty: delete it to have one generated")
+            raise SettingsError(
+                f"the secret file {path} is empty", "delete it to have one generated"
+            )
         return value
 
     def put(self, name: str, value: str) -> None:
@@ -166,12 +168,13 @@ def secrets_backend(settings: Settings) -> LocalSecrets | AwsSecrets:
     return LocalSecrets(settings.secrets_dir)
 
 
-def read_secret(settings: Settings, name: str) -> str:
-    """The secret ``name``; an error naming where it was looked for when there is none."""
+def read_secret(settings: Settings, name: str, fix: str = "") -> str:
+    """The secret ``name``; an error naming where it was looked for (and ``fix``) when there is
+    none."""
     backend = secrets_backend(settings)
     value = backend.get(name)
     if value is None:
-        raise SettingsError(f"the secret {name!r} is missing: {backend.missing(name)}")
+        raise SettingsError(f"the secret {name!r} is missing: {backend.missing(name)}", fix)
     return value
 
 
@@ -250,10 +253,18 @@ def pii_key(settings: Settings) -> bytes:
     """The HMAC key for PII tokens: the ``pii-key`` secret of the secrets backend, in every
     deployment (a file on one machine, Secrets Manager in AWS), never an environment variable:
     a key in the environment is copied into every child process and every crash report."""
-    key = read_secret(settings, PII_KEY).encode()
+    local = settings.secrets_backend == "local"
+    make_one = "run `creditlake init-secrets` to create one" if local else ""
+    key = read_secret(
+        settings,
+        PII_KEY,
+        f"{make_one} (or set CREDITLAKE_SECRETS_DIR to the folder that holds it)" if local else "",
+    ).encode()
     if len(key) < 32:
         raise SettingsError(
-            f"The PII tokenisation key ({PII_KEY} in the {settings.secrets_backend} secrets "
-            "backend) must be at least 32 bytes long."
+            f"the PII tokenisation key ({PII_KEY} in the {settings.secrets_backend} secrets "
+            "backend) must be at least 32 bytes long",
+            "replace it with 64 random hex characters (`openssl rand -hex 32`); a new key "
+            "changes every token, so keep the old one if the lake already holds tokens",
         )
     return key

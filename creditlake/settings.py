@@ -9,8 +9,11 @@ reads ``os.environ``.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from creditlake.policy import DEFAULT_POLICY, Policy
 
@@ -29,7 +32,142 @@ WEB_ASSETS_DIR = PROJECT_ROOT / "web" / "node_modules"
 
 
 class SettingsError(ValueError):
-    """A setting is missing or invalid; the message names the environment variable."""
+    """Every configuration mistake, wherever it is found: what is wrong, and how to fix it.
+
+    One family with one formatter, so that the CLI, the jobs and the Airflow tasks all report a
+    mistake the same way: one line (:meth:`line`) naming the setting, the value's problem and the
+    fix, never a traceback. ``problem`` names the setting (``CREDITLAKE_APR_CAP='abc' is not a
+    number``); ``fix`` says what to do about it.
+    """
+
+    def __init__(self, problem: str, fix: str = "") -> None:
+        self.problem, self.fix = problem, fix
+        text = f"{problem}; {fix}" if fix else problem
+        super().__init__(" ".join(text.split()))  # one line, whatever a driver's message held
+
+    def line(self) -> str:
+        """The line every entry point prints (after its own name) for a configuration mistake."""
+        return f"configuration error: {self}"
+
+
+@dataclass(frozen=True)
+class Number:
+    """A numeric setting: its variable, default and allowed range (both ends inclusive).
+
+    Integers when the default is an ``int``, decimals otherwise. Every numeric setting is a row of
+    :data:`NUMBERS`, so its type and range are checked in one place.
+    """
+
+    field: str
+    env: str
+    default: int | float
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def kind(self) -> str:
+        return "an integer" if isinstance(self.default, int) else "a number"
+
+    def allowed(self) -> str:
+        """What the setting accepts, in words: ``a number between 0 and 1``."""
+        if self.low is not None and self.high is not None:
+            return f"{self.kind} between {self.low:g} and {self.high:g}"
+        if self.low is not None:
+            return f"{self.kind} of at least {self.low:g}"
+        return self.kind
+
+    def fix(self) -> str:
+        return f"set it to {self.allowed()}, or unset it for the default {self.default!r}"
+
+    def parse(self, raw: str) -> int | float:
+        """The value of ``raw``; :class:`SettingsError` when it is of the wrong type or range."""
+        try:
+            value = int(raw) if isinstance(self.default, int) else float(raw)
+        except ValueError:
+            raise SettingsError(f"{self.env}={raw!r} is not {self.kind}", self.fix()) from None
+        if (
+            value != value
+            or (self.low is not None and value < self.low)
+            or (self.high is not None and value > self.high)
+        ):  # value != value: NaN, which float() accepts
+            raise SettingsError(f"{self.env}={raw!r} is out of range", self.fix())
+        return value
+
+
+#: Every numeric setting: ``Settings`` field (or ``Policy`` field for the caps), variable,
+#: default, lowest and highest allowed value.
+NUMBERS: tuple[Number, ...] = (
+    Number("apr_cap", "CREDITLAKE_APR_CAP", DEFAULT_POLICY.apr_cap, 0, 1),
+    Number("credit_limit_cny", "CREDITLAKE_CREDIT_LIMIT_CNY", DEFAULT_POLICY.credit_limit_cny, 0),
+    Number("spark_shuffle_partitions", "CREDITLAKE_SPARK_SHUFFLE_PARTITIONS", 4, 1),
+    Number("spark_thrift_port", "CREDITLAKE_SPARK_THRIFT_PORT", 10000, 1, 65535),
+    Number("sensor_timeout_seconds", "CREDITLAKE_SENSOR_TIMEOUT_SECONDS", 6 * 3600, 1),
+    Number("sensor_poke_seconds", "CREDITLAKE_SENSOR_POKE_SECONDS", 60, 1),
+    Number("retry_delay_seconds", "CREDITLAKE_RETRY_DELAY_SECONDS", 300, 0),
+    Number("psi_watch", "CREDITLAKE_PSI_WATCH", 0.10, 0),
+    Number("psi_act", "CREDITLAKE_PSI_ACT", 0.25, 0),
+    Number("champion_min_auc", "CREDITLAKE_CHAMPION_MIN_AUC", 0.65, 0, 1),
+    Number("champion_min_ks", "CREDITLAKE_CHAMPION_MIN_KS", 0.20, 0, 1),
+    Number("champion_max_auc_drop", "CREDITLAKE_CHAMPION_MAX_AUC_DROP", 0.005, 0, 1),
+    Number("gate_calibration_tolerance", "CREDITLAKE_GATE_CALIBRATION_TOLERANCE", 0.05, 0, 1),
+    Number("gate_fairness_min_ratio", "CREDITLAKE_GATE_FAIRNESS_MIN_RATIO", 0.8, 0, 1),
+    Number("gate_fairness_min_group_rows", "CREDITLAKE_GATE_FAIRNESS_MIN_GROUP_ROWS", 50, 1),
+    Number("monitoring_auc_warn_drop", "CREDITLAKE_MONITORING_AUC_WARN_DROP", 0.05, 0, 1),
+    Number("monitoring_auc_fail_drop", "CREDITLAKE_MONITORING_AUC_FAIL_DROP", 0.10, 0, 1),
+    Number("monitoring_min_bads", "CREDITLAKE_MONITORING_MIN_BADS", 30, 1),
+    Number("monitoring_min_rows", "CREDITLAKE_MONITORING_MIN_ROWS", 200, 1),
+    Number("max_quarantine_rate", "CREDITLAKE_MAX_QUARANTINE_RATE", 0.05, 0, 1),
+    Number("ingest_deadline_seconds", "CREDITLAKE_INGEST_DEADLINE_SECONDS", 0, 0),
+    Number("stack_postgres_port", "CREDITLAKE_STACK_POSTGRES_PORT", 5433, 1, 65535),
+    Number("stack_airflow_port", "CREDITLAKE_STACK_AIRFLOW_PORT", 8080, 1, 65535),
+    Number("stack_mlflow_port", "CREDITLAKE_STACK_MLFLOW_PORT", 5000, 1, 65535),
+    Number("stack_reports_port", "CREDITLAKE_STACK_REPORTS_PORT", 8081, 1, 65535),
+)
+#: Pairs of numeric settings whose first must stay below its second (a warning level below the
+#: level that acts on it).
+ORDERED: tuple[tuple[str, str], ...] = (
+    ("psi_watch", "psi_act"),
+    ("monitoring_auc_warn_drop", "monitoring_auc_fail_drop"),
+)
+
+
+@dataclass(frozen=True)
+class Size:
+    """A memory size in the syntax of the tool that reads it (Spark's ``2g``, DuckDB's ``2GB``)."""
+
+    field: str
+    env: str
+    default: str
+    pattern: str
+    example: str
+
+    def parse(self, raw: str) -> str:
+        if not re.fullmatch(self.pattern, raw.strip(), flags=re.IGNORECASE):
+            raise SettingsError(
+                f"{self.env}={raw!r} is not a memory size",
+                f"set it to a size such as {self.example}, or unset it for the default "
+                f"{self.default!r}",
+            )
+        return raw.strip()
+
+
+#: Memory sizes, checked here rather than by Spark's JVM or DuckDB halfway through a job.
+SIZES: tuple[Size, ...] = (
+    Size(
+        "spark_driver_memory",
+        "CREDITLAKE_SPARK_DRIVER_MEMORY",
+        "2g",
+        r"\d+\s*([kmgtp]b?)?",
+        "'2g' or '1536m'",
+    ),
+    Size(
+        "duckdb_memory_limit",
+        "CREDITLAKE_DUCKDB_MEMORY_LIMIT",
+        "2GB",
+        r"\d+(\.\d+)?\s*([kmgt]i?b|b)",
+        "'2GB' or '512MB'",
+    ),
+)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -37,44 +175,68 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def _float(name: str, default: float) -> float:
-    raw = _env(name, str(default))
-    try:
-        return float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
+class _Reader:
+    """Reads settings, collecting every mistake instead of stopping at the first.
 
+    A value that is wrong is replaced by its default and its error kept: ``get_settings`` raises
+    the first, while the DAG files (which must import to show the error) and ``creditlake
+    doctor`` (which lists them all) go on with the defaults.
+    """
 
-def _bool(name: str, default: bool) -> bool:
-    raw = _env(name, "true" if default else "false")
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name}={raw!r} is not a boolean (true/false)")
+    def __init__(self) -> None:
+        self.errors: list[SettingsError] = []
 
+    def _checked(self, parse: Callable[[str], Any], raw: str, default: Any) -> Any:
+        try:
+            return parse(raw)
+        except SettingsError as error:
+            self.errors.append(error)
+            return default
 
-def _rate(name: str, default: float) -> float:
-    value = _float(name, default)
-    if not 0 <= value <= 1:
-        raise SettingsError(f"{name}={value!r} is not a share between 0 and 1")
-    return value
+    def number(self, spec: Number) -> int | float:
+        raw = _env(spec.env)
+        return spec.default if raw is None else self._checked(spec.parse, raw, spec.default)
 
+    def size(self, spec: Size) -> str:
+        raw = _env(spec.env)
+        return spec.default if raw is None else self._checked(spec.parse, raw, spec.default)
 
-def _int(name: str, default: int) -> int:
-    raw = _env(name, str(default))
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not an integer") from None
+    def boolean(self, name: str, default: bool) -> bool:
+        def parse(raw: str) -> bool:
+            value = raw.strip().lower()
+            if value in ("1", "true", "yes", "on"):
+                return True
+            if value in ("0", "false", "no", "off"):
+                return False
+            raise SettingsError(
+                f"{name}={raw!r} is not a boolean",
+                f"set it to true or false, or unset it for the default {str(default).lower()}",
+            )
 
+        raw = _env(name)
+        return default if raw is None else self._checked(parse, raw, default)
 
-def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = _env(name, default)
-    if raw not in choices:
-        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(choices)}")
-    return raw
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        def parse(raw: str) -> str:
+            if raw not in choices:
+                raise SettingsError(
+                    f"{name}={raw!r} is not one of {', '.join(choices)}",
+                    f"set one of them, or unset it for the default {default!r}",
+                )
+            return raw
+
+        return self._checked(parse, _env(name, default), default)
+
+    def ordered(self, numbers: dict[str, Any]) -> None:
+        envs = {spec.field: spec.env for spec in NUMBERS}
+        for low, high in ORDERED:
+            if numbers[low] >= numbers[high]:
+                self.errors.append(
+                    SettingsError(
+                        f"{envs[low]}={numbers[low]!r} is not below {envs[high]}={numbers[high]!r}",
+                        f"set {envs[low]} lower than {envs[high]}",
+                    )
+                )
 
 
 #: dbt targets of ``dbt_project/profiles.yml``: DuckDB (``dev``) or a Spark Thrift Server.
@@ -226,13 +388,24 @@ class Settings:
         return self.home / "lineage"
 
 
-def get_settings() -> Settings:
-    """Read the environment once per call; cheap, so callers need not cache it."""
+def read_settings() -> tuple[Settings, list[SettingsError]]:
+    """The settings, with every wrong value replaced by its default, and the mistakes found.
+
+    For the callers that must go on despite a mistake and show it: a DAG file (it must import,
+    so the error shows on the DAG and fails its tasks) and ``creditlake doctor``.
+    """
+    read = _Reader()
     home = Path(_env("CREDITLAKE_HOME", str(PROJECT_ROOT / "var"))).resolve()
     lake_dir = Path(_env("CREDITLAKE_LAKE_DIR", str(home / "lake"))).resolve()
     mlflow_dir = home / "mlflow"
     spark_master = _env("CREDITLAKE_SPARK_MASTER", "local[2]")
-    return Settings(
+    numbers = {spec.field: read.number(spec) for spec in NUMBERS}
+    read.ordered(numbers)
+    sizes = {spec.field: read.size(spec) for spec in SIZES}
+    policy = Policy(
+        apr_cap=numbers.pop("apr_cap"), credit_limit_cny=numbers.pop("credit_limit_cny")
+    )
+    settings = Settings(
         home=home,
         landing_uri=_env("CREDITLAKE_LANDING_URI", str(home / "landing")),
         lake_dir=lake_dir,
@@ -240,56 +413,47 @@ def get_settings() -> Settings:
             _env("CREDITLAKE_WAREHOUSE_PATH", str(home / "warehouse" / "creditlake.duckdb"))
         ).resolve(),
         spark_master=spark_master,
-        spark_driver_memory=_env("CREDITLAKE_SPARK_DRIVER_MEMORY", "2g"),
-        spark_shuffle_partitions=_int("CREDITLAKE_SPARK_SHUFFLE_PARTITIONS", 4),
-        dbt_target=_choice("CREDITLAKE_DBT_TARGET", "dev", DBT_TARGETS),
+        dbt_target=read.choice("CREDITLAKE_DBT_TARGET", "dev", DBT_TARGETS),
         spark_thrift_host=_env("CREDITLAKE_SPARK_THRIFT_HOST", "127.0.0.1"),
-        spark_thrift_port=_int("CREDITLAKE_SPARK_THRIFT_PORT", 10000),
         mlflow_tracking_uri=_env("MLFLOW_TRACKING_URI", f"sqlite:///{mlflow_dir / 'mlflow.db'}"),
         mlflow_artifact_root=_env(
             "CREDITLAKE_MLFLOW_ARTIFACT_ROOT", (mlflow_dir / "artifacts").as_uri()
         ),
         s3_endpoint_url=_env("CREDITLAKE_S3_ENDPOINT_URL"),
-        catalog_type=_choice("CREDITLAKE_CATALOG_TYPE", "sql", CATALOG_TYPES),
+        catalog_type=read.choice("CREDITLAKE_CATALOG_TYPE", "sql", CATALOG_TYPES),
         catalog_uri=_env("CREDITLAKE_CATALOG_URI", f"sqlite:///{lake_dir / 'catalog.db'}"),
         catalog_warehouse=_env("CREDITLAKE_CATALOG_WAREHOUSE", (lake_dir / "iceberg").as_uri()),
         catalog_region=_env("CREDITLAKE_CATALOG_REGION", "us-east-1"),
-        policy=Policy(
-            apr_cap=_float("CREDITLAKE_APR_CAP", DEFAULT_POLICY.apr_cap),
-            credit_limit_cny=_float("CREDITLAKE_CREDIT_LIMIT_CNY", DEFAULT_POLICY.credit_limit_cny),
-        ),
-        sensor_timeout_seconds=_int("CREDITLAKE_SENSOR_TIMEOUT_SECONDS", 6 * 3600),
-        sensor_poke_seconds=_int("CREDITLAKE_SENSOR_POKE_SECONDS", 60),
-        retry_delay_seconds=_int("CREDITLAKE_RETRY_DELAY_SECONDS", 300),
-        psi_watch=_float("CREDITLAKE_PSI_WATCH", 0.10),
-        psi_act=_float("CREDITLAKE_PSI_ACT", 0.25),
-        champion_min_auc=_float("CREDITLAKE_CHAMPION_MIN_AUC", 0.65),
-        champion_min_ks=_float("CREDITLAKE_CHAMPION_MIN_KS", 0.20),
-        champion_max_auc_drop=_float("CREDITLAKE_CHAMPION_MAX_AUC_DROP", 0.005),
-        gate_calibration_tolerance=_rate("CREDITLAKE_GATE_CALIBRATION_TOLERANCE", 0.05),
-        gate_fairness_min_ratio=_rate("CREDITLAKE_GATE_FAIRNESS_MIN_RATIO", 0.8),
-        gate_fairness_min_group_rows=_int("CREDITLAKE_GATE_FAIRNESS_MIN_GROUP_ROWS", 50),
-        monitoring_auc_warn_drop=_rate("CREDITLAKE_MONITORING_AUC_WARN_DROP", 0.05),
-        monitoring_auc_fail_drop=_rate("CREDITLAKE_MONITORING_AUC_FAIL_DROP", 0.10),
-        monitoring_min_bads=_int("CREDITLAKE_MONITORING_MIN_BADS", 30),
-        monitoring_min_rows=_int("CREDITLAKE_MONITORING_MIN_ROWS", 200),
-        max_quarantine_rate=_rate("CREDITLAKE_MAX_QUARANTINE_RATE", 0.05),
-        require_control_file=_bool("CREDITLAKE_REQUIRE_CONTROL_FILE", False),
+        policy=policy,
+        require_control_file=read.boolean("CREDITLAKE_REQUIRE_CONTROL_FILE", False),
         web_assets_dir=Path(_env("CREDITLAKE_WEB_ASSETS_DIR", str(WEB_ASSETS_DIR))).resolve(),
-        ingest_deadline_seconds=_int("CREDITLAKE_INGEST_DEADLINE_SECONDS", 0),
         lineage_namespace=_env("CREDITLAKE_LINEAGE_NAMESPACE", "creditlake"),
         lineage_url=_env("CREDITLAKE_LINEAGE_URL"),
-        secrets_backend=_choice("CREDITLAKE_SECRETS_BACKEND", "local", SECRETS_BACKENDS),
+        secrets_backend=read.choice("CREDITLAKE_SECRETS_BACKEND", "local", SECRETS_BACKENDS),
         secrets_dir=Path(_env("CREDITLAKE_SECRETS_DIR", str(home / "secrets"))).resolve(),
         secrets_prefix=_env("CREDITLAKE_SECRETS_PREFIX", "creditlake").strip("/"),
-        stack_postgres_port=_int("CREDITLAKE_STACK_POSTGRES_PORT", 5433),
-        stack_airflow_port=_int("CREDITLAKE_STACK_AIRFLOW_PORT", 8080),
-        stack_mlflow_port=_int("CREDITLAKE_STACK_MLFLOW_PORT", 5000),
-        stack_reports_port=_int("CREDITLAKE_STACK_REPORTS_PORT", 8081),
         mlflow_user=_env("CREDITLAKE_MLFLOW_USER"),
-        schedules=_bool("CREDITLAKE_SCHEDULES", True),
-        ingest_engine=_choice(
+        schedules=read.boolean("CREDITLAKE_SCHEDULES", True),
+        ingest_engine=read.choice(
             "CREDITLAKE_INGEST_ENGINE", default_ingest_engine(spark_master), INGEST_ENGINES
         ),
-        duckdb_memory_limit=_env("CREDITLAKE_DUCKDB_MEMORY_LIMIT", "2GB"),
+        **numbers,
+        **sizes,
     )
+    return settings, read.errors
+
+
+def get_settings() -> Settings:
+    """Read the environment once per call; cheap, so callers need not cache it.
+
+    Raises the first configuration mistake (saying how many more there are: ``creditlake
+    doctor`` lists them all).
+    """
+    settings, errors = read_settings()
+    if errors:
+        first = errors[0]
+        if len(errors) > 1:
+            more = f"{len(errors) - 1} more configuration error(s): run `creditlake doctor`"
+            raise SettingsError(first.problem, f"{first.fix} ({more})" if first.fix else more)
+        raise first
+    return settings
