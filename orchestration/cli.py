@@ -15,6 +15,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from creditlake.preflight import CATALOG, FOLDERS, LANDING
+from creditlake.preflight import check as check_configuration
 from creditlake.settings import SettingsError, get_settings
 
 
@@ -170,6 +172,14 @@ def cmd_new_source(args: argparse.Namespace) -> None:
         print(f"  - {step}")
 
 
+def cmd_doctor(args: argparse.Namespace) -> None:
+    """Check the whole configuration, one pass/fail line per item; exit 1 if any failed."""
+    from orchestration.doctor import doctor
+
+    if not doctor():
+        raise SystemExit(1)
+
+
 def cmd_env(args: argparse.Namespace) -> None:
     """Print ``export`` lines so a user can run the ``airflow``/``dbt`` CLIs against this setup."""
     import shlex
@@ -310,13 +320,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("generate", help="write seeded source files into the landing zone")
     _generator_args(p)
-    p.set_defaults(func=cmd_generate)
+    p.set_defaults(func=cmd_generate, needs=(FOLDERS, LANDING))
 
     p = commands.add_parser("deliver-late", help="deliver the files the generator held back")
-    p.set_defaults(func=cmd_deliver_late)
+    p.set_defaults(func=cmd_deliver_late, needs=(FOLDERS, LANDING))
 
     p = commands.add_parser("init-secrets", help="create a random local PII key if none is set")
-    p.set_defaults(func=cmd_init_secrets)
+    p.set_defaults(func=cmd_init_secrets, needs=(FOLDERS,))
 
     p = commands.add_parser("demo", help="generate data and run every DAG through Airflow")
     _generator_args(p)
@@ -325,20 +335,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run every DAG on the local stack's scheduler (`make up` first) instead of dag.test",
     )
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(func=cmd_demo, needs=(FOLDERS, LANDING, CATALOG))
 
     p = commands.add_parser("summary", help="print the platform summary of the last run")
-    p.set_defaults(func=cmd_summary)
+    p.set_defaults(func=cmd_summary, needs=(FOLDERS, CATALOG))
 
     p = commands.add_parser(
         "german-credit", help="repeated cross-validation of both models on German Credit"
     )
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--folds", type=int, default=5)
-    p.set_defaults(func=cmd_german_credit)
+    p.set_defaults(func=cmd_german_credit, needs=(FOLDERS,))
 
     p = commands.add_parser("pii-scan", help="scan lake, warehouse and MLflow for raw identifiers")
-    p.set_defaults(func=cmd_pii_scan)
+    p.set_defaults(func=cmd_pii_scan, needs=(FOLDERS, CATALOG))
 
     p = commands.add_parser(
         "new-source",
@@ -367,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", default="credit_pd")
     p.add_argument("--version", required=True, help="the registered version, e.g. 3")
-    p.set_defaults(func=cmd_reproduce)
+    p.set_defaults(func=cmd_reproduce, needs=(FOLDERS, CATALOG))
 
     p = commands.add_parser(
         "models", help="a model's alias history (audit log); promote or roll back by hand"
@@ -384,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("name")
     q.add_argument("--alias", default="champion")
     q.add_argument("--reason", required=True, help="why, for the audit log")
-    p.set_defaults(func=cmd_models)
+    p.set_defaults(func=cmd_models, needs=(FOLDERS, CATALOG))
 
     p = commands.add_parser(
         "report", help="build the governance site (quality, quarantine, PII, lineage, models)"
@@ -405,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not run `dbt docs generate` (the site then links no dbt docs)",
     )
-    p.set_defaults(func=cmd_report)
+    p.set_defaults(func=cmd_report, needs=(FOLDERS, CATALOG))
 
     p = commands.add_parser(
         "bench",
@@ -413,14 +423,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("measure", choices=["order", "warehouse-cost"])
     _generator_args(p)
-    p.set_defaults(func=cmd_bench)
+    p.set_defaults(func=cmd_bench, needs=(FOLDERS, LANDING, CATALOG))
 
     p = commands.add_parser(
         "stack",
         help="the local stack (PostgreSQL, Airflow, MLflow, reports) on 127.0.0.1, with logins",
     )
     p.add_argument("action", choices=["up", "down", "status"])
-    p.set_defaults(func=cmd_stack)
+    p.set_defaults(func=cmd_stack, needs=(FOLDERS,))
+
+    p = commands.add_parser(
+        "doctor",
+        help="check the configuration (Java, packages, settings, folders, key, landing, "
+        "catalog, MLflow, Airflow DB): one pass/fail line each",
+    )
+    p.set_defaults(func=cmd_doctor)
 
     p = commands.add_parser("env", help="print export lines for the airflow/dbt CLIs")
     p.set_defaults(func=cmd_env)
@@ -428,11 +445,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run a sub-command; a configuration mistake is one line on stderr and exit status 2.
+
+    What a command's settings point at (``needs``: folders, landing zone, catalog) is checked
+    before it starts, so a mistake there stops it at once rather than halfway through.
+    """
     args = build_parser().parse_args(argv)
     try:
+        needs = getattr(args, "needs", ())
+        if needs:
+            check_configuration(get_settings(), needs)
         args.func(args)
     except SettingsError as error:
-        print(f"creditlake: configuration error: {error}", file=sys.stderr)
+        print(f"creditlake: {error.line()}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from creditlake import secrets
+from creditlake import preflight, secrets
 from creditlake.lake import Lake, parse_date
 from creditlake.landing import Landing, LandingError
 from creditlake.settings import Settings, SettingsError, get_settings
@@ -192,6 +192,8 @@ def main(
 
     started = time.monotonic()
     settings = settings or get_settings()
+    # Before any work: a folder, key, bucket or catalog that is wrong fails here, in one line.
+    preflight.check(settings, preflight.EVERYTHING)
     src, as_of_date = _resolve(source, as_of_date)
     landing = Landing.from_settings(settings)
     delivery = fetch_delivery(landing, src, as_of_date, settings)
@@ -276,16 +278,16 @@ def cli(argv: list[str] | None = None) -> int:
     spark = None
     try:
         settings = get_settings()
+        preflight.check(settings, preflight.EVERYTHING)
         if settings.ingest_engine == "spark":
             from creditlake.spark import get_spark
 
             spark = get_spark(f"creditlake-ingest-{args.source}", settings)
-    except SettingsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    try:
         result = main(args.source, args.as_of_date, settings=settings, spark=spark)
-    except (IngestError, LandingError, SettingsError) as error:
+    except SettingsError as error:
+        print(f"{parser.prog}: {error.line()}", file=sys.stderr)
+        return 2
+    except (IngestError, LandingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
