@@ -10,16 +10,59 @@ import pendulum
 from airflow.sdk import Asset, BaseSensorOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
-from creditlake.settings import get_settings
+from creditlake import preflight
+from creditlake.settings import Settings, SettingsError, read_settings
 
 #: The first logical date the platform knows: the initial full extract.
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
+
+def parse_settings() -> Settings:
+    """The settings a DAG file is built with: a wrong value is replaced by its default here.
+
+    A DAG file must import even when the configuration is wrong, so that the DAG shows, with the
+    mistake written on it (:func:`dag_doc`), and its tasks fail at once saying what it is
+    (:func:`check_configuration`), instead of the DAG vanishing behind an import error.
+    """
+    return read_settings()[0]
+
+
+def dag_doc(doc_md: str | None) -> str | None:
+    """A DAG's documentation, headed by the configuration mistakes its tasks will fail on."""
+    errors = read_settings()[1]
+    if not errors:
+        return doc_md
+    heading = "**Configuration errors: every task of this DAG fails until they are fixed**"
+    lines = "\n".join(f"- {error}" for error in errors)
+    return f"{heading}\n\n{lines}\n\n{doc_md or ''}"
+
+
+def check_configuration(*needs: str) -> Callable[[Any], None]:
+    """A task's ``pre_execute``: settings and what they point at (``needs``, see
+    :mod:`creditlake.preflight`) are checked before the task starts.
+
+    A mistake fails the task at once, without retries (it will not fix itself in five minutes),
+    with its one-line message; the checks pass once per process.
+    """
+
+    def check(context: Any) -> None:
+        settings, errors = read_settings()
+        try:
+            if errors:
+                raise errors[0]
+            preflight.check(settings, needs)
+        except SettingsError as error:
+            raise AirflowFailException(error.line()) from None
+
+    return check
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "data-engineering",
     "retries": 2,
-    "retry_delay": dt.timedelta(seconds=get_settings().retry_delay_seconds),
+    "retry_delay": dt.timedelta(seconds=parse_settings().retry_delay_seconds),
     "retry_exponential_backoff": True,
+    "pre_execute": check_configuration(preflight.FOLDERS, preflight.CATALOG),
 }
 
 
@@ -30,7 +73,7 @@ def timetable(cron: str) -> str | None:
     demo or a data engineer triggers, instead of adding a run for today the moment a DAG is
     unpaused, with no landing data behind it.
     """
-    return cron if get_settings().schedules else None
+    return cron if parse_settings().schedules else None
 
 
 def bronze_asset(source: str) -> Asset:
@@ -73,16 +116,19 @@ AS_OF_DATE_TEMPLATE = "{{ as_of_date_of_interval(data_interval_start).isoformat(
 
 
 def fail_on(*errors: type[BaseException]) -> Callable:
-    """Turn expected data errors into a failure without retries.
+    """Turn expected data errors, and configuration mistakes, into a failure without retries.
 
-    A bad file or a failed quality gate will not fix itself in five minutes, so retrying only
-    delays the alert; infrastructure errors (anything else) keep the normal retries.
+    A bad file, a failed quality gate or a missing key will not fix itself in five minutes, so
+    retrying only delays the alert; infrastructure errors (anything else) keep the normal
+    retries.
     """
 
     def decorate(function: Callable) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 return function(*args, **kwargs)
+            except SettingsError as error:
+                raise AirflowFailException(error.line()) from None
             except errors as error:
                 raise AirflowFailException(str(error)) from error
 
@@ -101,7 +147,7 @@ class WaitSensor(BaseSensorOperator):
     """
 
     def __init__(self, *, check: Callable[[dict[str, Any]], str | None], **kwargs: Any) -> None:
-        settings = get_settings()
+        settings = parse_settings()
         kwargs.setdefault("poke_interval", settings.sensor_poke_seconds)
         kwargs.setdefault("timeout", settings.sensor_timeout_seconds)
         kwargs.setdefault("mode", "poke")

@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow.sdk import DAG, TaskGroup, dag, task
 
-from creditlake.settings import get_settings
+from creditlake import preflight
 from creditlake.sources import DOMAINS, get_source
 from orchestration.common import (
     DEFAULT_ARGS,
@@ -25,7 +25,10 @@ from orchestration.common import (
     WaitSensor,
     as_of_date_of,
     bronze_asset,
+    check_configuration,
+    dag_doc,
     fail_on,
+    parse_settings,
     timetable,
 )
 from orchestration.deadlines import ingest_deadline
@@ -107,9 +110,10 @@ def build_ingest_dag(domain: str, doc_md: str | None) -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=["ingest", "bronze", domain],
-        doc_md=doc_md,
-        default_args=DEFAULT_ARGS,
-        deadline=ingest_deadline(get_settings()),
+        doc_md=dag_doc(doc_md),
+        # ingesting needs the PII key and the landing zone too: checked before every task
+        default_args={**DEFAULT_ARGS, "pre_execute": check_configuration(*preflight.EVERYTHING)},
+        deadline=ingest_deadline(parse_settings()),
     )
     def ingest() -> None:
         for source_name in DOMAINS[domain]:

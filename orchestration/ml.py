@@ -13,6 +13,7 @@ from orchestration.common import (
     START_DATE,
     WaitSensor,
     as_of_date_of,
+    dag_doc,
     fail_on,
     marts_asset,
     model_asset,
@@ -62,7 +63,7 @@ def build_train_dag(doc_md: str | None, model: str = "credit_pd") -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=["ml", "mlflow", model, *MODEL_TAGS.get(model, [])],
-        doc_md=doc_md,
+        doc_md=dag_doc(doc_md),
         default_args={**DEFAULT_ARGS, "owner": "ml-engineering"},
     )
     def train_dag() -> None:
@@ -96,7 +97,7 @@ def build_score_dag(doc_md: str | None) -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=["ml", "scoring", "decisions", "credit_pd", "fraud", "b_card", "c_card"],
-        doc_md=doc_md,
+        doc_md=dag_doc(doc_md),
         default_args={**DEFAULT_ARGS, "owner": "ml-engineering"},
     )
     def score_dag() -> None:

@@ -22,6 +22,7 @@ from orchestration.common import (
     START_DATE,
     WaitSensor,
     as_of_date_of,
+    dag_doc,
     fail_on,
     marts_asset,
     timetable,
@@ -87,7 +88,7 @@ def build_monitor_dag(doc_md: str | None) -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=["ml", "monitoring", "governance", *MODELS],
-        doc_md=doc_md,
+        doc_md=dag_doc(doc_md),
         default_args={**DEFAULT_ARGS, "owner": "ml-engineering"},
     )
     def monitor_dag() -> None:

@@ -30,8 +30,10 @@ from orchestration.common import (
     WaitSensor,
     as_of_date_of,
     bronze_asset,
+    dag_doc,
     fail_on,
     marts_asset,
+    parse_settings,
     timetable,
 )
 
@@ -99,7 +101,7 @@ def _dbt_task_group() -> TaskGroup:
     """
     from orchestration.dbt import PROFILES_DIR, dbt_env, dbt_vars
 
-    settings = get_settings()
+    settings = parse_settings()
     profile = ProfileConfig(
         profile_name="creditlake",
         target_name="dev",
@@ -139,7 +141,7 @@ def build_warehouse_dag(doc_md: str | None) -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=["transform", "dbt", "warehouse"],
-        doc_md=doc_md,
+        doc_md=dag_doc(doc_md),
         default_args=DEFAULT_ARGS,
         user_defined_macros=AS_OF_DATE_MACROS,
     )
