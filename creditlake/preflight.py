@@ -14,12 +14,16 @@ one process and pays for it once; a scheduler's task process pays for it once.
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from creditlake.settings import Settings, SettingsError
 
+JAVA = "java"
 FOLDERS = "folders"
 PII_KEY = "pii-key"
 LANDING = "landing"
@@ -27,6 +31,8 @@ CATALOG = "catalog"
 #: Everything a job that ingests needs; other entry points name a subset.
 EVERYTHING = (FOLDERS, PII_KEY, LANDING, CATALOG)
 
+#: Spark 4 runs on Java 17 or later.
+MIN_JAVA = 17
 #: S3 must answer within seconds: a wrong endpoint is a configuration mistake, not a slow network.
 S3_CONNECT_TIMEOUT_SECONDS = 3
 S3_READ_TIMEOUT_SECONDS = 5
@@ -65,6 +71,33 @@ def check_writable(setting: str, folder: Path) -> None:
             f"{setting}: the folder {folder} cannot be written ({reason})",
             f"point {setting} at a folder this user can write to, or make {folder} writable",
         ) from None
+
+
+def java() -> str:
+    """The Java that Spark will start: found, and recent enough; a description of it."""
+    path = shutil.which("java")
+    if path is None:
+        raise SettingsError(
+            "Java was not found (Spark needs Java 17 or later)",
+            "install it with `sudo apt-get install -y openjdk-17-jre-headless` (or set JAVA_HOME)",
+        )
+    shown = subprocess.run(
+        [path, "-version"], capture_output=True, text=True, timeout=30, check=False
+    ).stderr
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', shown)
+    major = int(found.group(1)) if found else 0
+    if major == 1 and found and found.group(2):  # "1.8.0": Java 8
+        major = int(found.group(2))
+    if major < MIN_JAVA:
+        raise SettingsError(
+            f"{path} is Java {major or 'of unknown version'}; Spark needs Java {MIN_JAVA} or later",
+            "install openjdk-17-jre-headless and put it first on PATH (or set JAVA_HOME)",
+        )
+    return f"Java {major} at {path}"
+
+
+def check_java(settings: Settings) -> None:
+    java()
 
 
 def check_folders(settings: Settings) -> None:
@@ -174,6 +207,7 @@ def check_catalog(settings: Settings) -> None:
 
 
 CHECKS: dict[str, Callable[[Settings], None]] = {
+    JAVA: check_java,
     FOLDERS: check_folders,
     PII_KEY: check_pii_key,
     LANDING: check_landing,

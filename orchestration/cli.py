@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from creditlake.preflight import CATALOG, FOLDERS, LANDING
+from creditlake.preflight import CATALOG, FOLDERS, JAVA, LANDING
 from creditlake.preflight import check as check_configuration
 from creditlake.settings import SettingsError, get_settings
 
@@ -70,15 +70,6 @@ def _generator_config(args: argparse.Namespace):
     )
 
 
-def check_java() -> None:
-    """Spark needs Java 17 or 21; say how to get it rather than fail deep inside PySpark."""
-    if shutil.which("java") is None:
-        raise SystemExit(
-            "Java 17 is required for Spark and was not found: install it with "
-            "`sudo apt-get install -y openjdk-17-jre-headless` (or set JAVA_HOME)."
-        )
-
-
 def cmd_generate(args: argparse.Namespace) -> None:
     from generator import generate
 
@@ -103,7 +94,6 @@ def cmd_init_secrets(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    check_java()
     from orchestration.demo import run_demo
     from orchestration.summary import build_summary, print_summary
 
@@ -288,7 +278,6 @@ def cmd_stack(args: argparse.Namespace) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> None:
     """Generate a landing zone, then measure order independence or the warehouse's daily cost."""
-    check_java()
     from generator import generate
     from orchestration import lake_bench
 
@@ -335,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run every DAG on the local stack's scheduler (`make up` first) instead of dag.test",
     )
-    p.set_defaults(func=cmd_demo, needs=(FOLDERS, LANDING, CATALOG))
+    p.set_defaults(func=cmd_demo, needs=(JAVA, FOLDERS, LANDING, CATALOG))
 
     p = commands.add_parser("summary", help="print the platform summary of the last run")
     p.set_defaults(func=cmd_summary, needs=(FOLDERS, CATALOG))
@@ -423,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("measure", choices=["order", "warehouse-cost"])
     _generator_args(p)
-    p.set_defaults(func=cmd_bench, needs=(FOLDERS, LANDING, CATALOG))
+    p.set_defaults(func=cmd_bench, needs=(JAVA, FOLDERS, LANDING, CATALOG))
 
     p = commands.add_parser(
         "stack",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -39,8 +38,6 @@ PACKAGES = (
     "pyspark",
 )
 LOCK_FILE = PROJECT_ROOT / "requirements.lock"
-#: Spark 4 runs on Java 17 or later.
-MIN_JAVA = 17
 #: A service that does not answer within this is reported, not waited for.
 TIMEOUT_SECONDS = 5
 
@@ -61,28 +58,6 @@ def _run(item: str, check: Callable[[], str]) -> Finding:
         return Finding(item, True, check())
     except SettingsError as error:
         return Finding(item, False, str(error))
-
-
-def check_java() -> str:
-    java = shutil.which("java")
-    if java is None:
-        raise SettingsError(
-            "Java was not found (Spark needs Java 17 or later)",
-            "install it with `sudo apt-get install -y openjdk-17-jre-headless` (or set JAVA_HOME)",
-        )
-    shown = subprocess.run(
-        [java, "-version"], capture_output=True, text=True, timeout=30, check=False
-    ).stderr
-    found = re.search(r'version "(\d+)(?:\.(\d+))?', shown)
-    major = int(found.group(1)) if found else 0
-    if major == 1 and found and found.group(2):  # "1.8.0": Java 8
-        major = int(found.group(2))
-    if major < MIN_JAVA:
-        raise SettingsError(
-            f"{java} is Java {major or 'of unknown version'}; Spark needs Java {MIN_JAVA} or later",
-            "install openjdk-17-jre-headless and put it first on PATH (or set JAVA_HOME)",
-        )
-    return f"Java {major} at {java}"
 
 
 def _locked_versions() -> dict[str, str]:
@@ -180,7 +155,7 @@ def diagnose() -> Iterator[Finding]:
     """Every finding, in the order a first run meets them; each check runs even after a
     failure (with the defaults in place of wrong values), so one run lists every mistake."""
     settings, errors = read_settings()
-    yield _run("java", check_java)
+    yield _run("java", preflight.java)
     yield _run("python packages", check_packages)
     for error in errors:
         yield Finding("settings", False, str(error))

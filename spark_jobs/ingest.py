@@ -170,6 +170,12 @@ def _transform_spark(
     )
 
 
+def _needs(settings: Settings, spark: SparkSession | None) -> tuple[str, ...]:
+    """What the job checks before it starts: everything, and Java when it will start Spark."""
+    starts_spark = settings.ingest_engine == "spark" and spark is None
+    return (preflight.JAVA, *preflight.EVERYTHING) if starts_spark else preflight.EVERYTHING
+
+
 def main(
     source: str,
     as_of_date: dt.date | str,
@@ -193,7 +199,7 @@ def main(
     started = time.monotonic()
     settings = settings or get_settings()
     # Before any work: a folder, key, bucket or catalog that is wrong fails here, in one line.
-    preflight.check(settings, preflight.EVERYTHING)
+    preflight.check(settings, _needs(settings, spark))
     src, as_of_date = _resolve(source, as_of_date)
     landing = Landing.from_settings(settings)
     delivery = fetch_delivery(landing, src, as_of_date, settings)
@@ -278,7 +284,7 @@ def cli(argv: list[str] | None = None) -> int:
     spark = None
     try:
         settings = get_settings()
-        preflight.check(settings, preflight.EVERYTHING)
+        preflight.check(settings, _needs(settings, None))
         if settings.ingest_engine == "spark":
             from creditlake.spark import get_spark
 

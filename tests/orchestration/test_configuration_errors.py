@@ -149,3 +149,16 @@ def test_no_traceback_reaches_the_terminal(
     assert "Traceback" not in done.stderr + done.stdout
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and f"configuration error: {expected}" in lines[0]
+
+
+def test_java_missing_stops_the_demo_and_the_spark_job_in_one_line(
+    creditlake_home: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("PATH", str(creditlake_home / "no-java-here"))
+    monkeypatch.setenv("CREDITLAKE_INGEST_ENGINE", "spark")
+    expected = "configuration error: Java was not found (Spark needs Java 17 or later); install it"
+    status, err = run_cli(["demo", "--customers", "10"], capsys)
+    assert (status, err.count("\n")) == (2, 1) and err.startswith(f"creditlake: {expected}")
+    status, err = run_job(capsys)
+    assert (status, err.count("\n")) == (2, 1)
+    assert err.startswith(f"python -m spark_jobs.ingest: {expected}")

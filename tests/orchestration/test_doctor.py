@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from creditlake import preflight
 from creditlake.settings import PROJECT_ROOT, SettingsError, get_settings
 from orchestration import doctor
 
@@ -76,7 +77,7 @@ def test_packages_are_checked_against_the_lock_file(
 def test_java_missing_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(SettingsError, match=r"Java was not found .*openjdk-17-jre-headless"):
-        doctor.check_java()
+        preflight.java()
 
 
 def test_an_mlflow_server_that_does_not_answer_fails_its_line(
