@@ -82,7 +82,7 @@ def build_train_dag(doc_md: str | None, model: str = "credit_pd") -> DAG:
 
             release_warehouse()
             declare_training(context, model)
-            return main(as_of_date_of(context), model=model).to_dict()
+            return fail_on()(main)(as_of_date_of(context), model=model).to_dict()
 
         wait >> train_and_register()
 
@@ -126,7 +126,7 @@ def build_score_dag(doc_md: str | None) -> DAG:
             """Vintage curves, roll rates and scores by decision as known today, to MLflow."""
             from ml.portfolio import main
 
-            return main(as_of_date_of(context)).to_dict()
+            return fail_on()(main)(as_of_date_of(context)).to_dict()
 
         @task(pool="warehouse_writer")
         def order_collections_queue(**context: Any) -> dict:
@@ -135,7 +135,7 @@ def build_score_dag(doc_md: str | None) -> DAG:
             from orchestration.dbt import release_warehouse
 
             release_warehouse()
-            return main(as_of_date_of(context)).to_dict()
+            return fail_on()(main)(as_of_date_of(context)).to_dict()
 
         @task(pool="warehouse_writer")
         def propose_limits(**context: Any) -> dict:
@@ -144,7 +144,7 @@ def build_score_dag(doc_md: str | None) -> DAG:
             from orchestration.dbt import release_warehouse
 
             release_warehouse()
-            return main(as_of_date_of(context)).to_dict()
+            return fail_on()(main)(as_of_date_of(context)).to_dict()
 
         scored = score_applications()
         wait >> scored >> report_portfolio()

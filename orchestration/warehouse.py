@@ -175,7 +175,7 @@ def build_warehouse_dag(doc_md: str | None) -> DAG:
             from orchestration.dbt import pin_bronze
             from orchestration.lineage_events import declare_pin
 
-            pinned = pin_bronze(get_settings())
+            pinned = fail_on()(pin_bronze)(get_settings())
             declare_pin(context, pinned)
             return pinned
 
