@@ -11,7 +11,7 @@ from airflow.sdk import Asset, BaseSensorOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
 from creditlake import preflight
-from creditlake.settings import Settings, SettingsError, read_settings
+from creditlake.settings import Settings, SettingsError, get_settings, read_settings
 
 #: The first logical date the platform knows: the initial full extract.
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -46,11 +46,8 @@ def check_configuration(*needs: str) -> Callable[[Any], None]:
     """
 
     def check(context: Any) -> None:
-        settings, errors = read_settings()
         try:
-            if errors:
-                raise errors[0]
-            preflight.check(settings, needs)
+            preflight.check(get_settings(), needs)
         except SettingsError as error:
             raise AirflowFailException(error.line()) from None
 
