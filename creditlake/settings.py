@@ -247,12 +247,24 @@ CATALOG_TYPES = ("sql", "glue")
 SECRETS_BACKENDS = ("local", "aws")
 #: What lands bronze: in-process DuckDB (the embedded default) or Spark (the cluster path).
 INGEST_ENGINES = ("duckdb", "spark")
+#: What scores the month end's book for limit proposals (``ml.limits``): the champion's pyfunc
+#: on a pandas frame in the task's process (the embedded default) or a Spark UDF (the cluster path).
+LIMITS_ENGINES = ("pandas", "spark")
+
+
+def embedded_engine(spark_master: str, embedded: str) -> str:
+    """``embedded`` when Spark would run in this process anyway (``local[...]``), else ``spark``.
+
+    The one rule behind every engine default: on the embedded path a task pays no JVM start
+    for work an in-process engine does as well; a cluster or Spark Connect master means the
+    cluster path.
+    """
+    return embedded if spark_master.startswith("local") else "spark"
 
 
 def default_ingest_engine(spark_master: str) -> str:
-    """DuckDB when Spark would run in this process anyway (``local[...]``): the job then pays no
-    JVM start per source and day; a cluster or Spark Connect master means the cluster path."""
-    return "duckdb" if spark_master.startswith("local") else "spark"
+    """DuckDB on the embedded path (:func:`embedded_engine`): no JVM start per source and day."""
+    return embedded_engine(spark_master, "duckdb")
 
 
 @dataclass(frozen=True)
@@ -342,6 +354,9 @@ class Settings:
     #: The engine of the ingest transform (``spark_jobs.ingest``): ``duckdb`` or ``spark``;
     #: both write the same bronze and quarantine (the parity tests prove it).
     ingest_engine: str = "duckdb"
+    #: The engine that scores the book for limit proposals (``ml.limits``): ``pandas`` or
+    #: ``spark``; both give the same proposals (the parity test proves it).
+    limits_engine: str = "pandas"
     #: The DuckDB ingest engine's memory limit (DuckDB syntax, ``2GB``); beyond it DuckDB spills
     #: to the staging folder.
     duckdb_memory_limit: str = "2GB"
@@ -436,6 +451,9 @@ def read_settings() -> tuple[Settings, list[SettingsError]]:
         schedules=read.boolean("CREDITLAKE_SCHEDULES", True),
         ingest_engine=read.choice(
             "CREDITLAKE_INGEST_ENGINE", default_ingest_engine(spark_master), INGEST_ENGINES
+        ),
+        limits_engine=read.choice(
+            "CREDITLAKE_LIMITS_ENGINE", embedded_engine(spark_master, "pandas"), LIMITS_ENGINES
         ),
         **numbers,
         **sizes,

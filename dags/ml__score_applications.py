@@ -14,8 +14,9 @@ map, credit PD by decision) and logs the plots to the MLflow experiment `portfol
 `order_collections_queue` scores the day's entries into collections with `models:/c_card@champion`
 and replaces the day's rows of `ml.collections_queue`, the least likely to cure first. On the day
 that first knows a month end's book, `propose_limits` scores every loan current at that month end
-with `models:/b_card@champion` as a Spark UDF (`mlflow.pyfunc.spark_udf`) and replaces the day's
-rows of `ml.limit_proposals`: increase, hold or decrease, with the new limit and the reasons.
+with `models:/b_card@champion` (in the task's process on the embedded path, as a Spark UDF with a
+cluster master: `CREDITLAKE_LIMITS_ENGINE`) and replaces the day's rows of `ml.limit_proposals`:
+increase, hold or decrease, with the new limit and the reasons.
 
 `wait_for_warehouse` → `score_applications` (announces `ml.application_scores`) →
 `report_portfolio`, `order_collections_queue` and `propose_limits` (independent of each other;

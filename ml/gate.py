@@ -46,7 +46,7 @@ from ml.criteria import Criterion
 from ml.lineage import TrainingLineage
 from ml.models import FeatureError
 from ml.names import CHALLENGER, CHAMPION, REGISTERED_MODEL
-from ml.run_logging import ModelOutcome
+from ml.run_logging import ModelOutcome, log_batch
 from ml.serving import conform_to_schema
 from ml.split import TrainingData
 
@@ -101,22 +101,31 @@ def decide(checks: list[Criterion]) -> tuple[bool, str]:
     return True, reason
 
 
-def log_criteria(checks: list[Criterion]) -> None:
-    """The checks on the active (parent) run: ``gate_criteria.json`` and one metric each."""
+def log_criteria(
+    checks: list[Criterion], tags: dict[str, str], extra_metrics: dict[str, float]
+) -> None:
+    """The checks on the active (parent) run: ``gate_criteria.json`` and one metric each, with
+    the decision's ``tags`` and ``extra_metrics`` in the same write."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gate_criteria.json"
         path.write_text(json.dumps([c.to_dict() for c in checks], indent=2, default=str))
         mlflow.log_artifact(str(path))
-    mlflow.log_metrics(
-        {"gate_" + c.check.replace(":", "_"): float(c.value) for c in checks if c.value is not None}
-    )
+    values = {
+        "gate_" + c.check.replace(":", "_"): float(c.value) for c in checks if c.value is not None
+    }
+    log_batch(metrics={**values, **extra_metrics}, tags=tags)
 
 
 def reevaluate(version: str, x: pd.DataFrame, y: np.ndarray, name: str = REGISTERED_MODEL) -> float:
-    """A registered version's AUC on these rows, through its logged pyfunc (as it is served)."""
+    """A registered version's AUC on these rows, from its logged pyfunc's own fitted model.
+
+    The ``pd`` the pyfunc serves is exactly its fitted model's ``predict_pd`` of the rows cast
+    to the logged signature (:class:`ml.serving.CreditPDModel`); calling that directly skips the
+    adverse factors (a SHAP or points pass over every row) that an AUC does not use.
+    """
     model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
     inputs = conform_to_schema(x, model.metadata.get_input_schema())
-    return metrics.auc(y, model.predict(inputs)["pd"].to_numpy())
+    return metrics.auc(y, model.unwrap_python_model().fitted.predict_pd(inputs))
 
 
 def _log_and_move(
@@ -200,11 +209,9 @@ def apply_gate(
     }
     _log_and_move(client, settings, name, record, summary)
     record["criteria"] = [c.to_dict() for c in checks]
-    log_criteria(checks)
+    versus = {} if previous_auc is None else {"previous_champion_oot_auc": float(previous_auc)}
+    log_criteria(checks, {"gate_decision": alias, "gate_reason": reason[:4000]}, versus)
     client.set_model_version_tag(name, candidate.version, "gate_decision", alias)
     failed = ",".join(record["failed_checks"]) or "none"
     client.set_model_version_tag(name, candidate.version, "gate_failed_checks", failed[:5000])
-    mlflow.set_tags({"gate_decision": alias, "gate_reason": reason[:4000]})
-    if previous_auc is not None:
-        mlflow.log_metric("previous_champion_oot_auc", previous_auc)
     return record

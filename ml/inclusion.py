@@ -2,7 +2,7 @@
 
 Consumer-finance lenders reach applicants without a bureau record and new citizens (新市民)
 through behaviour data (app use, spending, devices). This module measures that on the training
-run's out-of-time applications, for the application model: the run's best family is refitted on
+run's out-of-time applications, for the application model: the run's best family is fitted again on
 the same training rows without the behaviour features (the columns of dbt's
 ``int_application_behaviour_features``, read from the manifest), and both fits are compared per
 group (everyone, thin-file, new citizens):
@@ -125,16 +125,30 @@ class Inclusion:
 
 
 def measure_inclusion(
-    data: TrainingData, family: str, behaviour: set[str], *, seed: int
+    data: TrainingData,
+    family: str,
+    behaviour: set[str],
+    *,
+    seed: int,
+    with_behaviour: np.ndarray | None = None,
 ) -> Inclusion:
-    """Refit ``family`` with and without the behaviour features; compare them per group."""
+    """Fit ``family`` with and without the behaviour features; compare them per group.
+
+    ``with_behaviour`` is the out-of-time PDs of the run's own fit of ``family`` on every
+    feature, when the caller has it: fitting is deterministic (fixed seed and threads), so a
+    refit on the same rows, features and seed would give the same model, at the price of a
+    whole fit (for LightGBM, its cross-validation).
+    """
     spec = data.selection.spec
     removed = [c for c in spec.columns if c in behaviour]
     without = FeatureSpec.infer(data.x_train, [c for c in spec.columns if c not in behaviour])
     predictions = {}
+    if with_behaviour is not None:
+        predictions["with"] = np.asarray(with_behaviour, dtype=float)
     for name, variant in (("with", spec), ("without", without)):
-        fitted = build_model(family, data.x_train, data.y_train, variant, seed=seed)
-        predictions[name] = fitted.predict_pd(data.x_oot)
+        if name not in predictions:
+            fitted = build_model(family, data.x_train, data.y_train, variant, seed=seed)
+            predictions[name] = fitted.predict_pd(data.x_oot)
     y = data.y_oot
     groups = []
     for group, mask in groups_of(data.x_oot).items():

@@ -1,10 +1,10 @@
-"""Monthly credit-limit proposals on the active book, scored by the behaviour model in Spark.
+"""Monthly credit-limit proposals on the active book, scored by the behaviour model.
 
 For an as-of date D that owns the snapshots of the latest month end before it
 (``marts.fct_b_card_snapshots``: every loan current at that month end), :func:`main` scores them
-with ``models:/b_card@champion`` through ``mlflow.pyfunc.spark_udf`` and replaces D's rows of
-``ml.limit_proposals``: the probability of going 30+ days past due within six months, the points
-score, the top adverse factors, and a proposal per loan:
+with ``models:/b_card@champion`` and replaces D's rows of ``ml.limit_proposals``: the probability
+of going 30+ days past due within six months, the points score, the top adverse factors, and a
+proposal per loan:
 
 * **increase** when the PD is below ``LimitStrategy.increase_below_pd``, the loan has been on book
   at least ``increase_min_months`` months and was never past due: the line grows by
@@ -13,10 +13,15 @@ score, the top adverse factors, and a proposal per loan:
   outstanding (no new drawdowns), with the adverse factors as the reasons;
 * **hold** otherwise.
 
-The book is scored by Spark, not a Python loop: the same code scores a month end of a few
-thousand loans on the embedded default (``local[*]``) and of millions on a cluster
-(``CREDITLAKE_SPARK_MASTER``). The rows come from the DuckDB warehouse; on a cluster deployment
-the marts are a catalog's tables and the Spark read replaces the hand-over below.
+The engine is ``Settings.limits_engine`` (one rule with the ingest engine's,
+:func:`creditlake.settings.embedded_engine`). On the embedded path (a ``local[...]`` Spark
+master) the champion's pyfunc scores the book as one pandas frame in this process
+(:func:`score_in_process`): a month end of ten thousand loans takes about a second, where
+starting a JVM for a UDF took about 15 s. With a cluster master the book is scored by
+``mlflow.pyfunc.spark_udf`` (:func:`score_in_spark`), so a book of millions spreads over the
+executors; on a cluster deployment the marts are a catalog's tables and the Spark read replaces
+the hand-over below. Both run the same pyfunc model, so both give the same proposals
+(``tests/ml/test_limits.py``).
 Without a champion the month's proposals are left empty and the result says why.
 """
 
@@ -99,7 +104,7 @@ class LimitResult:
     by_proposal: dict[str, int]
     model_version: str | None
     table: str = PROPOSALS_TABLE
-    engine: str = "spark"
+    engine: str = ""
     note: str = ""
 
     def to_dict(self) -> dict:
@@ -119,6 +124,21 @@ def active_book(warehouse_path: Path, as_of_date: dt.date) -> pd.DataFrame:
     owned = pd.to_datetime(frame["as_of_date"]).dt.date == as_of_date
     latest = pd.to_datetime(frame["month_end"]).dt.date == latest_month_end(as_of_date)
     return frame[(owned & latest).to_numpy()].reset_index(drop=True)
+
+
+def score_in_process(book: pd.DataFrame, model) -> pd.DataFrame:
+    """pd, score and reasons of every row (in order), computed by the champion's pyfunc here."""
+    scored = model.predict(conform_to_schema(book, model.metadata.get_input_schema()))
+    return scored[["pd", "score", "reasons"]].reset_index(drop=True)
+
+
+def score_book(
+    book: pd.DataFrame, model, settings: Settings, model_name: str = B_CARD.name
+) -> pd.DataFrame:
+    """The book's pd, score and reasons on ``settings.limits_engine`` (the module docstring)."""
+    if settings.limits_engine == "spark":
+        return score_in_spark(book, model.metadata.get_input_schema(), settings, model_name)
+    return score_in_process(book, model)
 
 
 def score_in_spark(
@@ -209,7 +229,15 @@ def main(as_of_date: str | dt.date, settings: Settings | None = None) -> LimitRe
         model, version = load_champion(settings, B_CARD.name)
     except NoChampionError as error:
         write_proposals(settings.warehouse_path, pd.DataFrame(), as_of_date)
-        return LimitResult(as_of_date.isoformat(), month_end, 0, {}, None, note=str(error))
+        return LimitResult(
+            as_of_date.isoformat(),
+            month_end,
+            0,
+            {},
+            None,
+            engine=settings.limits_engine,
+            note=str(error),
+        )
     book = active_book(settings.warehouse_path, as_of_date)
     if book.empty:
         write_proposals(settings.warehouse_path, pd.DataFrame(), as_of_date)
@@ -219,9 +247,10 @@ def main(as_of_date: str | dt.date, settings: Settings | None = None) -> LimitRe
             0,
             {},
             version,
+            engine=settings.limits_engine,
             note=f"no month-end snapshot of {month_end} was first known on {as_of_date}",
         )
-    scores = score_in_spark(book, model.metadata.get_input_schema(), settings)
+    scores = score_book(book, model, settings)
     proposals = propose(book, scores, version, as_of_date, settings.policy)
     write_proposals(settings.warehouse_path, proposals, as_of_date)
     counts = proposals["proposal"].value_counts()
@@ -231,4 +260,5 @@ def main(as_of_date: str | dt.date, settings: Settings | None = None) -> LimitRe
         len(proposals),
         {name: int(counts.get(name, 0)) for name in (INCREASE, HOLD, DECREASE)},
         version,
+        engine=settings.limits_engine,
     )

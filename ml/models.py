@@ -222,13 +222,29 @@ class ScorecardPD(FittedPDModel):
         names = [str(n) for n in process.get_support(names=True)]
         coefficients = self.estimator.estimator_.coef_[0]
         woe = process.transform(self.spec.prepare(frame), metric="woe")[names].to_numpy(float)
-        safest = np.array(
-            [
-                min(coefficient * bin_woe for bin_woe in self._bin_woes(name))
-                for name, coefficient in zip(names, coefficients, strict=True)
-            ]
+        return pd.DataFrame(
+            woe * coefficients - self._safest(names, coefficients),
+            columns=names,
+            index=frame.index,
         )
-        return pd.DataFrame(woe * coefficients - safest, columns=names, index=frame.index)
+
+    def _safest(self, names: list[str], coefficients: np.ndarray) -> np.ndarray:
+        """Each selected variable's coefficient × WoE in its safest bin, computed once per model.
+
+        optbinning builds a variable's whole bin table to give its WoEs, which took longer than
+        the rest of explaining a batch; the values never change once the model is fitted. A
+        model unpickled from before this cache fills it on first use.
+        """
+        cached = self.__dict__.get("_safest_pushes")
+        if cached is None:
+            cached = np.array(
+                [
+                    min(coefficient * bin_woe for bin_woe in self._bin_woes(name))
+                    for name, coefficient in zip(names, coefficients, strict=True)
+                ]
+            )
+            self.__dict__["_safest_pushes"] = cached
+        return cached
 
     def _bin_woes(self, name: str) -> list[float]:
         table = self.estimator.binning_process_.get_binned_variable(name).binning_table.build()

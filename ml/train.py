@@ -101,16 +101,32 @@ def load_training_data(
     return split_out_of_time(frame, y, selection, target), lineage
 
 
-def log_inclusion(data: TrainingData, family: str, manifest_path: Path, workdir: Path) -> None:
-    """The thin-file inclusion table (:mod:`ml.inclusion`) as artifacts and metrics of the run."""
-    inclusion = measure_inclusion(data, family, behaviour_columns(manifest_path), seed=SEED)
+def log_inclusion(
+    data: TrainingData, candidate: ModelOutcome, manifest_path: Path, workdir: Path
+) -> None:
+    """The thin-file inclusion table (:mod:`ml.inclusion`) as artifacts and metrics of the run.
+
+    The candidate's own out-of-time PDs stand for the fit with behaviour features: it was
+    fitted with :data:`SEED` on these rows and features, as the comparison asks.
+    """
+    inclusion = measure_inclusion(
+        data,
+        candidate.family,
+        behaviour_columns(manifest_path),
+        seed=SEED,
+        with_behaviour=candidate.predictions.get("oot"),
+    )
     folder = workdir / "inclusion"
     folder.mkdir(parents=True, exist_ok=True)
-    for path in inclusion.write(folder):
-        mlflow.log_artifact(str(path))
-    for group in inclusion.groups:
-        if group.auc_lift is not None:
-            mlflow.log_metric(f"inclusion_{group.group}_auc_lift", group.auc_lift)
+    inclusion.write(folder)
+    mlflow.log_artifacts(str(folder))
+    lifts = {
+        f"inclusion_{group.group}_auc_lift": group.auc_lift
+        for group in inclusion.groups
+        if group.auc_lift is not None
+    }
+    if lifts:
+        mlflow.log_metrics(lifts)
 
 
 def main(
@@ -141,8 +157,7 @@ def main(
         ) as parent,
     ):
         workdir = Path(tmp)
-        log_run_inputs(data, as_of_date, settings, workdir)
-        mlflow.set_tags(lineage.tags())
+        log_run_inputs(data, as_of_date, settings, workdir, tags=lineage.tags())
         outcomes = {
             family: fit_log_register(
                 family,
@@ -167,7 +182,7 @@ def main(
             as_of_date=as_of_date,
         )
         if target.measures_inclusion:
-            log_inclusion(data, gate_record["candidate_family"], manifest_path, workdir)
+            log_inclusion(data, outcomes[gate_record["candidate_family"]], manifest_path, workdir)
         card = model_card(
             as_of_date=as_of_date,
             data=data,

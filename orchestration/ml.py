@@ -139,7 +139,7 @@ def build_score_dag(doc_md: str | None) -> DAG:
 
         @task(pool="warehouse_writer")
         def propose_limits(**context: Any) -> dict:
-            """The month end's active book scored by b_card in Spark: limit proposals."""
+            """The month end's active book scored by b_card (pandas here, Spark on a cluster)."""
             from ml.limits import main
             from orchestration.dbt import release_warehouse
 

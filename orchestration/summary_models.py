@@ -423,7 +423,7 @@ def print_models(summary: dict[str, Any], out=print) -> None:
                 f"{queue['mean_pd_not_cured']}"
             )
     if decisions.get("limit_proposals"):
-        out("\nCredit-limit proposals on the active book (ml.limit_proposals, b_card in Spark):")
+        out("\nCredit-limit proposals on the active book (ml.limit_proposals, scored by b_card):")
         out(
             table_text(
                 [

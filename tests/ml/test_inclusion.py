@@ -8,7 +8,7 @@ import pytest
 
 from ml.features import select_features
 from ml.inclusion import approval_at_bad_rate, groups_of, measure_inclusion
-from ml.models import LR_SCORECARD
+from ml.models import LIGHTGBM, LR_SCORECARD, build_model
 from ml.split import split_out_of_time
 
 
@@ -65,3 +65,15 @@ def test_behaviour_features_lift_the_thin_file_group_most() -> None:
 
 def test_groups_are_left_out_when_their_column_is_missing() -> None:
     assert set(groups_of(pd.DataFrame({"x": [1, 2]}))) == {"all"}
+
+
+@pytest.mark.parametrize("family", [LR_SCORECARD, LIGHTGBM])
+def test_the_runs_own_fit_stands_in_for_the_refit_with_behaviour(family: str) -> None:
+    """Fitting is deterministic, so the training run's PDs give the table a refit would."""
+    frame = _population()
+    data = split_out_of_time(frame, frame["is_bad"].to_numpy(), select_features(frame, None))
+    own = build_model(family, data.x_train, data.y_train, data.selection.spec, seed=1)
+    given = measure_inclusion(
+        data, family, {"night_share"}, seed=1, with_behaviour=own.predict_pd(data.x_oot)
+    )
+    assert given == measure_inclusion(data, family, {"night_share"}, seed=1)

@@ -1,7 +1,9 @@
-"""ml.limits: the month end's active book, scored by a champion in Spark, and the proposals."""
+"""ml.limits: the month end's active book, scored by a champion in pandas or Spark, and the
+proposals."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import duckdb
@@ -88,3 +90,46 @@ def test_the_spark_udf_scores_exactly_what_the_model_scores_in_python(
     np.testing.assert_allclose(scored["pd"], expected["pd"], rtol=1e-12)
     np.testing.assert_allclose(scored["score"], expected["score"], rtol=1e-12)
     assert scored["reasons"].tolist() == expected["reasons"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("master", "engine"), [("local[2]", "pandas"), ("spark://cluster:7077", "spark")]
+)
+def test_the_spark_master_decides_the_limits_engine(master, engine, monkeypatch) -> None:
+    from creditlake.settings import get_settings
+
+    monkeypatch.delenv("CREDITLAKE_LIMITS_ENGINE", raising=False)
+    monkeypatch.setenv("CREDITLAKE_SPARK_MASTER", master)
+    assert get_settings().limits_engine == engine
+
+
+@pytest.mark.slow
+def test_pandas_and_spark_propose_the_same_limits(ml_platform, training_runs) -> None:
+    """Both engines run the champion's pyfunc: the same proposals, limits and reasons, row for
+    row. The strategy's cut-offs sit at the PD's tertiles so that every proposal occurs."""
+    with duckdb.connect(str(ml_platform.warehouse_path), read_only=True) as con:
+        rows = con.execute(
+            "select * from marts.fct_application_features order by application_id limit 300"
+        ).df()
+    configure_mlflow(ml_platform)
+    model = mlflow.pyfunc.load_model("models:/credit_pd@champion")
+    rng = np.random.default_rng(5)
+    book = rows.assign(
+        loan_month_id=[f"L{i}:2025-12" for i in range(len(rows))],
+        loan_id=[f"L{i}" for i in range(len(rows))],
+        month_end=dt.date(2025, 12, 31),
+        principal_cny=rng.choice([5_000.0, 20_000.0, 190_000.0], size=len(rows)),
+        outstanding_principal_share=rng.uniform(0.1, 0.9, size=len(rows)).round(2),
+        max_days_past_due_to_date=rng.choice([0, 0, 0, 5], size=len(rows)),
+        months_on_book=rng.integers(1, 12, size=len(rows)),
+    )
+    proposals = {}
+    for engine in ("pandas", "spark"):
+        settings = dataclasses.replace(ml_platform, limits_engine=engine)
+        scores = limits.score_book(book, model, settings, model_name="credit_pd")
+        if engine == "pandas":
+            low, high = np.quantile(scores["pd"], [1 / 3, 2 / 3])
+            strategy = limits.LimitStrategy(increase_below_pd=low, decrease_from_pd=high)
+        proposals[engine] = limits.propose(book, scores, "1", DAY, DEFAULT_POLICY, strategy)
+    assert set(proposals["pandas"]["proposal"]) == {"increase", "hold", "decrease"}
+    pd.testing.assert_frame_equal(proposals["pandas"], proposals["spark"])
