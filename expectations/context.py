@@ -33,6 +33,9 @@ DATA_DOCS_SITE = "local_site"
 DATA_DOCS_SITE_DIR = Path("uncommitted") / "data_docs" / DATA_DOCS_SITE
 SPARK_DATASOURCE = "creditlake_bronze"
 PANDAS_DATASOURCE = "creditlake_warehouse"
+#: Bronze validated in-process (the DuckDB ingest's gate): its own data source, so Data Docs say
+#: which layer a pandas validation was of.
+PANDAS_BRONZE_DATASOURCE = "creditlake_bronze_in_process"
 BATCH_DEFINITION = "whole_dataframe"
 PROJECT_FILE = "great_expectations.yml"
 LOCK_FILE = ".creditlake.lock"
@@ -165,14 +168,15 @@ def _batch_definition(datasource: Any, asset_name: str) -> BatchDefinition:
 
 
 def dataframe_batch_definition(
-    context: AbstractDataContext, engine: str, asset_name: str
+    context: AbstractDataContext, engine: str, asset_name: str, layer: str = "warehouse"
 ) -> BatchDefinition:
     """A whole-dataframe batch definition on the Spark or pandas data source (created if new)."""
     sources = context.data_sources
     if engine == "spark":
         name, add = SPARK_DATASOURCE, sources.add_spark
     elif engine == "pandas":
-        name, add = PANDAS_DATASOURCE, sources.add_pandas
+        name = PANDAS_BRONZE_DATASOURCE if layer == "bronze" else PANDAS_DATASOURCE
+        add = sources.add_pandas
     else:
         raise ValueError(f"engine must be 'spark' or 'pandas', not {engine!r}")
     try:
