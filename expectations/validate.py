@@ -3,8 +3,8 @@
 ``validate_bronze`` guards one bronze partition right after the ingest job staged it;
 ``validate_warehouse`` guards the marts the models train on right after dbt built them. Both:
 
-1. run the suite's GX checkpoint, which stores the validation result and updates Data Docs
-   (``settings.gx_dir``), keeping counts but never unexpected values (see
+1. run the suite's GX checkpoint, which stores the validation result, then render its Data Docs
+   pages and the index (``settings.gx_dir``), keeping counts but never unexpected values (see
    :data:`expectations.context.RESULT_FORMAT`). Bronze is validated in this process on pandas
    after a DuckDB ingest and on Spark after a Spark ingest (:func:`gate_engine`);
 2. write ``settings.reports_dir/quality/<suite>/<as_of_date>.json``: what was evaluated, what
@@ -85,6 +85,9 @@ def _run_suite(
     """Run ``suite``'s checkpoint on ``dataframe`` and write its summary. ``rows`` is the row
     count when the caller knows it and GX does not report one (a Spark frame is not counted)."""
     import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
 
     from expectations.context import (
         checkpoint_for,
@@ -93,6 +96,7 @@ def _run_suite(
         get_context,
         project_lock,
         remember_project_state,
+        update_data_docs,
     )
     from expectations.offline_docs import VENDOR_DIR, localise_pages, site_pages
 
@@ -113,6 +117,8 @@ def _run_suite(
                 run_name=as_of_date.isoformat(), run_time=dt.datetime.now(dt.UTC)
             ),
         )
+        (identifier,) = run.run_results
+        update_data_docs(context, [identifier, ExpectationSuiteIdentifier(name=suite.name)])
         remember_project_state(settings)
         localise_pages(settings, site, site_pages(site, since))
     (validation,) = run.run_results.values()
