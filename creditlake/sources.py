@@ -11,6 +11,7 @@ Types are Spark SQL type strings; landing files carry text, and bronze is typed 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from creditlake.policy import (
     DEFAULT_POLICY,
@@ -19,6 +20,9 @@ from creditlake.policy import (
     PII_LOCATION,
     PII_TOKEN,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -392,3 +396,36 @@ def bronze_columns(source: Source) -> list[Column]:
         cols.extend(CUSTOMER_DERIVED_COLUMNS)
     cols.extend(LINEAGE_COLUMNS)
     return cols
+
+
+#: Registry types with a fixed Arrow type (the name of its ``pyarrow`` factory).
+ARROW_TYPES = {
+    "string": "string",
+    "int": "int32",
+    "bigint": "int64",
+    "double": "float64",
+    "boolean": "bool_",
+    "date": "date32",
+}
+
+
+def arrow_type(registry_type: str) -> pa.DataType:
+    """The Arrow type a registry (Spark SQL) type is stored as in bronze.
+
+    Both ingest engines write it and both quality-gate engines read it back: one mapping, so the
+    DuckDB transform, the lake and the gates' type rules cannot disagree on what a column is.
+    """
+    import pyarrow as pa
+
+    if registry_type == "timestamp":
+        return pa.timestamp("us", tz="UTC")
+    if registry_type.startswith("decimal("):
+        precision, scale = registry_type[len("decimal(") : -1].split(",")
+        return pa.decimal128(int(precision), int(scale))
+    try:
+        return getattr(pa, ARROW_TYPES[registry_type])()
+    except KeyError:
+        raise ValueError(
+            f"registry type {registry_type!r} has no Arrow type in creditlake/sources.py "
+            "ARROW_TYPES; add it there"
+        ) from None

@@ -33,6 +33,9 @@ DATA_DOCS_SITE = "local_site"
 DATA_DOCS_SITE_DIR = Path("uncommitted") / "data_docs" / DATA_DOCS_SITE
 SPARK_DATASOURCE = "creditlake_bronze"
 PANDAS_DATASOURCE = "creditlake_warehouse"
+#: Bronze validated in-process (the DuckDB ingest's gate): its own data source, so Data Docs say
+#: which layer a pandas validation was of.
+PANDAS_BRONZE_DATASOURCE = "creditlake_bronze_in_process"
 BATCH_DEFINITION = "whole_dataframe"
 PROJECT_FILE = "great_expectations.yml"
 LOCK_FILE = ".creditlake.lock"
@@ -53,6 +56,8 @@ RESULT_FORMAT: dict[str, Any] = {
 _CONTEXTS: dict[Path, tuple[AbstractDataContext, int | None]] = {}
 #: (context root, suite name) → (context, fingerprint of the stored suite, its checkpoint).
 _CHECKPOINTS: dict[tuple[str, str], tuple[AbstractDataContext, str, Checkpoint]] = {}
+#: Context root → (its context, the site builder of its local Data Docs site).
+_SITE_BUILDERS: dict[str, tuple[AbstractDataContext, Any]] = {}
 _LOCK = threading.Lock()
 
 
@@ -165,14 +170,15 @@ def _batch_definition(datasource: Any, asset_name: str) -> BatchDefinition:
 
 
 def dataframe_batch_definition(
-    context: AbstractDataContext, engine: str, asset_name: str
+    context: AbstractDataContext, engine: str, asset_name: str, layer: str = "warehouse"
 ) -> BatchDefinition:
     """A whole-dataframe batch definition on the Spark or pandas data source (created if new)."""
     sources = context.data_sources
     if engine == "spark":
         name, add = SPARK_DATASOURCE, sources.add_spark
     elif engine == "pandas":
-        name, add = PANDAS_DATASOURCE, sources.add_pandas
+        name = PANDAS_BRONZE_DATASOURCE if layer == "bronze" else PANDAS_DATASOURCE
+        add = sources.add_pandas
     else:
         raise ValueError(f"engine must be 'spark' or 'pandas', not {engine!r}")
     try:
@@ -196,13 +202,13 @@ def suite_fingerprint(suite: ExpectationSuite, batch_definition: BatchDefinition
 def checkpoint_for(
     context: AbstractDataContext, suite: ExpectationSuite, batch_definition: BatchDefinition
 ) -> Checkpoint:
-    """Store ``suite`` and a checkpoint named after it that validates and updates Data Docs.
+    """Store ``suite`` and a checkpoint named after it that validates and stores the result.
 
     Storing an existing suite costs seconds (GX compares every expectation with every stored
-    one), so an unchanged suite reuses the checkpoint this process stored last time.
+    one), so an unchanged suite reuses the checkpoint this process stored last time. The
+    checkpoint has no Data Docs action: :func:`update_data_docs` renders the pages after it ran.
     """
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
 
     key = (str(context.root_directory), suite.name)
     fingerprint = suite_fingerprint(suite, batch_definition)
@@ -216,9 +222,52 @@ def checkpoint_for(
         gx.Checkpoint(
             name=suite.name,
             validation_definitions=[validation],
-            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DATA_DOCS_SITE])],
+            actions=[],
             result_format=RESULT_FORMAT,
         )
     )
     _CHECKPOINTS[key] = (context, fingerprint, checkpoint)
     return checkpoint
+
+
+def update_data_docs(context: AbstractDataContext, resource_identifiers: list[Any]) -> None:
+    """Render the pages of ``resource_identifiers`` (a validation result and its suite) and the
+    index, with one site builder per context and process.
+
+    GX's ``UpdateDataDocsAction`` does the same through ``build_data_docs``, which instantiates
+    a new ``SiteBuilder`` from the site's configuration on every call, and with it new Jinja
+    environments: every page template (55 of them) is compiled again for each validation, most
+    of a validation's Data Docs time. The builder is made here once, by the same
+    ``instantiate_class_from_config`` call from the same site configuration, and its ``build``
+    (GX's incremental build: only these resources' pages, then the index) is called for each
+    validation; its views keep their compiled templates. After the first build, which copies GX's
+    static assets into the site, the builder's own section and index builders are called, as its
+    ``build`` calls them, without copying the same assets again (a hundred files per validation).
+    Call it under :func:`project_lock`.
+    """
+    from great_expectations.data_context.util import instantiate_class_from_config
+
+    root = str(context.root_directory)
+    cached = _SITE_BUILDERS.get(root)
+    if cached is None or cached[0] is not context:
+        builder = instantiate_class_from_config(
+            config=context.variables.data_docs_sites[DATA_DOCS_SITE],
+            runtime_environment={
+                "data_context": context,
+                "root_directory": context.root_directory,
+                "site_name": DATA_DOCS_SITE,
+            },
+            config_defaults={
+                "class_name": "SiteBuilder",
+                "module_name": "great_expectations.render.renderer.site_builder",
+            },
+        )
+        # the first build also copies GX's static assets (style sheets, images) into the site
+        builder.build(resource_identifiers=resource_identifiers, build_index=True)
+        _SITE_BUILDERS[root] = (context, builder)
+        return
+    # what SiteBuilder.build does, less copying the unchanged static assets again
+    builder = cached[1]
+    for section in builder.site_section_builders.values():
+        section.build(resource_identifiers=resource_identifiers)
+    builder.site_index_builder.build(build_index=True)

@@ -50,6 +50,7 @@ from creditlake.policy import PII_TOKEN, TOKEN_REGEX, Policy
 from creditlake.settings import Settings
 from creditlake.severity import FAIL, GX_NAMES, WARN
 from creditlake.sources import Column, Source, bronze_columns
+from expectations.column_types import SPARK, expected_type
 from expectations.names import (
     AS_OF_DATE_PARAMETER,
     AS_OF_END_PARAMETER,
@@ -73,18 +74,6 @@ CRITICAL = GX_NAMES[FAIL]
 WARNING = GX_NAMES[WARN]
 INFO = "info"
 SEVERITIES = (CRITICAL, WARNING, INFO)
-
-#: Registry (Spark SQL) type → the pyspark.sql.types class GX compares the column type with.
-SPARK_TYPE_CLASSES: dict[str, str] = {
-    "string": "StringType",
-    "int": "IntegerType",
-    "bigint": "LongType",
-    "double": "DoubleType",
-    "boolean": "BooleanType",
-    "date": "DateType",
-    "timestamp": "TimestampType",
-}
-
 
 BAD_RATE_MIN = 0.01
 BAD_RATE_MAX = 0.5
@@ -136,19 +125,6 @@ _POLICY_NOTE = (
 
 
 # Small helpers ------------------------------------------------------------------------------------
-def spark_type_class(registry_type: str) -> str:
-    """The pyspark type class name for a registry type (``decimal(p,s)`` → ``DecimalType``)."""
-    if registry_type.startswith("decimal("):
-        return "DecimalType"
-    try:
-        return SPARK_TYPE_CLASSES[registry_type]
-    except KeyError:
-        raise ValueError(
-            f"registry type {registry_type!r} has no Spark type mapping in "
-            "expectations/suites.py SPARK_TYPE_CLASSES; add it there"
-        ) from None
-
-
 def policy_caps(table: str) -> list[PolicyCap]:
     return [cap for cap in POLICY_CAPS if cap.table == table]
 
@@ -166,8 +142,9 @@ def policy_cap_expectation(cap: PolicyCap, settings: Settings) -> Expectation:
 
 
 # Bronze -------------------------------------------------------------------------------------------
-def _column_expectations(column: Column) -> list[Expectation]:
-    """The write contract of one bronze column: its registry type, and a token if it was PII.
+def _column_expectations(column: Column, engine: str) -> list[Expectation]:
+    """The write contract of one bronze column: its registry type (as ``engine`` names it; see
+    :mod:`expectations.column_types`), and a token if it was PII.
 
     Required values, amount signs and keys are not repeated here: the ingest job quarantines
     every row that breaks one, with its reason, so a bronze row has passed them by construction.
@@ -175,7 +152,7 @@ def _column_expectations(column: Column) -> list[Expectation]:
     rules: list[Expectation] = [
         gxe.ExpectColumnValuesToBeOfType(
             column=column.name,
-            type_=spark_type_class(column.type),
+            type_=expected_type(column.type, engine),
             notes=f"bronze is typed to the registry: {column.type}",
         )
     ]
@@ -190,8 +167,11 @@ def _column_expectations(column: Column) -> list[Expectation]:
     return rules
 
 
-def bronze_expectations(source: Source, settings: Settings) -> list[Expectation]:
-    """Every rule for one bronze partition of ``source``, in a stable order."""
+def bronze_expectations(
+    source: Source, settings: Settings, engine: str = SPARK
+) -> list[Expectation]:
+    """Every rule for one bronze partition of ``source``, in a stable order, for the gate engine
+    that will run them (only the column types' names differ between engines)."""
     columns = bronze_columns(source)
     rules: list[Expectation] = [
         gxe.ExpectTableColumnsToMatchOrderedList(
@@ -200,15 +180,15 @@ def bronze_expectations(source: Source, settings: Settings) -> list[Expectation]
         ),
     ]
     for column in columns:
-        rules.extend(_column_expectations(column))
+        rules.extend(_column_expectations(column, engine))
     rules.extend(policy_cap_expectation(cap, settings) for cap in policy_caps(source.name))
     return rules
 
 
-def bronze_suite(source: Source, settings: Settings) -> gx.ExpectationSuite:
+def bronze_suite(source: Source, settings: Settings, engine: str = SPARK) -> gx.ExpectationSuite:
     return gx.ExpectationSuite(
         name=bronze_suite_name(source.name),
-        expectations=bronze_expectations(source, settings),
+        expectations=bronze_expectations(source, settings, engine),
         meta={"layer": "bronze", "source": source.name},
     )
 

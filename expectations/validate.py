@@ -1,11 +1,12 @@
 """Quality gates: run a suite's checkpoint, write a compact summary, stop on critical failures.
 
-``validate_bronze`` guards one bronze partition right after the Spark job wrote it;
+``validate_bronze`` guards one bronze partition right after the ingest job staged it;
 ``validate_warehouse`` guards the marts the models train on right after dbt built them. Both:
 
-1. run the suite's GX checkpoint, which stores the validation result and updates Data Docs
-   (``settings.gx_dir``), keeping counts but never unexpected values (see
-   :data:`expectations.context.RESULT_FORMAT`);
+1. run the suite's GX checkpoint, which stores the validation result, then render its Data Docs
+   pages and the index (``settings.gx_dir``), keeping counts but never unexpected values (see
+   :data:`expectations.context.RESULT_FORMAT`). Bronze is validated in this process on pandas
+   after a DuckDB ingest and on Spark after a Spark ingest (:func:`gate_engine`);
 2. write ``settings.reports_dir/quality/<suite>/<as_of_date>.json``: what was evaluated, what
    passed, and each failed expectation with its type, column, severity and unexpected count. No
    values: they could be personal data. Re-running a date replaces its summary;
@@ -30,6 +31,7 @@ from creditlake.lake import Lake, bronze_table, parse_date
 from creditlake.ledger import Delivery, GateResult
 from creditlake.settings import Settings, get_settings
 from creditlake.sources import PARTITION_COLUMN, get_source
+from expectations.column_types import PANDAS, SPARK, to_pandas
 from expectations.context import data_docs_index
 from expectations.names import MART_ROWS_OF_DATE
 from expectations.results import (
@@ -56,6 +58,7 @@ __all__ = [
     "QualityGateError",
     "QualityResult",
     "data_docs_index",
+    "gate_engine",
     "quality_summaries_dir",
     "summarise",
     "summary_path",
@@ -82,6 +85,9 @@ def _run_suite(
     """Run ``suite``'s checkpoint on ``dataframe`` and write its summary. ``rows`` is the row
     count when the caller knows it and GX does not report one (a Spark frame is not counted)."""
     import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
 
     from expectations.context import (
         checkpoint_for,
@@ -90,6 +96,7 @@ def _run_suite(
         get_context,
         project_lock,
         remember_project_state,
+        update_data_docs,
     )
     from expectations.offline_docs import VENDOR_DIR, localise_pages, site_pages
 
@@ -99,7 +106,9 @@ def _run_suite(
         # margin); every page the first time, so a site built before is localised too.
         since = time.time_ns() - 1_000_000_000 if (site / VENDOR_DIR).is_dir() else None
         context = get_context(settings)
-        batch_definition = dataframe_batch_definition(context, engine, asset)
+        batch_definition = dataframe_batch_definition(
+            context, engine, asset, suite.meta.get("layer", "warehouse")
+        )
         checkpoint = checkpoint_for(context, suite, batch_definition)
         run = checkpoint.run(
             batch_parameters={"dataframe": dataframe},
@@ -108,6 +117,8 @@ def _run_suite(
                 run_name=as_of_date.isoformat(), run_time=dt.datetime.now(dt.UTC)
             ),
         )
+        (identifier,) = run.run_results
+        update_data_docs(context, [identifier, ExpectationSuiteIdentifier(name=suite.name)])
         remember_project_state(settings)
         localise_pages(settings, site, site_pages(site, since))
     (validation,) = run.run_results.values()
@@ -131,6 +142,24 @@ def _run_suite(
     return result
 
 
+def gate_engine(settings: Settings) -> str:
+    """The engine the bronze gate validates on: pandas in this process when the ingest runs on
+    in-process DuckDB (no JVM is started for the gate either), Spark on the cluster path."""
+    return PANDAS if settings.ingest_engine == "duckdb" else SPARK
+
+
+def staged_delivery(lake: Lake, source: str, as_of_date: dt.date) -> Delivery:
+    """The ledger's latest delivery of the date, which must be staged (or already published)."""
+    delivery = ledger.latest_delivery(lake, source, as_of_date)
+    if delivery is None or delivery.status not in (ledger.STAGED, ledger.PUBLISHED):
+        state = "nothing" if delivery is None else f"a delivery that is {delivery.status}"
+        raise MissingDataError(
+            f"no staged bronze delivery of {source} for {as_of_date.isoformat()} in the lake "
+            f"ledger (found {state}): run its ingestion first"
+        )
+    return delivery
+
+
 def read_staged_bronze(
     spark: SparkSession, lake: Lake, source: str, as_of_date: dt.date
 ) -> tuple[Delivery, DataFrame]:
@@ -140,13 +169,7 @@ def read_staged_bronze(
     files of that snapshot's partition. Spark reads local files in place; files in object storage
     come through the lake's own reader (classic Spark here has no S3 connector).
     """
-    delivery = ledger.latest_delivery(lake, source, as_of_date)
-    if delivery is None or delivery.status not in (ledger.STAGED, ledger.PUBLISHED):
-        state = "nothing" if delivery is None else f"a delivery that is {delivery.status}"
-        raise MissingDataError(
-            f"no staged bronze delivery of {source} for {as_of_date.isoformat()} in the lake "
-            f"ledger (found {state}): run its ingestion first"
-        )
+    delivery = staged_delivery(lake, source, as_of_date)
     table = bronze_table(source)
     files = lake.partition_files(table, as_of_date, delivery.bronze_snapshot_id)
     local = [f.local_path for f in files]
@@ -157,10 +180,36 @@ def read_staged_bronze(
     return delivery, frame.drop(PARTITION_COLUMN)
 
 
+def read_staged_bronze_pandas(
+    lake: Lake, source: str, as_of_date: dt.date
+) -> tuple[Delivery, pd.DataFrame]:
+    """The same partition as :func:`read_staged_bronze`, read once into this process as pandas.
+
+    Local data files are read as written, as Spark reads them (a file typed differently from
+    the table is then seen as it is, and fails its type rule on both engines); files in object
+    storage through the lake's reader. The dtypes are those of
+    :func:`expectations.column_types.to_pandas`, which the suite's type rules name.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    delivery = staged_delivery(lake, source, as_of_date)
+    table = bronze_table(source)
+    files = lake.partition_files(table, as_of_date, delivery.bronze_snapshot_id)
+    local = [f.local_path for f in files]
+    if files and all(local):
+        arrow = pa.concat_tables([pq.read_table(path) for path in local], promote_options="none")
+    else:
+        arrow = lake.read(table, as_of_date, delivery.bronze_snapshot_id)
+    if PARTITION_COLUMN in arrow.column_names:
+        arrow = arrow.drop_columns([PARTITION_COLUMN])
+    return delivery, to_pandas(arrow)
+
+
 def validate_bronze(
     source: str,
     as_of_date: dt.date | str,
-    spark: SparkSession,
+    spark: SparkSession | None = None,
     settings: Settings | None = None,
 ) -> QualityResult:
     """Audit the staged ``as_of_date`` partition of ``source``'s bronze table with its suite.
@@ -168,28 +217,40 @@ def validate_bronze(
     The verdict is recorded in the lake ledger against the exact snapshot read, which is what
     :func:`creditlake.ledger.publish_delivery` requires before it publishes. A critical failure
     marks the delivery rejected (its stage stays on the audit branch, unpublished) and raises.
-    The caller brings the Spark session (the orchestration asks ``creditlake.spark`` for it).
+    The engine follows :func:`gate_engine`: on pandas ``spark`` is not used (and pyspark is
+    never imported); on Spark the caller brings the session (the orchestration asks
+    ``creditlake.spark`` for it).
     """
     from expectations.suites import bronze_suite
 
     settings = settings or get_settings()
     as_of_date = parse_date(as_of_date, "as_of_date")
     registered = get_source(source)
+    engine = gate_engine(settings)
+    if engine == SPARK and spark is None:
+        raise ValueError(
+            f"the bronze gate runs on Spark (ingest_engine={settings.ingest_engine!r}, "
+            "CREDITLAKE_INGEST_ENGINE): pass it a SparkSession"
+        )
     lake = Lake.from_settings(settings)
-    delivery, frame = read_staged_bronze(spark, lake, registered.name, as_of_date)
-    suite = bronze_suite(registered, settings)
+    if engine == PANDAS:
+        delivery, frame = read_staged_bronze_pandas(lake, registered.name, as_of_date)
+    else:
+        delivery, frame = read_staged_bronze(spark, lake, registered.name, as_of_date)
+    suite = bronze_suite(registered, settings, engine)
     try:
         result = _run_suite(
             settings,
             suite,
-            "spark",
+            engine,
             registered.name,
             frame,
             as_of_date,
             rows=delivery.bronze_rows,  # the ledger's count of exactly this staged snapshot
         )
     finally:
-        frame.unpersist()  # GX persists the batch; free it for the next partition
+        if engine == SPARK:
+            frame.unpersist()  # GX persists the batch; free it for the next partition
     ledger.record(
         lake, gate_record(result, bronze_table(registered.name), delivery.bronze_snapshot_id)
     )

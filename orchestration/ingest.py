@@ -3,7 +3,8 @@
 Each source follows write-audit-publish for the run's logical date:
 ``wait_for_landing`` (sensor on the landing file) → ``load_bronze`` (write: the Spark job types,
 tokenises PII, quarantines bad rows and stages the date on an audit branch of the Iceberg tables,
-reconciled) → ``validate_bronze`` (audit: Great Expectations on the staged snapshot; a failed
+reconciled) → ``validate_bronze`` (audit: Great Expectations on the staged snapshot, in-process
+when the ingest ran on DuckDB, on Spark when it ran on Spark; a failed
 critical expectation fails the task and marks the delivery rejected) → ``publish_bronze``
 (publish: moves the tables' published state to the audited snapshot, only if the ledger says its
 gate passed). Downstream reads only published snapshots, and the bronze asset is announced only
@@ -67,16 +68,29 @@ def _load_bronze(source_name: str):
 def _validate_bronze(source_name: str):
     @task(task_id="validate_bronze")
     def validate_bronze(**context: Any) -> dict:
-        """Run the source's Great Expectations suite on the staged partition; record the verdict."""
-        from creditlake.spark import get_spark
-        from expectations.validate import MissingDataError, QualityGateError, validate_bronze
+        """Run the source's Great Expectations suite on the staged partition; record the verdict.
+
+        In-process (pandas) after a DuckDB ingest, so the task starts no JVM; on Spark after a
+        Spark ingest (``expectations.validate.gate_engine``)."""
+        from expectations.column_types import SPARK
+        from expectations.validate import (
+            MissingDataError,
+            QualityGateError,
+            gate_engine,
+            validate_bronze,
+        )
         from orchestration.lineage_events import reporting_quality
 
         # the gate's results reach the task's lineage as facets of the table it validated
         gate = reporting_quality(context, validate_bronze)
         run = fail_on(QualityGateError, MissingDataError)(gate)
-        spark = get_spark("creditlake-quality")
-        return run(source_name, as_of_date_of(context), spark).to_dict()
+        settings = get_settings()
+        spark = None
+        if gate_engine(settings) == SPARK:
+            from creditlake.spark import get_spark
+
+            spark = get_spark("creditlake-quality", settings)
+        return run(source_name, as_of_date_of(context), spark, settings).to_dict()
 
     return validate_bronze
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from creditlake.pii import LONG_DIGITS
-from creditlake.sources import CUSTOMER_DERIVED_COLUMNS, Source, bronze_columns
+from creditlake.sources import CUSTOMER_DERIVED_COLUMNS, Source, arrow_type, bronze_columns
 from spark_jobs.contract import (
     DUPLICATE_KEY,
     MALFORMED_JSON,
@@ -86,27 +86,8 @@ BATCH_ROWS = 256 * 1024
 LITERAL_LINEAGE = frozenset({"_source_file", "_batch_id", "_ingested_at"})
 LITERAL = frozenset({"source", "source_file"})
 
-ARROW_TYPES = {
-    "string": "string",
-    "int": "int32",
-    "bigint": "int64",
-    "double": "float64",
-    "date": "date32",
-}
-
 
 # Schemas ----------------------------------------------------------------------------------------
-def arrow_type(spark_type: str) -> pa.DataType:
-    import pyarrow as pa
-
-    if spark_type == "timestamp":
-        return pa.timestamp("us", tz="UTC")
-    if spark_type.startswith("decimal("):
-        precision, scale = spark_type[len("decimal(") : -1].split(",")
-        return pa.decimal128(int(precision), int(scale))
-    return getattr(pa, ARROW_TYPES[spark_type])()
-
-
 def bronze_schema(source: Source) -> pa.Schema:
     """What ``to_arrow_schema`` gives for the Spark transform's bronze frame."""
     import pyarrow as pa

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from creditlake import ledger
 from creditlake.lake import Lake, bronze_table, quarantine_table
 from creditlake.pii import tokenise
 from creditlake.policy import PII_TOKEN
 from creditlake.settings import Settings
-from creditlake.sources import Column, Source, bronze_columns, get_source
+from creditlake.sources import Column, Source, arrow_type, bronze_columns, get_source
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DAY = dt.date(2026, 1, 2)
 AS_OF = dt.date(2026, 1, 4)
@@ -68,12 +71,28 @@ def valid_row(source_name: str, n: int, **overrides: Any) -> dict[str, Any]:
     return {**row, **overrides}
 
 
-def bronze_ddl(source_name: str) -> str:
-    return ", ".join(f"`{c.name}` {c.type}" for c in bronze_columns(get_source(source_name)))
+def bronze_arrow(
+    source_name: str,
+    rows: list[dict[str, Any]],
+    drop: tuple[str, ...] = (),
+    retype: dict[str, str] | None = None,
+) -> pa.Table:
+    """``rows`` typed as bronze stores them (the registry's Arrow types), without Spark; ``drop``
+    and ``retype`` (column -> registry type) break the schema on purpose."""
+    import pyarrow as pa
+
+    retype = retype or {}
+    columns = [c for c in bronze_columns(get_source(source_name)) if c.name not in drop]
+    arrays = {}
+    for column in columns:
+        values = pa.array([r[column.name] for r in rows], arrow_type(column.type))
+        if column.name in retype:
+            values = values.cast(arrow_type(retype[column.name]))
+        arrays[column.name] = values
+    return pa.table(arrays)
 
 
 def write_bronze(
-    spark: Any,
     settings: Settings,
     source_name: str,
     rows: list[dict[str, Any]],
@@ -82,28 +101,17 @@ def write_bronze(
     retype: dict[str, str] | None = None,
 ) -> ledger.Delivery:
     """Stage ``rows`` as the ``as_of_date`` partition of the source's bronze table and record the
-    staged delivery, as ingestion does; ``drop`` and ``retype`` (column -> Spark type) break its
-    schema on purpose."""
-    from pyspark.sql.pandas.types import to_arrow_schema
+    staged delivery, as ingestion does; ``drop`` and ``retype`` (column -> registry type) break
+    its schema on purpose."""
+    from spark_jobs.duckdb_engine import quarantine_schema
 
-    from spark_jobs.transforms import QUARANTINE_SCHEMA
-
-    names = [c.name for c in bronze_columns(get_source(source_name))]
-    frame = spark.createDataFrame(
-        [tuple(r[n] for n in names) for r in rows], bronze_ddl(source_name)
-    )
-    if drop:
-        frame = frame.drop(*drop)
-    for column, spark_type in (retype or {}).items():
-        frame = frame.withColumn(column, frame[column].cast(spark_type))
     lake = Lake.from_settings(settings)
-    rows_arrow = frame.toArrow()
+    rows_arrow = bronze_arrow(source_name, rows, drop, retype)
     staged = lake.stage_partition(
         bronze_table(source_name), as_of_date, [rows_arrow], rows_arrow.schema, {}
     )
-    quarantine_schema = to_arrow_schema(QUARANTINE_SCHEMA)
     staged_quarantine = lake.stage_partition(
-        quarantine_table(source_name), as_of_date, [], quarantine_schema, {}
+        quarantine_table(source_name), as_of_date, [], quarantine_schema(), {}
     )
     delivery = ledger.Delivery(
         source=source_name,

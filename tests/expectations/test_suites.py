@@ -123,28 +123,6 @@ def test_bronze_suites_repeat_no_rule_the_ingest_job_or_dbt_owns(settings: Setti
         assert all(e.severity == "warning" for e in ranges), f"{name}: only policy caps"
 
 
-@pytest.mark.parametrize(
-    ("registry_type", "spark_class"),
-    [
-        ("string", "StringType"),
-        ("int", "IntegerType"),
-        ("bigint", "LongType"),
-        ("double", "DoubleType"),
-        ("date", "DateType"),
-        ("timestamp", "TimestampType"),
-        ("decimal(12,2)", "DecimalType"),
-        ("decimal(6,4)", "DecimalType"),
-    ],
-)
-def test_spark_type_class(registry_type: str, spark_class: str) -> None:
-    assert suites.spark_type_class(registry_type) == spark_class
-
-
-def test_unknown_registry_type_names_where_to_map_it() -> None:
-    with pytest.raises(ValueError, match=r"'map<string,int>'.*SPARK_TYPE_CLASSES"):
-        suites.spark_type_class("map<string,int>")
-
-
 TRAINING_COLUMNS = [
     "application_id",
     "loan_id",

@@ -1,4 +1,5 @@
-"""Quality gates on real bronze partitions (Spark + a GX file context in a tmp creditlake home)."""
+"""Quality gates on real bronze partitions (a GX file context in a tmp creditlake home), on both
+gate engines: in-process pandas (after a DuckDB ingest) and Spark (after a Spark ingest)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ from expectations.validate import (
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True, params=["duckdb", "spark"])
+def ingest_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs on both gate engines (the ingest engine decides which one the gate uses);
+    autouse, so it sets the engine before the ``settings`` fixture reads the environment."""
+    monkeypatch.setenv("CREDITLAKE_INGEST_ENGINE", request.param)
+    return request.param
+
+
 def _summary(settings: Settings, suite: str) -> dict:
     return json.loads((settings.reports_dir / "quality" / suite / f"{DAY}.json").read_text())
 
@@ -35,7 +44,7 @@ def _failures(summary: dict) -> dict[tuple[str, str | None], tuple[str, int | No
 
 
 def test_clean_partition_passes_and_a_rerun_is_idempotent(spark, settings: Settings) -> None:
-    write_bronze(spark, settings, "loans", [valid_row("loans", n) for n in range(3)])
+    write_bronze(settings, "loans", [valid_row("loans", n) for n in range(3)])
 
     result = validate_bronze("loans", DAY, settings=settings, spark=spark)
 
@@ -72,7 +81,7 @@ def test_policy_breach_is_a_recorded_warning_not_a_failure(spark, settings: Sett
         valid_row("loans", 2, principal_cny=Decimal("250000.00")),
         valid_row("loans", 3, apr=Decimal("0.2400")),  # at the cap is within policy
     ]
-    write_bronze(spark, settings, "loans", rows)
+    write_bronze(settings, "loans", rows)
 
     result = validate_bronze("loans", DAY, settings=settings, spark=spark)
 
@@ -90,7 +99,7 @@ def test_policy_breach_is_a_recorded_warning_not_a_failure(spark, settings: Sett
 def test_wrong_types_stop_the_gate(spark, settings: Settings) -> None:
     """A partition not typed as the registry says breaks the write contract: critical."""
     rows = [valid_row("loans", n) for n in range(2)]
-    write_bronze(spark, settings, "loans", rows, retype={"term_months": "string"})
+    write_bronze(settings, "loans", rows, retype={"term_months": "string"})
 
     with pytest.raises(QualityGateError) as raised:
         validate_bronze("loans", DAY, settings=settings, spark=spark)
@@ -106,9 +115,7 @@ def test_wrong_types_stop_the_gate(spark, settings: Settings) -> None:
 
 
 def test_schema_drift_is_critical(spark, settings: Settings) -> None:
-    write_bronze(
-        spark, settings, "transactions", [valid_row("transactions", 0)], drop=("merchant_name",)
-    )
+    write_bronze(settings, "transactions", [valid_row("transactions", 0)], drop=("merchant_name",))
 
     with pytest.raises(QualityGateError, match="expect_table_columns_to_match_ordered_list"):
         validate_bronze("transactions", DAY, settings=settings, spark=spark)
@@ -156,7 +163,7 @@ def test_failures_on_personal_columns_leave_no_values_behind(spark, settings: Se
         valid_row("customers", 1, national_id_token=leaked_token),
         valid_row("customers", 2, national_id_token=leaked_token),  # duplicated token: allowed
     ]
-    write_bronze(spark, settings, "customers", rows)
+    write_bronze(settings, "customers", rows)
 
     with pytest.raises(QualityGateError) as raised:
         validate_bronze("customers", DAY, settings=settings, spark=spark)

@@ -32,12 +32,12 @@ def _run(task_id: str) -> Any:
     return task.python_callable(**CONTEXT)
 
 
-def test_a_poisoned_batch_fails_its_gate_and_nothing_moves(spark, settings: Settings) -> None:
+def test_a_poisoned_batch_fails_its_gate_and_nothing_moves(settings: Settings) -> None:
     from orchestration.ml import _warehouse_validated
     from orchestration.warehouse import _bronze_ready
 
     lake = Lake.from_settings(settings)
-    write_bronze(spark, settings, "customers", [valid_row("customers", n) for n in range(3)])
+    write_bronze(settings, "customers", [valid_row("customers", n) for n in range(3)])
     _run("customers.validate_bronze")
     published = _run("customers.publish_bronze")
     assert published["status"] == ledger.PUBLISHED
@@ -50,7 +50,7 @@ def test_a_poisoned_batch_fails_its_gate_and_nothing_moves(spark, settings: Sett
 
     # The same date delivered again, poisoned: staged, then refused by its gate.
     poisoned = [valid_row("customers", n, name_token=f"name {n}") for n in range(5)]
-    write_bronze(spark, settings, "customers", poisoned)
+    write_bronze(settings, "customers", poisoned)
     with pytest.raises(AirflowFailException, match="quality gate bronze_customers failed"):
         _run("customers.validate_bronze")
     assert ledger.latest_delivery(lake, "customers", DAY).status == ledger.REJECTED
@@ -66,14 +66,14 @@ def test_a_poisoned_batch_fails_its_gate_and_nothing_moves(spark, settings: Sett
     assert _warehouse_validated(CONTEXT).startswith("passed warehouse gate")
 
 
-def test_publish_requires_the_gate_to_have_passed_the_staged_snapshot(spark, settings) -> None:
+def test_publish_requires_the_gate_to_have_passed_the_staged_snapshot(settings) -> None:
     lake = Lake.from_settings(settings)
-    write_bronze(spark, settings, "loans", [valid_row("loans", 1)])
+    write_bronze(settings, "loans", [valid_row("loans", 1)])
     with pytest.raises(LakeError, match="gate bronze_loans has not passed staged snapshot"):
         ledger.publish_delivery(lake, "loans", DAY, bronze_suite_name("loans"))
     _run("loans.validate_bronze")
     # A new stage after the audit: the verdict was for another snapshot, so nothing publishes.
-    write_bronze(spark, settings, "loans", [valid_row("loans", 2)])
+    write_bronze(settings, "loans", [valid_row("loans", 2)])
     with pytest.raises(LakeError, match="has not passed staged snapshot"):
         ledger.publish_delivery(lake, "loans", DAY, bronze_suite_name("loans"))
     assert lake.read(bronze_table("loans"), DAY).num_rows == 0
