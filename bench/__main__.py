@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"ingest case: sources to ingest, or 'all' (default {','.join(DEFAULT_SOURCES)})",
     )
     parser.add_argument(
+        "--history-days",
+        type=_ints,
+        default=None,
+        help="warehouse-history case: days of history before the measured daily runs "
+        "(default 30,365)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=3600.0, help="seconds before a run is stopped"
     )
     return parser

@@ -99,7 +99,7 @@ def _dbt_task_group() -> TaskGroup:
     everything downstream of it and fails the task, and no later layer starts; the task's log
     lists every model and test with its status and time.
     """
-    from orchestration.dbt import PROFILES_DIR, dbt_env, dbt_vars
+    from orchestration.dbt import PROFILES_DIR, SCHEDULED_BUILD_EXCLUDES, dbt_env, dbt_vars
 
     settings = parse_settings()
     profile = ProfileConfig(
@@ -111,11 +111,13 @@ def _dbt_task_group() -> TaskGroup:
         layers = [
             DbtLayerBuildOperator(
                 task_id=layer,
-                doc_md=f"`dbt build --select path:models/{layer}` as of the logical date.",
+                doc_md=f"`dbt build --select path:models/{layer}` (data tests, not unit tests) as "
+                "of the logical date.",
                 project_dir=str(DBT_PROJECT_DIR),
                 profile_config=profile,
                 invocation_mode=InvocationMode.DBT_RUNNER,
                 select=[f"path:models/{layer}"],
+                exclude=list(SCHEDULED_BUILD_EXCLUDES),
                 # A test runs with the layer of its last parent: a relationships test from a mart to
                 # an intermediate model runs with the marts, once both exist (dbt's default would
                 # run it with the intermediate layer, before the mart is built).

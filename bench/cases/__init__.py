@@ -14,5 +14,9 @@ from bench.cases.demo import DemoCase
 from bench.cases.ingest import IngestCase
 from bench.cases.ml import MlCase
 from bench.cases.warehouse import WarehouseCase
+from bench.cases.warehouse_history import WarehouseHistoryCase
 
-CASES = {case.name: case for case in (IngestCase(), WarehouseCase(), DemoCase(), MlCase())}
+CASES = {
+    case.name: case
+    for case in (IngestCase(), WarehouseCase(), WarehouseHistoryCase(), DemoCase(), MlCase())
+}

@@ -137,7 +137,7 @@ def test_each_dbt_test_runs_once_after_all_of_its_parents(dagbag) -> None:
     for layer in DBT_LAYERS:
         task = dag.get_task(f"dbt.{layer}")
         args = ["ls", "--resource-type", "test", "--output", "name", "--select", *task.select]
-        args += ["--indirect-selection", task.indirect_selection]
+        args += ["--exclude", *task.exclude, "--indirect-selection", task.indirect_selection]
         args += ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR)]
         result = dbtRunner().invoke(args)
         assert result.success, result.exception
@@ -148,6 +148,26 @@ def test_each_dbt_test_runs_once_after_all_of_its_parents(dagbag) -> None:
     assert set().union(*selected.values()) == every_test
     crossing = "relationships_fct_loans_application_id__application_id__ref_int_applications_known_"
     assert crossing in selected["marts"]
+
+
+def test_the_layers_build_no_unit_test_of_the_project(dagbag) -> None:
+    """Unit tests give the same verdict on every date (inline rows, no warehouse data): the
+    scheduled layers leave them to the code's tests, while the project does have some."""
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.dbt import PROFILES_DIR, PROJECT_DIR
+    from orchestration.warehouse import DBT_LAYERS
+
+    dag = dagbag.get_dag("transform__warehouse")
+    common = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR)]
+    listed = ["ls", "--resource-type", "unit_test", "--output", "name", *common]
+    every_unit_test = dbtRunner().invoke(listed)
+    assert every_unit_test.success and every_unit_test.result
+    for layer in DBT_LAYERS:
+        task = dag.get_task(f"dbt.{layer}")
+        result = dbtRunner().invoke([*listed, "--select", *task.select, "--exclude", *task.exclude])
+        assert result.success, result.exception
+        assert result.result == [], layer
 
 
 def test_ml_dags_wait_for_the_warehouse_gate(dagbag) -> None:
