@@ -131,7 +131,7 @@ class SparkStandaloneCluster:
                 raise RuntimeError(f"Spark daemon exited early: {exited}; {self.log_tail()}")
             try:
                 state = self.master_state()
-            except OSError:
+            except (OSError, ValueError):  # not listening yet, or a page that is not JSON yet
                 state = {}
             alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
             if len(alive) == self.workers:

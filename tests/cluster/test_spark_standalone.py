@@ -2,15 +2,19 @@
 as on ``local[2]``.
 
 A master and two workers (one core, 1 GB each) run on loopback from the pyspark wheel
-(:mod:`spark_cluster`). The same generated deliveries are ingested twice by the job the DAGs'
-``load_bronze`` tasks run (:func:`spark_jobs.ingest.main`, every source), into two creditlake
-homes that differ only in ``CREDITLAKE_SPARK_MASTER``, which :func:`creditlake.spark.get_spark`
-reads: the cluster's ``spark://`` URL, and ``local[2]``. Both force
-``CREDITLAKE_INGEST_ENGINE=spark``, so that the comparison stays Spark on a cluster against Spark
-in one JVM whatever engine a local master would get by default. Content checksums of every bronze
-and quarantine table and the ledger's counts must agree (the snapshots each ingest staged:
-auditing and publishing them is not Spark's work), and the cluster run must show completed tasks
-on an executor of each worker, so that a session that silently stayed local cannot pass.
+(:mod:`spark_cluster`). The reference deliveries (``tests/reference_deliveries.py``) are ingested
+by the job the DAGs' ``load_bronze`` tasks run (:func:`spark_jobs.ingest.main`, every source) on
+the cluster, with ``CREDITLAKE_INGEST_ENGINE=spark`` and the cluster's ``spark://`` URL as
+``CREDITLAKE_SPARK_MASTER`` (which :func:`creditlake.spark.get_spark` reads), and on the DuckDB
+engine into a second creditlake home that differs only in those settings. Content checksums of
+every bronze and quarantine table and the ledger's counts must agree (the snapshots each ingest
+staged: auditing and publishing them is not Spark's work), and the cluster run must show completed
+tasks on an executor of each worker, so that a session that silently stayed local cannot pass.
+
+Why the DuckDB engine is the reference: ``tests/spark_jobs/test_engine_parity.py`` proves, on the
+same deliveries with the same PII key, that it stages exactly what Spark on ``local[2]`` stages,
+so equal to it here means equal to ``local[2]``, and a second Spark driver ingesting every source
+(minutes on two cores) is not needed to show it.
 
 The job writes its scratch Parquet under ``settings.staging_dir`` from the executors and reads it
 back on the driver: here the workers share the driver's disk. A real cluster needs a staging
@@ -28,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from secret_files import TEST_PII_KEY, put_pii_key
+from secret_files import put_pii_key
 from spark_cluster import SparkStandaloneCluster
 
 from creditlake import ledger
@@ -37,10 +41,10 @@ from creditlake.lake import Lake, bronze_table, quarantine_table
 from creditlake.settings import PROJECT_ROOT, Settings, get_settings
 from creditlake.sources import SOURCES
 from tests.platform_tables import delivery_counts
+from tests.reference_deliveries import EXTRACT, PII_KEY, generator_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark_cluster]
 
-EXTRACT = dt.date(2026, 1, 1)
 DATES = [EXTRACT.isoformat()]
 DRIVER = Path(__file__).with_name("ingest_driver.py")
 #: Settings a developer's shell may carry that would send either run somewhere else.
@@ -56,24 +60,15 @@ CLEARED = (
 
 
 def _generate(home: Path) -> Path:
-    """Small deliveries with defects (so quarantine is not empty); the landing folder."""
-    from generator import GeneratorConfig, generate
+    """The reference deliveries (with defects, so quarantine is not empty); the landing folder."""
+    from generator import generate
 
-    config = GeneratorConfig(
-        customers=300,
-        behaviour_events=6_000,
-        extract_date=EXTRACT,
-        days=0,
-        seed=5,
-        defect_rate=0.02,
-        late_source=None,
-    )
     with pytest.MonkeyPatch.context() as patch:
         for name in CLEARED:
             patch.delenv(name, raising=False)
         patch.setenv("CREDITLAKE_HOME", str(home))
         settings = get_settings()
-        generate(config, settings, progress=lambda line: None)
+        generate(generator_config(), settings, progress=lambda line: None)
         return Path(settings.landing_uri)
 
 
@@ -102,7 +97,7 @@ def staged_fingerprint(settings: Settings) -> dict[str, Any]:
 def _load(home: Path, landing: Path, master: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Load ``DATES`` into ``home`` on ``master`` in a driver process of its own; what the
     driver reported and the home's lake fingerprint."""
-    put_pii_key(home, TEST_PII_KEY)  # one key for both runs, so that their tokens agree
+    put_pii_key(home, PII_KEY)  # the reference key, so that the tokens agree
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     env.update(
         CREDITLAKE_HOME=str(home),
@@ -132,9 +127,30 @@ def _load(home: Path, landing: Path, master: str) -> tuple[dict[str, Any], dict[
         return report, staged_fingerprint(get_settings())
 
 
+def _load_on_duckdb(home: Path, landing: Path) -> dict[str, Any]:
+    """Load ``DATES`` into ``home`` on the DuckDB engine, in this process (no Spark); the home's
+    lake fingerprint."""
+    from spark_jobs.ingest import main as ingest
+
+    put_pii_key(home, PII_KEY)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in CLEARED:
+            patch.delenv(name, raising=False)
+        patch.setenv("CREDITLAKE_HOME", str(home))
+        patch.setenv("CREDITLAKE_LANDING_URI", str(landing))
+        patch.setenv("CREDITLAKE_INGEST_ENGINE", "duckdb")
+        settings = get_settings()
+        assert settings.ingest_engine == "duckdb"
+        for day in map(dt.date.fromisoformat, DATES):
+            for source in SOURCES:
+                ingest(source, day, settings=settings)
+        return staged_fingerprint(settings)
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     landing = _generate(tmp_path_factory.mktemp("generated"))
+    reference = _load_on_duckdb(tmp_path_factory.mktemp("reference-home"), landing)
     cluster = SparkStandaloneCluster(tmp_path_factory.mktemp("spark-cluster")).start()
     try:
         on_cluster = _load(tmp_path_factory.mktemp("cluster-home"), landing, cluster.master_url)
@@ -142,10 +158,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         master_state = cluster.master_state()
     finally:
         cluster.stop()
-    local = _load(tmp_path_factory.mktemp("local-home"), landing, "local[2]")
     return {
         "cluster": on_cluster,
-        "local": local,
+        "reference": reference,
         "master_url": cluster.master_url,
         "master_state": master_state,
         "workers": workers,
@@ -166,24 +181,18 @@ def test_the_cluster_run_ran_on_executors_of_both_workers(runs) -> None:
     assert finished[report["app_id"]]["cores"] == 2
 
 
-def test_the_local_run_stayed_in_one_jvm(runs) -> None:
-    report, _ = runs["local"]
-    assert report["master"] == "local[2]"
-    assert [e["id"] for e in report["executors"]] == ["driver"]
-
-
 def test_bronze_and_quarantine_tables_are_identical(runs) -> None:
-    cluster, local = runs["cluster"][1]["tables"], runs["local"][1]["tables"]
-    assert len(local) == 2 * len(SOURCES)
-    assert all(local[t][0] > 0 for t in local if t.startswith("bronze."))
-    assert sum(local[t][0] for t in local if t.startswith("quarantine.")) > 0
-    differing = [t for t in local if local[t] != cluster.get(t)]
-    assert differing == [], {t: (local[t], cluster.get(t)) for t in differing}
+    cluster, reference = runs["cluster"][1]["tables"], runs["reference"]["tables"]
+    assert len(reference) == 2 * len(SOURCES)
+    assert all(reference[t][0] > 0 for t in reference if t.startswith("bronze."))
+    assert sum(reference[t][0] for t in reference if t.startswith("quarantine.")) > 0
+    differing = [t for t in reference if reference[t] != cluster.get(t)]
+    assert differing == [], {t: (reference[t], cluster.get(t)) for t in differing}
 
 
 def test_the_ledgers_agree(runs) -> None:
-    cluster, local = runs["cluster"][1], runs["local"][1]
-    assert len(local["ledger"]) == len(SOURCES) * len(DATES)
-    assert {state for state, *_ in local["ledger"].values()} == {ledger.STAGED}
-    assert cluster["ledger"] == local["ledger"]
-    assert cluster["ledger_rows"] == local["ledger_rows"]
+    cluster, reference = runs["cluster"][1], runs["reference"]
+    assert len(reference["ledger"]) == len(SOURCES) * len(DATES)
+    assert {state for state, *_ in reference["ledger"].values()} == {ledger.STAGED}
+    assert cluster["ledger"] == reference["ledger"]
+    assert cluster["ledger_rows"] == reference["ledger_rows"]

@@ -20,7 +20,27 @@ from creditlake.settings import Settings, get_settings
 ENGINES = ("duckdb", "spark")
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give ``ingest_engine`` its engines: every engine, or those an ``ingest_engines`` marker
+    names.
+
+    The DuckDB engine is the embedded default and runs every case. A Spark run costs seconds, so
+    a case whose outcome is decided outside the transform (the gate, the ledger, the lake), with
+    the Spark transform's part already exercised by another case of the module, is marked
+    ``@pytest.mark.ingest_engines("duckdb")``; the module's Spark cases stay representative.
+    """
+    if "ingest_engine" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("ingest_engines")
+    engines = marker.args if marker else ENGINES
+    unknown = sorted(set(engines) - set(ENGINES))
+    if unknown:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown ingest engines {unknown}")
+    # module scope: a module fixture built on one engine serves all of that engine's tests
+    metafunc.parametrize("ingest_engine", engines, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
 def ingest_engine(request: pytest.FixtureRequest) -> Iterator[str]:
     """Run a module's tests once per engine (``pytestmark = pytest.mark.usefixtures(...)``): the
     job must behave the same on both, so its behaviour tests are the parity tests too."""

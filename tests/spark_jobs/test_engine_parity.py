@@ -5,6 +5,9 @@ one contract must not drift apart silently. Every source's delivery from the pro
 (with its realistic defects, so every quarantine path the generator knows is exercised) is ingested
 by each engine in turn, and the staged rows, the schemas each engine hands the lake and the ledger
 counts must be equal; only the load-time columns (batch id, ingest time) may differ.
+
+The deliveries are the ones the Spark cluster test compares the cluster with
+(``tests/reference_deliveries.py``): this test is the ``local[2]`` half of that comparison.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import configure
+from secret_files import put_pii_key
 
 from creditlake import ledger
 from creditlake.checksum import LOAD_TIME_COLUMNS, content_checksum
@@ -21,9 +25,8 @@ from creditlake.lake import Lake, bronze_table, quarantine_table
 from creditlake.settings import Settings
 from creditlake.sources import SOURCES
 from spark_jobs import ingest
+from tests.reference_deliveries import DAILY, EXTRACT, PII_KEY, generator_config
 
-EXTRACT = dt.date(2026, 1, 1)
-DAILY = EXTRACT + dt.timedelta(days=1)
 LEDGER_COUNTS = (
     "landing_rows",
     "bronze_rows",
@@ -35,21 +38,15 @@ LEDGER_COUNTS = (
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory):
-    """Small generated deliveries (initial extract and one daily file) with defects."""
-    from generator import GeneratorConfig, generate
+    """The reference deliveries (initial extract and one daily file, with defects), tokenised
+    with the reference key."""
+    from generator import generate
 
     with pytest.MonkeyPatch.context() as monkeypatch:
-        settings = configure(monkeypatch, tmp_path_factory.mktemp("parity"))
-        config = GeneratorConfig(
-            customers=300,
-            behaviour_events=6_000,
-            extract_date=EXTRACT,
-            days=1,
-            seed=7,
-            defect_rate=0.01,
-            late_source=None,
-        )
-        generate(config, settings, progress=lambda _: None)
+        home = tmp_path_factory.mktemp("parity")
+        settings = configure(monkeypatch, home)
+        put_pii_key(home, PII_KEY)
+        generate(generator_config(), settings, progress=lambda _: None)
         yield monkeypatch, settings
 
 
