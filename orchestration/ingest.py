@@ -72,6 +72,7 @@ def _validate_bronze(source_name: str):
 
         In-process (pandas) after a DuckDB ingest, so the task starts no JVM; on Spark after a
         Spark ingest (``expectations.validate.gate_engine``)."""
+        from creditlake.settings import get_settings
         from expectations.column_types import SPARK
         from expectations.validate import (
             MissingDataError,
