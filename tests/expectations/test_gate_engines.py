@@ -9,17 +9,15 @@ and write the same summary, failures and counts included.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from child_python import run_python
 from quality_fixtures import DAY, valid_row, write_bronze
 
-from creditlake.settings import PROJECT_ROOT, Settings
+from creditlake.settings import Settings
 from expectations.validate import QualityGateError, validate_bronze
 
 pytestmark = pytest.mark.slow
@@ -127,15 +125,5 @@ def test_the_gate_after_a_duckdb_ingest_never_imports_pyspark(settings: Settings
     """The Airflow task itself, in a process where pyspark cannot be imported at all: no JVM is
     started, and neither the gate nor GX's Spark support gets near pyspark."""
     write_bronze(settings, "loans", _rows("loans", 3))
-    env = os.environ | {"CREDITLAKE_INGEST_ENGINE": "duckdb"}
-    completed = subprocess.run(
-        [sys.executable, "-c", CHILD],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    found = json.loads(completed.stdout.strip().splitlines()[-1])
+    found = run_python(CHILD, CREDITLAKE_INGEST_ENGINE="duckdb")
     assert found == {"pyspark": [], "success": True, "rows": 3}

@@ -4,16 +4,13 @@ its CSV split agrees with Python's ``csv`` module on the lines the SQL path spli
 from __future__ import annotations
 
 import csv
-import json
-import os
-import subprocess
-import sys
 
 import duckdb
 import pytest
+from child_python import run_python
 from spark_job_helpers import customer_line, deliver
 
-from creditlake.settings import PROJECT_ROOT, Settings
+from creditlake.settings import Settings
 from spark_jobs.duckdb_extract import csv_fields_sql
 
 CHILD = """
@@ -27,17 +24,7 @@ print(json.dumps({"pyspark": sorted(m for m in sys.modules if m.split(".")[0] ==
 
 def test_a_duckdb_ingest_never_imports_pyspark(settings: Settings):
     deliver(settings, "customers", [customer_line(1), customer_line(2)])
-    env = os.environ | {"CREDITLAKE_INGEST_ENGINE": "duckdb"}
-    completed = subprocess.run(
-        [sys.executable, "-c", CHILD],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    found = json.loads(completed.stdout.strip().splitlines()[-1])
+    found = run_python(CHILD, CREDITLAKE_INGEST_ENGINE="duckdb")
     assert found == {"pyspark": [], "bronze_rows": 2}
 
 
