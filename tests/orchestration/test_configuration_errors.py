@@ -1,7 +1,11 @@
 """A configuration mistake gets one line and exit status 2 from the CLI and from the Spark job,
-never a traceback: a wrong type for every numeric setting, and each mistake a new user makes
-(a missing key, a home that cannot be written, S3 without credentials or bucket, a catalog that
-cannot be opened)."""
+never a traceback, and fails an Airflow task's own check with the same line and no retry: a wrong
+type for every numeric setting, and each mistake a new user makes (a missing key, a home that
+cannot be written, S3 without credentials or bucket, a catalog that cannot be opened).
+
+The Airflow side here is the ingest task's ``pre_execute`` taken from the parsed DAG (cheap, so it
+runs for every setting); ``tests/dags/test_configuration_errors_in_airflow.py`` shows the same
+check failing whole ``airflow dags test`` runs, state failed after one try."""
 
 from __future__ import annotations
 
@@ -10,12 +14,15 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 
 from creditlake.settings import NUMBERS, PROJECT_ROOT
 from orchestration import cli
+from orchestration.runtime import DAGS_FOLDER
 from spark_jobs import ingest
 
 JOB = [sys.executable, "-m", "spark_jobs.ingest", "--source", "bureau_reports"]
@@ -25,6 +32,23 @@ NO_AWS = {
     "AWS_CONFIG_FILE": "/nonexistent/config",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+@pytest.fixture(scope="module")
+def airflow_task() -> Any:
+    """The bureau ingest's first task as Airflow parses it, with the default configuration."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS_FOLDER / "ingest__credit_bureau.py"))
+    return bag.dags["ingest__credit_bureau"].get_task("bureau_reports.wait_for_landing")
+
+
+def run_task_check(task: Any) -> str:
+    """What the task's configuration check (its ``pre_execute`` hook, which Airflow's task runner
+    calls before ``execute``) fails it with: ``AirflowFailException``, so no retry."""
+    with pytest.raises(AirflowFailException) as failed:
+        task._pre_execute_hook({})
+    return str(failed.value)
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -39,8 +63,8 @@ def run_job(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("spec", NUMBERS, ids=lambda spec: spec.env)
-def test_a_wrong_type_is_one_line_from_the_cli_and_the_spark_job(
-    spec, creditlake_home: Path, monkeypatch: pytest.MonkeyPatch, capsys
+def test_a_wrong_type_is_one_line_from_the_cli_the_spark_job_and_an_airflow_task(
+    spec, airflow_task: Any, creditlake_home: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     monkeypatch.setenv(spec.env, "1.5x")
     monkeypatch.setenv("CREDITLAKE_INGEST_ENGINE", "spark")
@@ -51,6 +75,8 @@ def test_a_wrong_type_is_one_line_from_the_cli_and_the_spark_job(
     status, err = run_job(capsys)
     assert status == 2
     assert err.startswith(f"python -m spark_jobs.ingest: {problem}") and err.count("\n") == 1
+    line = run_task_check(airflow_task)
+    assert line.startswith(problem) and "\n" not in line
 
 
 def _unwritable_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -86,8 +112,8 @@ MISTAKES: dict[str, tuple[Callable[[Path, pytest.MonkeyPatch], str], list[str]]]
 
 
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
-def test_each_mistake_is_one_line_from_the_cli_and_the_spark_job(
-    mistake: str, creditlake_home: Path, monkeypatch: pytest.MonkeyPatch, capsys
+def test_each_mistake_is_one_line_from_the_cli_the_spark_job_and_an_airflow_task(
+    mistake: str, airflow_task: Any, creditlake_home: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     make, argv = MISTAKES[mistake]
     expected = make(creditlake_home, monkeypatch)
@@ -97,6 +123,8 @@ def test_each_mistake_is_one_line_from_the_cli_and_the_spark_job(
     status, err = run_job(capsys)
     assert status == 2 and err.count("\n") == 1
     assert err.startswith(f"python -m spark_jobs.ingest: configuration error: {expected}")
+    line = run_task_check(airflow_task)
+    assert line.startswith(f"configuration error: {expected}") and "\n" not in line
 
 
 def test_the_job_names_a_missing_pii_key_and_a_missing_bucket(
