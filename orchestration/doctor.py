@@ -137,12 +137,6 @@ def check_airflow_db(settings: Settings) -> str:
     return f"migrated, AIRFLOW_HOME={settings.airflow_home}"
 
 
-def _folders(settings: Settings) -> str:
-    for setting, folder in preflight.writable_folders(settings):
-        preflight.check_writable(setting, folder)
-    return "writable: " + ", ".join(str(f) for _, f in preflight.writable_folders(settings))
-
-
 def _checked(check: Callable[[Settings], None], settings: Settings, found: str) -> Callable:
     def run() -> str:
         check(settings)
@@ -161,7 +155,8 @@ def diagnose() -> Iterator[Finding]:
         yield Finding("settings", False, str(error))
     if not errors:
         yield Finding("settings", True, f"{len(NUMBERS)} numeric settings in range, choices known")
-    yield _run("folders", lambda: _folders(settings))
+    folders = "writable: " + ", ".join(str(f) for _, f in preflight.writable_folders(settings))
+    yield _run("folders", _checked(preflight.check_folders, settings, folders))
     key = f"{settings.secrets_backend} backend"
     yield _run("pii key", _checked(preflight.check_pii_key, settings, key))
     yield _run("landing", _checked(preflight.check_landing, settings, settings.landing_uri))
