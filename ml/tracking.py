@@ -35,6 +35,17 @@ def configure_mlflow(settings: Settings) -> MlflowClient:
         _log_in(settings, settings.mlflow_user)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    return client_for(settings)
+
+
+def client_for(settings: Settings) -> MlflowClient:
+    """A client of the configured store for both tracking and registry.
+
+    ``MlflowClient(uri)`` alone takes its registry from the process's global (or the
+    ``MLFLOW_REGISTRY_URI`` environment variable) before the tracking URI, so a process that
+    once pointed MLflow elsewhere would read another registry. This client never does.
+    """
+    uri = settings.mlflow_tracking_uri
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow import MlflowClient
 
 from creditlake.lake import Lake
 from ml import alias_log, criteria
 from ml.gate import decide
+from ml.tracking import client_for
 from tests.ml.conftest import (
     CITIES,
     make_features_table,
@@ -177,7 +177,7 @@ def test_a_candidate_made_unfair_or_unstable_is_refused_by_name(
     assert f"{criterion} ({check})" in gate["reason"]
     failed = next(c for c in gate["criteria"] if c["check"] == check)
     assert failed["value"] is not None and failed["threshold"] is not None
-    client = MlflowClient(settings.mlflow_tracking_uri)
+    client = client_for(settings)
     path = client.download_artifacts(result.run_id, "gate_criteria.json", str(ml_settings.home))
     logged = json.loads(Path(path).read_text())
     assert next(c for c in logged if c["check"] == check)["passed"] is False

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from mlflow import MlflowClient
 
 from ml import german_credit
+from ml.tracking import client_for
 
 
 def test_data_is_the_published_file_in_the_repository() -> None:
@@ -56,7 +56,7 @@ def test_three_fold_benchmark_runs_and_logs_to_mlflow(ml_platform) -> None:
         assert model["fits"] == 3
         assert model["auc_mean"] > 0.65, family
         assert 0 < model["ks_mean"] < 1
-    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    client = client_for(ml_platform)
     run = client.get_run(result["run_id"])
     assert run.data.params["folds"] == "3" and run.data.params["repeats"] == "1"
     assert run.data.metrics["lr_scorecard_auc_mean"] == pytest.approx(

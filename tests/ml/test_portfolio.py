@@ -7,9 +7,9 @@ import datetime as dt
 import duckdb
 import pandas as pd
 import pytest
-from mlflow import MlflowClient
 
 from ml import portfolio
+from ml.tracking import client_for
 
 DAY = dt.date(2026, 1, 4)
 
@@ -91,7 +91,7 @@ def test_the_report_logs_its_plots_for_the_date(ml_settings) -> None:
         "scores_by_decision.png",
     ]
     assert report.cohorts == 2
-    client = MlflowClient(ml_settings.mlflow_tracking_uri)
+    client = client_for(ml_settings)
     logged = {a.path for a in client.list_artifacts(report.run_id)}
     assert set(report.plots) | {"vintages.csv", "roll_rates.csv"} <= logged
     vintages_logged = pd.read_csv(client.download_artifacts(report.run_id, "vintages.csv"))

@@ -9,10 +9,10 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow import MlflowClient
 
 from ml import score
 from ml.serving import conform_to_schema
+from ml.tracking import client_for
 
 
 def _scores(settings, day: dt.date) -> pd.DataFrame:
@@ -24,8 +24,7 @@ def _scores(settings, day: dt.date) -> pd.DataFrame:
 
 
 def test_no_champion_is_a_clear_error(ml_platform, training_runs) -> None:
-    uri = ml_platform.mlflow_tracking_uri
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)  # not another test's registry
+    client = client_for(ml_platform)
     champion = training_runs["second"].champion_version
     client.delete_registered_model_alias("credit_pd", "champion")
     try:

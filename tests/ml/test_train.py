@@ -12,11 +12,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from mlflow import MlflowClient
 
 from ml import train
 from ml.data import TrainingDataError
 from ml.models import LIGHTGBM, LR_SCORECARD
+from ml.tracking import client_for
 
 
 def test_missing_warehouse_or_table_is_a_clear_error(ml_settings) -> None:
@@ -33,7 +33,7 @@ def test_a_missing_dbt_manifest_stops_the_run_before_mlflow(ml_platform, tmp_pat
         experiment = client.get_experiment_by_name("credit_pd")
         return 0 if experiment is None else len(client.search_runs([experiment.experiment_id]))
 
-    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    client = client_for(ml_platform)
     before = runs()
     missing = tmp_path / "target" / "manifest.json"
     with pytest.raises(TrainingDataError, match=r"manifest .* does not exist: run `dbt parse`"):
@@ -44,7 +44,7 @@ def test_a_missing_dbt_manifest_stops_the_run_before_mlflow(ml_platform, tmp_pat
 # Two real runs ----------------------------------------------------------------------------------
 def test_first_run_registers_both_models_and_crowns_a_champion(ml_platform, training_runs) -> None:
     first = training_runs["first"]
-    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    client = client_for(ml_platform)
     assert first.oot_months == ["2025-01", "2025-02"]
     assert first.train_months[0] == "2024-07" and first.train_months[-1] == "2024-12"
     assert first.rows == {"train": 1800, "oot": 600}
@@ -70,7 +70,7 @@ def test_first_run_registers_both_models_and_crowns_a_champion(ml_platform, trai
 
 def test_run_artifacts_metrics_and_model_card(ml_platform, training_runs, tmp_path) -> None:
     first = training_runs["first"]
-    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    client = client_for(ml_platform)
     parent = client.get_run(first.run_id)
     assert parent.data.params["oot_months"] == "2025-01,2025-02"
     for family in (LR_SCORECARD, LIGHTGBM):
@@ -106,7 +106,7 @@ def test_shuffled_labels_become_challenger_and_the_champion_stays(
     ml_platform, training_runs
 ) -> None:
     first, second = training_runs["first"], training_runs["second"]
-    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    client = client_for(ml_platform)
     assert sorted(second.registered_versions.values()) == ["3", "4"]
     assert second.gate["promoted"] is False
     assert second.gate["previous_champion_version"] == first.champion_version
@@ -151,7 +151,11 @@ def test_champion_loads_in_a_fresh_process_without_the_repository_code(
         print(json.dumps(model.predict(inputs)["pd"].tolist()))
         """
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MLFLOW_TRACKING", "MLFLOW_REGISTRY"))
+    }
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
@@ -165,6 +169,9 @@ def test_champion_loads_in_a_fresh_process_without_the_repository_code(
     in_fresh_process = json.loads(done.stdout.strip().splitlines()[-1])
     import mlflow
 
+    from ml.tracking import configure_mlflow
+
+    configure_mlflow(ml_platform)  # another test in this process may have pointed MLflow elsewhere
     here = mlflow.pyfunc.load_model("models:/credit_pd@champion")
     from ml.serving import conform_to_schema
 
@@ -182,7 +189,7 @@ def test_versions_record_the_hash_of_the_rows_they_were_trained_on(
     from ml.lineage import TrainingLineage, training_set_sha256
 
     first, second = training_runs["first"], training_runs["second"]
-    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    client = client_for(ml_platform)
     # the fixture put run 1's warehouse back after run 2
     rows, digest = training_set_sha256(
         read_training_set(ml_platform.warehouse_path, dt.date(2026, 1, 1))
@@ -205,7 +212,7 @@ def test_the_audit_log_holds_both_gate_decisions_and_agrees_with_the_registry(
     from ml import alias_log
 
     first, second = training_runs["first"], training_runs["second"]
-    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    client = client_for(ml_platform)
     moves = alias_log.history(Lake.from_settings(ml_platform), "credit_pd")
     rows = [(m.alias, m.from_version, m.to_version, m.outcome) for m in moves]
     champion, candidate = first.champion_version, second.gate["candidate_version"]
@@ -231,7 +238,7 @@ def test_every_registered_version_has_its_validation_report(
     """Both runs log ``validation_report.html`` at the root of each version's run (ml.train)."""
     from ml.validation_report import REPORT_FILE, REPORT_TAG
 
-    client = MlflowClient(ml_platform.mlflow_tracking_uri)
+    client = client_for(ml_platform)
     for run in training_runs.values():
         for family, outcome in run.models.items():
             assert REPORT_FILE in {a.path for a in client.list_artifacts(outcome.run_id)}
