@@ -8,6 +8,7 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import Asset, BaseSensorOperator
+from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
 from creditlake import preflight
@@ -37,19 +38,41 @@ def dag_doc(doc_md: str | None) -> str | None:
     return f"{heading}\n\n{lines}\n\n{doc_md or ''}"
 
 
+class ConfigurationExit(SystemExit):
+    """A configuration mistake ending a task: its code is the mistake's one line.
+
+    Airflow's task runner logs a ``SystemExit`` as one error line carrying its code ("Task exited
+    exit_code=...") where it logs any other exception with a traceback, and the mistake is all the
+    person on call needs; :data:`RETRY_POLICY` then fails the task without retries.
+    """
+
+
+#: Every task's retry policy: a configuration mistake fails at once (it will not fix itself in
+#: five minutes); every other failure keeps the task's retries.
+RETRY_POLICY = ExceptionRetryPolicy(
+    rules=[
+        RetryRule(
+            exception=ConfigurationExit,
+            action=RetryAction.FAIL,
+            reason="a configuration mistake: fix the setting, then clear the task",
+        )
+    ]
+)
+
+
 def check_configuration(*needs: str) -> Callable[[Any], None]:
     """A task's ``pre_execute``: settings and what they point at (``needs``, see
     :mod:`creditlake.preflight`) are checked before the task starts.
 
-    A mistake fails the task at once, without retries (it will not fix itself in five minutes),
-    with its one-line message; the checks pass once per process.
+    A mistake fails the task at once, without retries and without a traceback
+    (:class:`ConfigurationExit`), with its one-line message; the checks pass once per process.
     """
 
     def check(context: Any) -> None:
         try:
             preflight.check(get_settings(), needs)
         except SettingsError as error:
-            raise AirflowFailException(error.line()) from None
+            raise ConfigurationExit(error.line()) from None
 
     return check
 
@@ -60,6 +83,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": dt.timedelta(seconds=parse_settings().retry_delay_seconds),
     "retry_exponential_backoff": True,
     "pre_execute": check_configuration(preflight.FOLDERS, preflight.CATALOG),
+    "retry_policy": RETRY_POLICY,
 }
 
 
@@ -125,7 +149,7 @@ def fail_on(*errors: type[BaseException]) -> Callable:
             try:
                 return function(*args, **kwargs)
             except SettingsError as error:
-                raise AirflowFailException(error.line()) from None
+                raise ConfigurationExit(error.line()) from None
             except errors as error:
                 raise AirflowFailException(str(error)) from error
 

@@ -39,7 +39,7 @@ from urllib.parse import urlparse
 import attr
 from openlineage.client.transport.transport import Config, Transport
 
-from creditlake.settings import Settings, get_settings
+from creditlake.settings import Settings, get_settings, read_settings
 
 if TYPE_CHECKING:
     from openlineage.client.event_v2 import Dataset, InputDataset
@@ -73,6 +73,8 @@ class LineageDirTransport(Transport):
     time never interleave and a reader never sees half an event. The folder is read from settings
     at each event rather than fixed in Airflow's configuration, because one process may run the
     DAGs of several creditlake homes (the tests do) while Airflow reads its configuration once.
+    A wrong value elsewhere in the settings does not stop the event: the task it is about fails
+    on that mistake with its own one line, and lineage still records that it ran and failed.
     """
 
     kind = "creditlake_lineage_dir"
@@ -84,7 +86,7 @@ class LineageDirTransport(Transport):
     def emit(self, event: Any) -> None:
         from openlineage.client.serde import Serde
 
-        directory = get_settings().lineage_dir
+        directory = read_settings()[0].lineage_dir
         directory.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         name = f"{stamp}-{uuid.uuid4().hex[:12]}.json"

@@ -1,7 +1,7 @@
 """Under Airflow a configuration mistake shows on the DAG and fails its task at once: the DAG
 files still import (so the DAG is there, with the mistake written on it), and the first task
 fails with the one-line message, state failed after one try, instead of "Dag could not be found"
-or minutes of retries with back-off."""
+or minutes of retries with back-off, and no traceback is printed."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
 from creditlake.settings import PROJECT_ROOT, SettingsError, get_settings
-from orchestration.common import fail_on
+from orchestration.common import RETRY_POLICY, ConfigurationExit, fail_on
 from orchestration.runtime import DAGS_FOLDER
 
 DAG_ID = "ingest__credit_bureau"
@@ -60,10 +59,16 @@ def test_a_settings_error_inside_a_task_fails_it_without_retries() -> None:
     def load() -> None:
         raise SettingsError("the secret 'pii-key' is missing", "run `creditlake init-secrets`")
 
-    with pytest.raises(AirflowFailException) as raised:
+    with pytest.raises(ConfigurationExit) as raised:
         fail_on(ValueError)(load)()
-    assert str(raised.value) == (
+    assert raised.value.code == (
         "configuration error: the secret 'pii-key' is missing; run `creditlake init-secrets`"
+    )
+    decision = RETRY_POLICY.evaluate(raised.value, try_number=1, max_tries=3)
+    assert decision.action.value == "fail"
+    # Any other failure keeps the task's retries.
+    assert RETRY_POLICY.evaluate(OSError("disk"), try_number=1, max_tries=3).action.value == (
+        "default"
     )
 
 
@@ -100,6 +105,7 @@ def test_airflow_dags_test_fails_the_first_task_at_once(
     output = done.stdout + done.stderr
     assert done.returncode == 1
     assert "could not be found" not in output
+    assert "Traceback" not in output
     assert expected.format(tmp=tmp_path) in output
     states = _task_states(airflow_db, DAG_ID)
     assert states[FIRST_TASK] == ("failed", 1)  # failed on its first try: no up_for_retry

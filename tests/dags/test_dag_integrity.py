@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from creditlake.sources import DOMAINS
+from orchestration.common import RETRY_POLICY
 from orchestration.runtime import DAGS_FOLDER
 
 DAG_FILES = sorted(p for p in DAGS_FOLDER.glob("*.py") if not p.name.startswith("_"))
@@ -55,6 +56,7 @@ def test_dag_conventions(dagbag, path: Path) -> None:
     for task in dag.tasks:
         assert task.owner not in (None, "", "airflow"), f"{task.task_id} has no owner"
         assert task.retries >= 1, f"{task.task_id} must retry transient failures"
+        assert task.retry_policy is RETRY_POLICY, f"{task.task_id} must not retry config mistakes"
 
 
 @pytest.mark.parametrize("domain", sorted(DOMAINS))

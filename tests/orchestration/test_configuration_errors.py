@@ -18,10 +18,10 @@ from typing import Any
 
 import boto3
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
 from creditlake.settings import NUMBERS, PROJECT_ROOT
 from orchestration import cli
+from orchestration.common import ConfigurationExit
 from orchestration.runtime import DAGS_FOLDER
 from spark_jobs import ingest
 
@@ -45,10 +45,11 @@ def airflow_task() -> Any:
 
 def run_task_check(task: Any) -> str:
     """What the task's configuration check (its ``pre_execute`` hook, which Airflow's task runner
-    calls before ``execute``) fails it with: ``AirflowFailException``, so no retry."""
-    with pytest.raises(AirflowFailException) as failed:
+    calls before ``execute``) fails it with: :class:`ConfigurationExit`, so no retry and no
+    traceback."""
+    with pytest.raises(ConfigurationExit) as failed:
         task._pre_execute_hook({})
-    return str(failed.value)
+    return str(failed.value.code)
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
