@@ -86,13 +86,30 @@ def test_a_settings_error_inside_a_task_fails_it_without_retries() -> None:
             "{tmp}/no-secrets-here/pii-key (CREDITLAKE_SECRETS_DIR); run `creditlake "
             "init-secrets` to create one",
         ),
+        (
+            {"CREDITLAKE_HOME": "{tmp}/a-file/home"},
+            "configuration error: CREDITLAKE_HOME: the folder {tmp}/a-file/home cannot be "
+            "written (Not a directory); point CREDITLAKE_HOME at a folder this user can write to",
+        ),
+        (
+            {
+                "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+                "AWS_CONFIG_FILE": "/nonexistent/config",
+                "AWS_EC2_METADATA_DISABLED": "true",
+                "CREDITLAKE_LANDING_URI": "s3://a-bucket-that-does-not-exist",
+            },
+            "configuration error: CREDITLAKE_LANDING_URI=s3://a-bucket-that-does-not-exist is on "
+            "S3 but no AWS credentials were found",
+        ),
     ],
-    ids=["unparsable value", "missing pii key"],
+    ids=["unparsable value", "missing pii key", "unwritable home", "s3 without credentials"],
 )
 def test_airflow_dags_test_fails_the_first_task_at_once(
     env: dict[str, str], expected: str, airflow_db: Path, tmp_path: Path
 ) -> None:
-    environ = os.environ | {name: value.format(tmp=tmp_path) for name, value in env.items()}
+    (tmp_path / "a-file").write_text("")  # a file where a folder should be: cannot be written
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    environ |= {name: value.format(tmp=tmp_path) for name, value in env.items()}
     done = subprocess.run(
         [sys.executable, "-m", "airflow", "dags", "test", DAG_ID, "2026-01-01"],
         cwd=PROJECT_ROOT,
