@@ -147,7 +147,9 @@ def measure_inclusion(
         predictions["with"] = np.asarray(with_behaviour, dtype=float)
     for name, variant in (("with", spec), ("without", without)):
         if name not in predictions:
-            fitted = build_model(family, data.x_train, data.y_train, variant, seed=seed)
+            fitted = build_model(
+                family, data.x_train, data.y_train, variant, seed=seed, groups=data.cv_groups
+            )
             predictions[name] = fitted.predict_pd(data.x_oot)
     y = data.y_oot
     groups = []

@@ -41,6 +41,11 @@ class ModelTarget:
     #: next months, needs its label window as the gap: a later training row's label would tell
     #: the model the outcome of an out-of-time row of the same loan (ml.split).
     embargo_months: int = 0
+    #: The column whose rows recur (one loan's month-end snapshots): the cross-validation that
+    #: picks LightGBM's tree count keeps each value's rows in one fold. Split at random instead,
+    #: the same loan's neighbouring months, labelled alike, sat on both sides of every fold: the
+    #: B-card's inner AUC read 0.94 against 0.78 out of time, and boosting ran to the tree cap.
+    cv_group: str | None = None
 
     @property
     def experiment(self) -> str:
@@ -97,6 +102,7 @@ B_CARD = ModelTarget(
     features_table="marts.fct_b_card_snapshots",
     month="snapshot_month",
     embargo_months=6,  # the label window (Policy.performance_window_months)
+    cv_group="loan_id",
 )
 #: Every model the platform trains, by registered name.
 MODELS: dict[str, ModelTarget] = {

@@ -215,7 +215,14 @@ def fit_log_register(
         experiment_id=experiment_id, run_name=f"{family} {as_of_date}", nested=True
     ) as child:
         started = time.perf_counter()
-        fitted = build_model(family, data.x_train, data.y_train, data.selection.spec, seed=seed)
+        fitted = build_model(
+            family,
+            data.x_train,
+            data.y_train,
+            data.selection.spec,
+            seed=seed,
+            groups=data.cv_groups,
+        )
         fit_seconds = time.perf_counter() - started
         evaluation, predictions = evaluate(
             fitted, data.x_train, data.y_train, data.x_oot, data.y_oot

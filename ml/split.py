@@ -77,6 +77,12 @@ class TrainingData:
     target: ModelTarget = CREDIT_PD
 
     @property
+    def cv_groups(self) -> np.ndarray | None:
+        """The training rows' groups for the inner cross-validation (``target.cv_group``)."""
+        group = self.target.cv_group
+        return None if group is None else self.x_train[group].to_numpy()
+
+    @property
     def rows(self) -> dict[str, int]:
         return {"train": len(self.y_train), "oot": len(self.y_oot)}
 

@@ -144,6 +144,31 @@ def test_lightgbm_is_deterministic_and_copes_with_unseen_categories(fitted, spli
     assert np.isfinite(again.predict_pd(odd)).all()
 
 
+def test_grouped_inner_folds_keep_a_units_recurring_rows_out_of_its_own_validation() -> None:
+    """Rows that recur for one unit, labelled alike and told apart only by a unit-level noise
+    value: random folds validate on copies of training rows and read a signal that is not there;
+    folds that keep each unit whole read none, and stop boosting early."""
+    rng = np.random.default_rng(3)
+    units, months = 400, 6
+    unit_noise = rng.normal(size=units)
+    unit_label = (rng.random(units) < 0.3).astype(int)
+    frame = pd.DataFrame(
+        {
+            "unit_noise": np.repeat(unit_noise, months),
+            "month_noise": rng.normal(size=units * months),
+        }
+    )
+    labels = np.repeat(unit_label, months)
+    groups = np.repeat(np.arange(units), months)
+    spec = FeatureSpec.infer(frame)
+    random_folds = build_lightgbm(frame, labels, spec, inner_folds=3)
+    grouped = build_lightgbm(frame, labels, spec, inner_folds=3, groups=groups)
+    assert random_folds.details["inner_cv_valid_auc"] > 0.7
+    assert grouped.details["inner_cv_valid_auc"] < 0.62
+    assert grouped.details["inner_cv_grouped"] is True
+    assert grouped.details["best_iteration"] < random_folds.details["best_iteration"]
+
+
 def test_scorecard_on_pure_noise_keeps_all_variables_instead_of_failing() -> None:
     rng = np.random.default_rng(0)
     noise = pd.DataFrame({"a": rng.normal(size=600), "b": rng.choice(["x", "y"], size=600)})
