@@ -349,7 +349,7 @@ def build_scorecard(
             selection_fallback = True
             scorecard = unfitted(None).fit(features, labels)
     selected = [str(name) for name in scorecard.binning_process_.get_support(names=True)]
-    return ScorecardPD(
+    fitted = ScorecardPD(
         family=LR_SCORECARD,
         spec=spec,
         estimator=scorecard,
@@ -361,6 +361,10 @@ def build_scorecard(
             "score_scale": scale.describe(),
         },
     )
+    # The safest bins are fixed once fitted: found now, they are pickled with the model, so
+    # MLflow's load-back check and every scoring process do not build each bin table again.
+    fitted.risk_contributions(x.head(1))
+    return fitted
 
 
 #: LightGBM settings, chosen on German Credit by repeated cross-validation (``creditlake
