@@ -11,13 +11,7 @@ import pytest
 
 from creditlake import preflight
 from creditlake.settings import SettingsError, get_settings
-
-#: No AWS credentials anywhere boto3 looks (environment, files, instance metadata).
-NO_AWS = {
-    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
-    "AWS_CONFIG_FILE": "/nonexistent/config",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+from tests.aws_env import NO_AWS
 
 
 def without_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:

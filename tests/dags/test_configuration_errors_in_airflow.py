@@ -16,6 +16,7 @@ import pytest
 from creditlake.settings import PROJECT_ROOT, SettingsError, get_settings
 from orchestration.common import RETRY_POLICY, ConfigurationExit, fail_on
 from orchestration.runtime import DAGS_FOLDER
+from tests.aws_env import NO_AWS
 
 DAG_ID = "ingest__credit_bureau"
 FIRST_TASK = "bureau_reports.wait_for_landing"
@@ -92,12 +93,7 @@ def test_a_settings_error_inside_a_task_fails_it_without_retries() -> None:
             "written (Not a directory); point CREDITLAKE_HOME at a folder this user can write to",
         ),
         (
-            {
-                "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
-                "AWS_CONFIG_FILE": "/nonexistent/config",
-                "AWS_EC2_METADATA_DISABLED": "true",
-                "CREDITLAKE_LANDING_URI": "s3://a-bucket-that-does-not-exist",
-            },
+            {**NO_AWS, "CREDITLAKE_LANDING_URI": "s3://a-bucket-that-does-not-exist"},
             "configuration error: CREDITLAKE_LANDING_URI=s3://a-bucket-that-does-not-exist is on "
             "S3 but no AWS credentials were found",
         ),

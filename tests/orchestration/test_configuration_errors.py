@@ -24,14 +24,10 @@ from orchestration import cli
 from orchestration.common import ConfigurationExit
 from orchestration.runtime import DAGS_FOLDER
 from spark_jobs import ingest
+from tests.aws_env import NO_AWS
 
 JOB = [sys.executable, "-m", "spark_jobs.ingest", "--source", "bureau_reports"]
 JOB_ARGS = ["--source", "bureau_reports", "--as-of-date", "2026-01-01"]
-NO_AWS = {
-    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
-    "AWS_CONFIG_FILE": "/nonexistent/config",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 
 
 @pytest.fixture(scope="module")
