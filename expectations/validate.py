@@ -3,8 +3,9 @@
 ``validate_bronze`` guards one bronze partition right after the ingest job staged it;
 ``validate_warehouse`` guards the marts the models train on right after dbt built them. Both:
 
-1. run the suite's GX checkpoint, which stores the validation result, then render its Data Docs
-   pages and the index (``settings.gx_dir``), keeping counts but never unexpected values (see
+1. run the suite's GX checkpoint, which stores the validation result (``settings.gx_dir``), and
+   queue its Data Docs pages, rendered at once or by the DAG run's ``publish_quality_docs``
+   (:mod:`expectations.data_docs`), keeping counts but never unexpected values (see
    :data:`expectations.context.RESULT_FORMAT`). Bronze is validated in this process on pandas
    after a DuckDB ingest and on Spark after a Spark ingest (:func:`gate_engine`);
 2. write ``settings.reports_dir/quality/<suite>/<as_of_date>.json``: what was evaluated, what
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -81,30 +81,27 @@ def _run_suite(
     skipped: list[str] | None = None,
     parameters: dict[str, Any] | None = None,
     rows: int | None = None,
+    render_docs: bool = True,
 ) -> QualityResult:
     """Run ``suite``'s checkpoint on ``dataframe`` and write its summary. ``rows`` is the row
-    count when the caller knows it and GX does not report one (a Spark frame is not counted)."""
+    count when the caller knows it and GX does not report one (a Spark frame is not counted).
+
+    The stored result is queued for Data Docs (:mod:`expectations.data_docs`); with
+    ``render_docs`` its pages and the index are rendered before returning, otherwise by whoever
+    renders the queue next (the DAG run's ``publish_quality_docs``).
+    """
     import great_expectations as gx
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-    )
 
     from expectations.context import (
         checkpoint_for,
-        data_docs_site,
         dataframe_batch_definition,
         get_context,
         project_lock,
         remember_project_state,
-        update_data_docs,
     )
-    from expectations.offline_docs import VENDOR_DIR, localise_pages, site_pages
+    from expectations.data_docs import queue_pages, render_data_docs
 
     with project_lock(settings):
-        site = data_docs_site(settings)
-        # The pages this run writes (file times lag the clock by up to a tick: a second's
-        # margin); every page the first time, so a site built before is localised too.
-        since = time.time_ns() - 1_000_000_000 if (site / VENDOR_DIR).is_dir() else None
         context = get_context(settings)
         batch_definition = dataframe_batch_definition(
             context, engine, asset, suite.meta.get("layer", "warehouse")
@@ -118,9 +115,10 @@ def _run_suite(
             ),
         )
         (identifier,) = run.run_results
-        update_data_docs(context, [identifier, ExpectationSuiteIdentifier(name=suite.name)])
+        queue_pages(settings, identifier)
         remember_project_state(settings)
-        localise_pages(settings, site, site_pages(site, since))
+    if render_docs:
+        render_data_docs(settings)
     (validation,) = run.run_results.values()
     path = summary_path(settings, suite.name, as_of_date)
     result = summarise(validation, suite.name, as_of_date, skipped)
@@ -211,6 +209,7 @@ def validate_bronze(
     as_of_date: dt.date | str,
     spark: SparkSession | None = None,
     settings: Settings | None = None,
+    render_docs: bool = True,
 ) -> QualityResult:
     """Audit the staged ``as_of_date`` partition of ``source``'s bronze table with its suite.
 
@@ -219,7 +218,8 @@ def validate_bronze(
     marks the delivery rejected (its stage stays on the audit branch, unpublished) and raises.
     The engine follows :func:`gate_engine`: on pandas ``spark`` is not used (and pyspark is
     never imported); on Spark the caller brings the session (the orchestration asks
-    ``creditlake.spark`` for it).
+    ``creditlake.spark`` for it). ``render_docs=False`` leaves the Data Docs pages to the
+    DAG run's ``publish_quality_docs`` (:mod:`expectations.data_docs`).
     """
     from expectations.suites import bronze_suite
 
@@ -247,6 +247,7 @@ def validate_bronze(
             frame,
             as_of_date,
             rows=delivery.bronze_rows,  # the ledger's count of exactly this staged snapshot
+            render_docs=render_docs,
         )
     finally:
         if engine == SPARK:
@@ -344,11 +345,13 @@ def prepare_mart_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_warehouse(
-    as_of_date: dt.date | str, settings: Settings | None = None
+    as_of_date: dt.date | str, settings: Settings | None = None, render_docs: bool = True
 ) -> list[QualityResult]:
     """Validate the training sets and the loans mart; raise once if any fails critically.
 
-    Every suite runs before the gate decides, so one run's summaries show every problem.
+    Every suite runs before the gate decides, so one run's summaries show every problem. With
+    ``render_docs`` the Data Docs of all five validations are rendered together at the end (one
+    index build); without, the DAG run's ``publish_quality_docs`` renders them.
     """
     from expectations import suites
 
@@ -392,8 +395,13 @@ def validate_warehouse(
                 as_of_date,
                 skipped=rules.skipped,
                 parameters=parameters,
+                render_docs=False,
             )
         )
+    if render_docs:
+        from expectations.data_docs import render_data_docs
+
+        render_data_docs(settings)
     lake = Lake.from_settings(settings)
     for result in results:
         ledger.record(lake, gate_record(result, "warehouse", None))

@@ -190,3 +190,24 @@ class WaitSensor(BaseSensorOperator):
                 f"{self._missing} did not arrive within {self.timeout:.0f} s "
                 f"(logical date {as_of_date_of(context)})"
             ) from error
+
+
+def quality_docs_task() -> Any:
+    """``publish_quality_docs``: the Data Docs pages of the run's validations and the site index,
+    rendered once at the end of the DAG run instead of inside each gate.
+
+    A teardown task (Airflow's setup/teardown): it runs after its upstream gates whether they
+    passed or failed, since a failed validation is the page a reviewer most needs, and Airflow
+    leaves teardowns out of the run's state, so a run whose gate failed still fails. Returns how
+    many validations it rendered (:func:`expectations.data_docs.render_data_docs`).
+    """
+    from airflow.sdk import task
+
+    @task(task_id="publish_quality_docs")
+    def publish_quality_docs() -> int:
+        """Render the Data Docs of this run's validations (and any left queued) and the index."""
+        from expectations.data_docs import render_data_docs
+
+        return fail_on()(render_data_docs)(get_settings())
+
+    return publish_quality_docs().as_teardown()

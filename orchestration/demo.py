@@ -170,8 +170,8 @@ def _demo_environment() -> None:
 
     for name, value in (
         ("AIRFLOW__OPENLINEAGE__EMISSION_POLICY", NO_PROVIDER_DAG_EVENTS),
-        ("CREDITLAKE_SENSOR_TIMEOUT_SECONDS", "10"),
-        ("CREDITLAKE_SENSOR_POKE_SECONDS", "2"),
+        ("CREDITLAKE_SENSOR_TIMEOUT_SECONDS", "3"),
+        ("CREDITLAKE_SENSOR_POKE_SECONDS", "1"),
         ("CREDITLAKE_RETRY_DELAY_SECONDS", "2"),
         ("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
         ("DBT_QUIET", "true"),

@@ -30,6 +30,7 @@ from orchestration.common import (
     dag_doc,
     fail_on,
     parse_settings,
+    quality_docs_task,
     timetable,
 )
 from orchestration.deadlines import ingest_deadline
@@ -91,7 +92,9 @@ def _validate_bronze(source_name: str):
             from creditlake.spark import get_spark
 
             spark = get_spark("creditlake-quality", settings)
-        return run(source_name, as_of_date_of(context), spark, settings).to_dict()
+        return run(
+            source_name, as_of_date_of(context), spark, settings, render_docs=False
+        ).to_dict()
 
     return validate_bronze
 
@@ -131,6 +134,7 @@ def build_ingest_dag(domain: str, doc_md: str | None) -> DAG:
         deadline=ingest_deadline(parse_settings()),
     )
     def ingest() -> None:
+        gates = []
         for source_name in DOMAINS[domain]:
             with TaskGroup(group_id=source_name):
                 wait = WaitSensor(task_id="wait_for_landing", check=_landing_check(source_name))
@@ -138,5 +142,7 @@ def build_ingest_dag(domain: str, doc_md: str | None) -> DAG:
                 validated = _validate_bronze(source_name)()
                 published = _publish_bronze(source_name)()
                 wait >> loaded >> validated >> published
+            gates.append(validated)
+        gates >> quality_docs_task()
 
     return ingest()

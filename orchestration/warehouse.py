@@ -34,6 +34,7 @@ from orchestration.common import (
     fail_on,
     marts_asset,
     parse_settings,
+    quality_docs_task,
     timetable,
 )
 
@@ -169,7 +170,7 @@ def build_warehouse_dag(doc_md: str | None) -> DAG:
             # the gates' results reach the task's lineage as facets of the marts they validated
             gate = reporting_quality(context, validate_warehouse)
             run = fail_on(QualityGateError, MissingDataError)(gate)
-            return [result.to_dict() for result in run(as_of_date_of(context))]
+            return [result.to_dict() for result in run(as_of_date_of(context), render_docs=False)]
 
         @task(pool=WAREHOUSE_POOL)
         def pin_bronze(**context: Any) -> dict:
@@ -194,6 +195,6 @@ def build_warehouse_dag(doc_md: str | None) -> DAG:
 
         pinned = wait >> pin_bronze()
         pinned >> check_source_freshness()
-        pinned >> _dbt_task_group() >> validate_warehouse()
+        pinned >> _dbt_task_group() >> validate_warehouse() >> quality_docs_task()
 
     return transform()

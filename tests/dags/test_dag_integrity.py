@@ -77,12 +77,23 @@ def test_ingest_dag_graph_matches_its_docs(dagbag, domain: str) -> None:
             f"{source}.validate_bronze"
         }
         assert dag.get_task(f"{source}.validate_bronze").downstream_task_ids == {
-            f"{source}.publish_bronze"
+            f"{source}.publish_bronze",
+            "publish_quality_docs",
         }
         assert not dag.get_task(f"{source}.validate_bronze").outlets
         outlets = dag.get_task(f"{source}.publish_bronze").outlets
         assert [a.name for a in outlets] == [f"bronze.{source}"]
-    assert set(dag.task_ids) == expected
+    assert set(dag.task_ids) == expected | {"publish_quality_docs"}
+    _assert_quality_docs_teardown(dag, {f"{source}.validate_bronze" for source in DOMAINS[domain]})
+
+
+def _assert_quality_docs_teardown(dag, gates: set[str]) -> None:
+    """The run's Data Docs are rendered once, after every gate, by a teardown: it runs when a
+    gate failed, and it is left out of the run's state (a failed gate still fails the run)."""
+    docs = dag.get_task("publish_quality_docs")
+    assert docs.is_teardown
+    assert docs.upstream_task_ids == gates
+    assert docs.downstream_task_ids == set()
 
 
 def test_warehouse_dag_builds_every_layer_in_order_between_the_gates(dagbag) -> None:
@@ -106,6 +117,7 @@ def test_warehouse_dag_builds_every_layer_in_order_between_the_gates(dagbag) -> 
     assert dag.get_task("check_source_freshness").downstream_task_ids == set()
     assert dag.get_task("check_source_freshness").pool == WAREHOUSE_POOL
     assert dag.get_task("validate_warehouse").upstream_task_ids == {dbt_tasks[-1]}
+    _assert_quality_docs_teardown(dag, {"validate_warehouse"})
     # The layers' selections together cover every model of the project, marts included.
     selected = {layer: dag.get_task(f"dbt.{layer}").select for layer in DBT_LAYERS}
     assert selected == {layer: [f"path:models/{layer}"] for layer in DBT_LAYERS}
