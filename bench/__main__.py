@@ -36,7 +36,7 @@ def _names(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     from bench.cases import CASES
-    from bench.cases.ingest import DEFAULT_SOURCES
+    from bench.cases.ingest import DEFAULT_SOURCES, ENGINES
 
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--scales", type=_ints, default=[1, 4, 16], help="default 1,4,16")
@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_names,
         default=list(DEFAULT_SOURCES),
         help=f"ingest case: sources to ingest, or 'all' (default {','.join(DEFAULT_SOURCES)})",
+    )
+    parser.add_argument(
+        "--ingest-engines",
+        type=_names,
+        default=list(ENGINES),
+        help=f"ingest case: engines to run, the first the reference (default {','.join(ENGINES)})",
     )
     parser.add_argument(
         "--history-days",

@@ -5,8 +5,11 @@ Peers, per source: the Spark job (``python -m spark_jobs.ingest`` with
 (``CREDITLAKE_INGEST_ENGINE=duckdb``, recorded as not available while ``Settings`` has no
 ``ingest_engine``), and the pandas peer (``bench/peers/pandas_ingest.py``) for the sources it
 implements. Each run gets a fresh home holding a copy of just that delivery. After each scale the
-outputs are compared with the Spark job's: row counts per outcome, quarantine reasons, and the
-set of bronze keys; a difference is reported as a mismatch in results.json and summary.md.
+outputs are compared with the reference engine's (the Spark job's, or the first of
+``--ingest-engines``): row counts per outcome, quarantine reasons, and the set of bronze keys; a
+difference is reported as a mismatch in results.json and summary.md. ``--ingest-engines
+duckdb,pandas`` leaves the Spark job out, for scales where it would take most of the bench's
+time (its parity with the DuckDB engine is proved by ``tests/spark_jobs/test_engine_parity.py``).
 """
 
 from __future__ import annotations
@@ -50,10 +53,19 @@ def _json_tail(stdout: str) -> dict[str, Any]:
 
 class IngestCase:
     name = "ingest"
-    baseline = "spark"
+    baseline = ENGINES[0]  # until engines() reads the options
 
     def __init__(self) -> None:
         self.homes: dict[tuple[int, str, str], Path] = {}
+
+    def engines(self, options: Any) -> list[str]:
+        """The engines to run, the first being the reference (ratios and checks against it)."""
+        chosen = list(getattr(options, "ingest_engines", None) or ENGINES)
+        unknown = [e for e in chosen if e not in ENGINES]
+        if unknown or not chosen:
+            raise SystemExit(f"unknown ingest engine(s) {unknown}; known: {', '.join(ENGINES)}")
+        self.baseline = chosen[0]
+        return chosen
 
     def sources(self, options: Any) -> list[str]:
         from creditlake.sources import SOURCES
@@ -69,7 +81,7 @@ class IngestCase:
         date = scale.extract_date.isoformat()
         for source in self.sources(options):
             job = python_module("spark_jobs.ingest", "--source", source, "--as-of-date", date)
-            for engine in ENGINES:
+            for engine in self.engines(options):
                 home = self._home_path(options.out, scale, source, engine)
                 prepare = self._preparer(options.out, scale, source, engine, home)
                 if engine == "pandas":
@@ -102,68 +114,74 @@ class IngestCase:
         return prepare
 
     def check(self, scale: Scale, runs: list[RunRecord]) -> dict[str, Any]:
-        """Each engine's last successful run of a source against the Spark job's."""
+        """Each engine's last successful run of a source against the reference engine's."""
         found: dict[str, Any] = {}
         last: dict[tuple[str, str], RunRecord] = {}
         for run in runs:
             if run.status == "ok":
                 last[(run.subject, run.engine)] = run
         for source in sorted({run.subject for run in runs}):
-            spark = last.get((source, self.baseline))
+            reference = last.get((source, self.baseline))
             for engine in ENGINES:
                 other = last.get((source, engine))
                 if engine == self.baseline or other is None:
                     continue
-                if spark is None:
-                    found[f"{source} {engine}"] = {"note": "no successful Spark run to compare"}
+                if reference is None:
+                    found[f"{source} {engine}"] = {
+                        "note": f"no successful {self.baseline} run to compare"
+                    }
                     continue
-                found[f"{source} {engine}"] = self._compare(scale, source, engine, spark, other)
+                found[f"{source} {engine}"] = self._compare(scale, source, engine, reference, other)
         return found
 
     def _compare(
-        self, scale: Scale, source: str, engine: str, spark: RunRecord, other: RunRecord
+        self, scale: Scale, source: str, engine: str, reference: RunRecord, other: RunRecord
     ) -> dict[str, Any]:
+        base = self.baseline
         differences = {
-            name: {"spark": spark.extra.get(name), engine: other.extra.get(name)}
+            name: {base: reference.extra.get(name), engine: other.extra.get(name)}
             for name in (*COUNTS, "quarantined_by_reason")
-            if spark.extra.get(name) != other.extra.get(name)
+            if reference.extra.get(name) != other.extra.get(name)
         }
-        keys = self._key_sets(scale, source, engine, spark, other)
+        keys = self._key_sets(scale, source, engine, reference, other)
         if keys.get("differ"):
             differences["bronze_keys"] = keys
         return {
             "equal": not differences,
-            "what": f"{engine} vs spark: counts, reasons"
-            + (", bronze keys" if "spark_keys" in keys else " (bronze keys not read)"),
+            "what": f"{engine} vs {base}: counts, reasons"
+            + (", bronze keys" if f"{base}_keys" in keys else " (bronze keys not read)"),
             "differences": differences,
-            "bronze_rows": spark.extra.get("bronze_rows"),
+            "bronze_rows": reference.extra.get("bronze_rows"),
         }
 
     def _key_sets(
-        self, scale: Scale, source: str, engine: str, spark: RunRecord, other: RunRecord
+        self, scale: Scale, source: str, engine: str, reference: RunRecord, other: RunRecord
     ) -> dict[str, Any]:
-        """The bronze keys each engine wrote: the Spark job's staged snapshot, the peer's file."""
+        """The bronze keys each engine wrote: a job's staged snapshot, the pandas peer's file."""
         from creditlake.sources import get_source
 
         key = get_source(source).key
-        spark_keys = self._lake_keys(scale, source, "spark", spark, key)
-        if engine == "pandas":
-            import pyarrow.parquet as pq
-
-            path = other.extra.get("bronze_file")
-            other_keys = set(pq.read_table(path, columns=[key])[key].to_pylist()) if path else None
-        else:
-            other_keys = self._lake_keys(scale, source, engine, other, key)
-        if spark_keys is None or other_keys is None:
+        base = self.baseline
+        reference_keys = self._keys(scale, source, base, reference, key)
+        other_keys = self._keys(scale, source, engine, other, key)
+        if reference_keys is None or other_keys is None:
             return {}
-        only_spark, only_other = spark_keys - other_keys, other_keys - spark_keys
+        only_reference, only_other = reference_keys - other_keys, other_keys - reference_keys
         return {
-            "spark_keys": len(spark_keys),
+            f"{base}_keys": len(reference_keys),
             f"{engine}_keys": len(other_keys),
-            "differ": bool(only_spark or only_other),
-            "only_spark_sample": sorted(map(str, only_spark))[:10],
+            "differ": bool(only_reference or only_other),
+            f"only_{base}_sample": sorted(map(str, only_reference))[:10],
             f"only_{engine}_sample": sorted(map(str, only_other))[:10],
         }
+
+    def _keys(self, scale: Scale, source: str, engine: str, run: RunRecord, key: str) -> set | None:
+        if engine != "pandas":
+            return self._lake_keys(scale, source, engine, run, key)
+        import pyarrow.parquet as pq
+
+        path = run.extra.get("bronze_file")
+        return set(pq.read_table(path, columns=[key])[key].to_pylist()) if path else None
 
     def _lake_keys(
         self, scale: Scale, source: str, engine: str, run: RunRecord, key: str

@@ -85,3 +85,35 @@ def test_a_failing_child_is_reported_with_the_end_of_its_error() -> None:
     measured = run_measured([sys.executable, "-c", "import sys; sys.exit('bad delivery')"])
     assert measured.returncode == 1
     assert "bad delivery" in measured.stderr_tail
+
+
+def test_the_ingest_case_can_leave_spark_out_and_compares_with_its_first_engine(
+    tmp_path,
+) -> None:
+    """``--ingest-engines duckdb,pandas``: no Spark peer, ratios and checks against DuckDB, and a
+    count that differs between the two is still a mismatch."""
+    import argparse
+    import datetime as dt
+
+    from bench.cases.ingest import IngestCase
+    from bench.data import Scale
+
+    case = IngestCase()
+    options = argparse.Namespace(
+        sources=["repayment_schedules"], out=tmp_path, ingest_engines=["duckdb", "pandas"]
+    )
+    scale = Scale(1, tmp_path, dt.date(2026, 1, 1))
+    peers = case.peers(scale, options)
+    assert [p.engine for p in peers] == ["duckdb", "pandas"]
+    assert case.baseline == "duckdb"
+
+    counts = {"landing_rows": 10, "bronze_rows": 9, "quarantined_rows": 1, "duplicates_dropped": 0}
+    duckdb = RunRecord("ingest", 1, "repayment_schedules", "duckdb", 1, 1.0, 1.0, "ok", counts)
+    pandas = RunRecord(
+        "ingest", 1, "repayment_schedules", "pandas", 1, 2.0, 1.0, "ok",
+        {**counts, "bronze_rows": 8, "quarantined_rows": 2},
+    )  # fmt: skip
+    found = case.check(scale, [duckdb, pandas])["repayment_schedules pandas"]
+    assert found["equal"] is False
+    assert found["differences"]["bronze_rows"] == {"duckdb": 9, "pandas": 8}
+    assert found["what"].startswith("pandas vs duckdb")
