@@ -389,6 +389,17 @@ LIGHTGBM_PARAMS: dict[str, Any] = {
 }
 MAX_TREES = 2000
 EARLY_STOPPING_ROUNDS = 100
+#: LightGBM fits on one thread. A boosting iteration on these few thousand rows is a series of
+#: short parallel regions, and a second OpenMP thread spends them waiting: sleeping between
+#: regions (``OMP_WAIT_POLICY=passive``, which the runtime sets so that waiting threads do not
+#: spin against a Spark JVM or a parallel task) made the credit PD training run 20.7 s against
+#: 11.7 s on one thread; spinning, it took 9.3 s on a quiet machine but 20-99 s beside one busy
+#: core, against 11.5 s on one thread (``ml.train.main`` for the demo's 2026-01-04, 2 cores).
+FIT_THREADS = 1
+#: A fitted model predicts on two: scoring a day's rows with their adverse factors
+#: (``pred_contrib``) is one long parallel region, 4.8 s on two threads against 8.4 s on one
+#: for the demo's 29,909 applications.
+PREDICT_THREADS = 2
 INNER_FOLDS = 5
 
 
@@ -399,7 +410,7 @@ def build_lightgbm(
     *,
     seed: int = 42,
     inner_folds: int = INNER_FOLDS,
-    num_threads: int = 2,
+    num_threads: int = FIT_THREADS,
     groups: np.ndarray | None = None,
 ) -> LightGBMPD:
     """Fit LightGBM with the tree count chosen by cross-validation, then refit on all rows given.
@@ -453,6 +464,7 @@ def build_lightgbm(
     sklearn_params = {k: v for k, v in params.items() if k not in ("seed", "metric")}
     final = lightgbm.LGBMClassifier(**sklearn_params, n_estimators=trees, random_state=seed)
     final.fit(encoded, labels, categorical_feature=list(spec.categorical) or "auto")
+    final.set_params(num_threads=PREDICT_THREADS)  # read again by every predict
     return LightGBMPD(
         family=LIGHTGBM,
         spec=spec,
@@ -465,6 +477,7 @@ def build_lightgbm(
             "inner_cv_valid_auc": float(history["valid auc-mean"][-1]),
             "seed": seed,
             "num_threads": num_threads,
+            "predict_threads": PREDICT_THREADS,
             **{f"param_{k}": v for k, v in LIGHTGBM_PARAMS.items()},
         },
     )
@@ -477,7 +490,7 @@ def build_model(
     spec: FeatureSpec,
     *,
     seed: int = 42,
-    num_threads: int = 2,
+    num_threads: int = FIT_THREADS,
     groups: np.ndarray | None = None,
 ) -> FittedPDModel:
     """One entry point for both families, so training and the benchmark run the same code.
