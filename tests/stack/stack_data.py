@@ -2,8 +2,9 @@
 
 The same landing data (one generator configuration and seed, one PII key) goes into two homes:
 
-- the stack's home, where the credit bureau's ingest DAG is triggered through Airflow's REST API
-  as the data engineer and run by the scheduler's LocalExecutor, each task in its own process;
+- the stack's home, where the credit bureau's and the customer behaviour's ingest DAGs are
+  triggered together through Airflow's REST API as the data engineer and run by the scheduler's
+  LocalExecutor, each task in its own process, tasks of the three sources at the same time;
 - a reference home, where the demo's in-process runner (``dag.test``) runs the same date's
   ingest DAGs and warehouse, then the credit PD training DAG, which tracks to the stack's MLflow
   server as its pipeline account and registers the champion there.
@@ -27,6 +28,8 @@ from creditlake.settings import Settings, get_settings
 
 EXTRACT = dt.date(2026, 1, 1)
 SCHEDULED_DAG = "ingest__credit_bureau"
+#: Triggered beside ``SCHEDULED_DAG``: its two sources and the bureau's ingest run in parallel.
+PARALLEL_DAG = "ingest__customer_behaviour"
 TRAIN_DAG = "ml__train_credit_pd"
 MODEL = "credit_pd"
 #: The end-to-end run's scale: at it, the credit PD candidate passes its gate (see the widened
@@ -62,6 +65,8 @@ class StackData:
     dag_id: str
     run_id: str
     run_state: str
+    parallel_run_id: str
+    parallel_run_state: str
     model: str
     champion_version: str
 
@@ -87,9 +92,11 @@ def fill(stack: RunningStack, reference_home: Path) -> StackData:
         put_pii_key(stack.home, TEST_PII_KEY)
         generate(config(), scheduled)
         runs = SchedulerRuns(scheduled)
-        runs.wait_until_parsed([SCHEDULED_DAG])
+        runs.wait_until_parsed([SCHEDULED_DAG, PARALLEL_DAG])
         runs.unpause(SCHEDULED_DAG)
+        runs.unpause(PARALLEL_DAG)
         rid = runs.start(SCHEDULED_DAG, EXTRACT)
+        parallel_rid = runs.start(PARALLEL_DAG, EXTRACT)
 
         # The reference home shares the stack's secrets (its PII key, the pipeline's password).
         reference = _settings(
@@ -105,12 +112,15 @@ def fill(stack: RunningStack, reference_home: Path) -> StackData:
         assert state == "success", f"{TRAIN_DAG} failed under dag.test"
         champion = configure_mlflow(reference).get_model_version_by_alias(MODEL, "champion")
         run_state = runs.wait(SCHEDULED_DAG, rid)
+        parallel_state = runs.wait(PARALLEL_DAG, parallel_rid)
     return StackData(
         scheduled=scheduled,
         reference=reference,
         dag_id=SCHEDULED_DAG,
         run_id=rid,
         run_state=run_state,
+        parallel_run_id=parallel_rid,
+        parallel_run_state=parallel_state,
         model=MODEL,
         champion_version=str(champion.version),
     )

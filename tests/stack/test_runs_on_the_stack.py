@@ -16,9 +16,11 @@ pytest's temporary folder, so that a test run leaves the working tree clean.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +41,7 @@ from browser_checks import (
     mlflow_create_from_page,
     trigger_from_ui,
 )
-from stack_data import EXTRACT, SCHEDULED_DAG, StackData, fill
+from stack_data import EXTRACT, PARALLEL_DAG, SCHEDULED_DAG, StackData, fill
 from stack_helpers import airflow_as
 
 from creditlake import ledger
@@ -53,6 +55,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.stack]
 ROLES = ("admin", "data_engineer", "ml_engineer", "governance_reviewer")
 RUN_DAG = SCHEDULED_DAG
 SOURCE = "bureau_reports"
+#: The sources of ``PARALLEL_DAG``, ingested beside the bureau's.
+PARALLEL_SOURCES = ("app_events", "transactions")
 #: Triggered from the UI, and left paused: a run it gets stays queued and executes nothing.
 TRIGGER_DAG = "transform__warehouse"
 
@@ -85,11 +89,12 @@ def stack_facts(data: StackData) -> StackFacts:
     )
 
 
-def _tables(settings) -> dict[str, tuple]:
+def _tables(settings, sources: tuple[str, ...] = (SOURCE,)) -> dict[str, tuple]:
     lake = Lake.from_settings(settings)
     return {
         table: content_checksum(lake.read(table))
-        for table in (bronze_table(SOURCE), quarantine_table(SOURCE))
+        for source in sources
+        for table in (bronze_table(source), quarantine_table(source))
     }
 
 
@@ -113,6 +118,56 @@ def test_the_scheduler_ran_the_dag_in_task_processes_of_its_own(data: StackData,
     # the LocalExecutor ran each task in a process of its own, not the test's
     assert len({t["pid"] for t in tasks}) == len(tasks)
     assert os.getpid() not in {t["pid"] for t in tasks}
+
+
+def _task_instances(stack, dag_id: str, run_id: str) -> list[dict]:
+    reviewer = airflow_as(stack, "governance_reviewer")
+    return reviewer.get(
+        f"{stack.airflow}/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", timeout=60
+    ).json()["task_instances"]
+
+
+def _most_at_once(intervals: list[tuple[dt.datetime, dt.datetime]]) -> int:
+    """The largest number of intervals that were open at one instant."""
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    open_now = most = 0
+    for _, step in edges:  # at equal times an end (-1) sorts first: touching is not overlapping
+        open_now += step
+        most = max(most, open_now)
+    return most
+
+
+def test_the_local_executor_ran_ingest_tasks_of_different_sources_at_the_same_time(
+    data: StackData, stack
+) -> None:
+    """Two ingest DAG runs triggered together: the LocalExecutor ran their tasks in parallel
+    processes (the stack's parallelism is 4), and both runs succeeded."""
+    assert data.parallel_run_state == "success"
+    tasks = [
+        *_task_instances(stack, data.dag_id, data.run_id),
+        *_task_instances(stack, PARALLEL_DAG, data.parallel_run_id),
+    ]
+    loads = {
+        t["task_id"].split(".")[0]: (
+            dt.datetime.fromisoformat(t["start_date"]),
+            dt.datetime.fromisoformat(t["end_date"]),
+        )
+        for t in tasks
+        if t["task_id"].endswith(".load_bronze")
+    }
+    assert set(loads) == {SOURCE, *PARALLEL_SOURCES}
+    spans = [
+        (dt.datetime.fromisoformat(t["start_date"]), dt.datetime.fromisoformat(t["end_date"]))
+        for t in tasks
+    ]
+    assert _most_at_once(spans) >= 2, sorted((t["start_date"], t["task_id"]) for t in tasks)
+    assert _most_at_once(list(loads.values())) >= 2, loads  # two sources loading at once
+
+
+def test_the_parallel_runs_bronze_equals_the_dag_test_run(data: StackData) -> None:
+    scheduled = _tables(data.scheduled, PARALLEL_SOURCES)
+    assert all(rows > 0 for rows, *_ in (scheduled[bronze_table(s)] for s in PARALLEL_SOURCES))
+    assert scheduled == _tables(data.reference, PARALLEL_SOURCES)
 
 
 def test_bronze_and_quarantine_equal_the_dag_test_run(data: StackData) -> None:
@@ -207,18 +262,26 @@ def test_the_data_engineer_triggers_a_run_from_the_ui(
 
 
 def _undo_trigger(stack, before: set[str]) -> None:
-    """The UI's trigger dialog also unpauses the DAG (its "unpause on trigger" default): pause it
-    again and remove the runs it made, so the warehouse DAG never executes on an empty lake."""
+    """The UI's trigger dialog also unpauses the DAG (its "unpause on trigger" default): stop and
+    remove the runs it made and pause the DAG again, so it never executes on an empty lake.
+
+    A run must stop before it can be deleted. Marked failed, a run with a teardown task
+    (``publish_quality_docs``) stays running until the scheduler has run the teardown, which it
+    does only while the DAG is unpaused: so stop the runs first, then pause.
+    """
     admin = airflow_as(stack, "admin")
     dag = f"{stack.airflow}/api/v2/dags/{TRIGGER_DAG}"
+    made = [r["dag_run_id"] for r in _runs(stack, TRIGGER_DAG) if r["dag_run_id"] not in before]
+    deadline = time.monotonic() + 300
+    for run_id in made:
+        url = f"{dag}/dagRuns/{run_id}"
+        admin.patch(url, json={"state": "failed"}, timeout=60)
+        while admin.get(url, timeout=60).json()["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline, f"{url} did not stop (its teardown never ran)"
+            time.sleep(1)
     assert admin.patch(dag, json={"is_paused": True}, timeout=60).status_code == 200
-    for run in _runs(stack, TRIGGER_DAG):
-        if run["dag_run_id"] in before:
-            continue
-        url = f"{dag}/dagRuns/{run['dag_run_id']}"
-        if run["state"] != "queued":  # a running run must stop before it can be deleted
-            admin.patch(url, json={"state": "failed"}, timeout=60)
-        removed = admin.delete(url, timeout=60)
+    for run_id in made:
+        removed = admin.delete(f"{dag}/dagRuns/{run_id}", timeout=60)
         assert removed.status_code == 204, removed.text
 
 
