@@ -44,9 +44,16 @@ class DbtDocs:
 
 
 def data_docs_link(settings: Settings, out_dir: Path) -> DocsLink:
-    """Copy the Great Expectations Data Docs site into the site and link its index."""
-    from expectations.context import data_docs_index
+    """Copy the Great Expectations Data Docs site into the site and link its index.
 
+    Pages still queued (a DAG run that stopped before its ``publish_quality_docs``) are
+    rendered first, so the copy holds every validation.
+    """
+    from expectations.context import data_docs_index
+    from expectations.data_docs import pending_count, render_data_docs
+
+    if pending_count(settings):
+        render_data_docs(settings)
     index = data_docs_index(settings)
     title = "Great Expectations Data Docs"
     if not index.is_file():

@@ -58,3 +58,18 @@ def test_a_gate_called_directly_renders_its_pages_at_once(settings: Settings) ->
     assert "bronze_loans" in data_docs_index(settings).read_text()
     assert len(_validation_pages(settings, "bronze_loans")) == 1
     assert pending_count(settings) == 0
+
+
+def test_the_governance_site_renders_pages_a_stopped_run_left_queued(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from orchestration.report.links import DATA_DOCS_DIR, data_docs_link
+
+    write_bronze(settings, "loans", [valid_row("loans", 0)])
+    validate_bronze("loans", DAY, settings=settings, render_docs=False)
+
+    link = data_docs_link(settings, tmp_path)
+
+    assert link.href == f"{DATA_DOCS_DIR}/index.html"
+    assert "bronze_loans" in (tmp_path / DATA_DOCS_DIR / "index.html").read_text()
+    assert pending_count(settings) == 0
