@@ -117,3 +117,28 @@ def test_the_ingest_case_can_leave_spark_out_and_compares_with_its_first_engine(
     assert found["equal"] is False
     assert found["differences"]["bronze_rows"] == {"duckdb": 9, "pandas": 8}
     assert found["what"].startswith("pandas vs duckdb")
+
+
+def test_the_pandas_peer_runs_without_an_ingest_engine_setting(tmp_path, monkeypatch) -> None:
+    """Only the job's engines are ``CREDITLAKE_INGEST_ENGINE`` values; the settings refuse any
+    other name, so the pandas peer's child gets none (it failed at start-up when it got one)."""
+    import datetime as dt
+
+    import bench.cases.ingest as ingest
+    from bench.data import Scale
+    from creditlake.settings import get_settings
+
+    monkeypatch.setattr(ingest, "new_home", lambda out, name, key: tmp_path / name)
+    monkeypatch.setattr(ingest, "copy_delivery", lambda *args: None)
+    monkeypatch.setattr(ingest, "bench_pii_key", lambda out: "key")
+    case, scale = ingest.IngestCase(), Scale(1, tmp_path, dt.date(2026, 1, 1))
+    for engine, expected in (("duckdb", "duckdb"), ("pandas", None)):
+        home = case._home_path(tmp_path, scale, "loans", engine)
+        env = case._preparer(tmp_path, scale, "loans", engine, home)(1)
+        assert env.get("CREDITLAKE_INGEST_ENGINE") == expected
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("CREDITLAKE_INGEST_ENGINE", raising=False)
+        if expected:
+            monkeypatch.setenv("CREDITLAKE_INGEST_ENGINE", expected)
+        get_settings()  # accepted
