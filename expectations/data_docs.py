@@ -48,11 +48,15 @@ def queue_pages(settings: Settings, identifier: Any) -> None:
         handle.write(json.dumps([str(part) for part in identifier.to_tuple()]) + "\n")
 
 
-def pending_count(settings: Settings) -> int:
-    path = pending_path(settings)
+def _queued(path: Path) -> list[str]:
     if not path.is_file():
-        return 0
-    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        return []
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def pending_count(settings: Settings) -> int:
+    """How many validations wait for their pages (read without importing GX)."""
+    return len(_queued(pending_path(settings)))
 
 
 def render_data_docs(settings: Settings) -> int:
@@ -71,11 +75,9 @@ def render_data_docs(settings: Settings) -> int:
 
     path = pending_path(settings)
     with project_lock(settings):
-        if not path.is_file():
-            return 0
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = _queued(path)
         if not lines:
-            path.unlink()
+            path.unlink(missing_ok=True)
             return 0
         validations = list(
             dict.fromkeys(
