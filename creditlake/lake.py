@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from creditlake.maintenance import expire_history, keep_record_table_small, lineage
 from creditlake.sources import PARTITION_COLUMN
 
 if TYPE_CHECKING:
@@ -178,14 +179,17 @@ def parquet_chunks(
 class Lake:
     """The governed tables of one catalog. Build it with :meth:`from_settings`."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, snapshot_retention: int | None = None) -> None:
         self.catalog = catalog
+        #: Published snapshots a table keeps readable (``Settings.snapshot_retention``); ``None``
+        #: keeps every one.
+        self.snapshot_retention = snapshot_retention
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Lake:
         from creditlake.catalog import open_catalog
 
-        return cls(open_catalog(settings))
+        return cls(open_catalog(settings), settings.snapshot_retention)
 
     # Tables -------------------------------------------------------------------------------------
     def exists(self, table: str) -> bool:
@@ -322,7 +326,10 @@ class Lake:
         table = self.load(staged.table)
         current = table.metadata.current_snapshot_id
         if current == staged.snapshot_id:
-            return current  # already published (a retried task)
+            # already published (a retried task), or the stage wrote nothing (an empty quarantine)
+            if staged.branch in table.metadata.refs:
+                table.manage_snapshots().remove_branch(staged.branch).commit()
+            return current
         if table.snapshot_by_id(staged.snapshot_id) is None:
             raise LakeError(
                 f"{staged.table} {staged.as_of_date}: staged snapshot {staged.snapshot_id} "
@@ -340,21 +347,27 @@ class Lake:
         log.info(
             "%s %s published as snapshot %s", staged.table, staged.as_of_date, staged.snapshot_id
         )
+        expire_history(table, self.snapshot_retention)
         return staged.snapshot_id
 
     def append(self, table: str, rows: pa.Table) -> int:
-        """Append rows to a small unpartitioned record table, retrying lost commit races."""
-        from pyiceberg.exceptions import CommitFailedException
+        """Append rows to a small unpartitioned record table, retrying lost commit races (and
+        a race lost to a writer that expired the snapshot this one started from)."""
+        from pyiceberg.exceptions import CommitFailedException, ValidationException
 
         iceberg_table = self.ensure_table(table, rows.schema, partitioned=False)
         for attempt in range(COMMIT_ATTEMPTS):
             try:
                 iceberg_table.append(rows.cast(nullable(rows.schema)))
-                return iceberg_table.metadata.current_snapshot_id
-            except CommitFailedException:
+                break
+            except (CommitFailedException, ValidationException):
                 time.sleep(0.05 * (attempt + 1))
                 iceberg_table = self.load(table)
-        raise LakeError(f"{table}: could not commit after {COMMIT_ATTEMPTS} attempts")
+        else:
+            raise LakeError(f"{table}: could not commit after {COMMIT_ATTEMPTS} attempts")
+        appended = iceberg_table.metadata.current_snapshot_id
+        keep_record_table_small(iceberg_table)
+        return appended
 
     # Read ----------------------------------------------------------------------------------------
     def snapshot_id(self, table: str, ref: str = MAIN) -> int | None:
@@ -416,13 +429,7 @@ def quarantine_table(source: str) -> str:
 
 def _ancestors(table: Table, snapshot_id: int) -> set[int]:
     """``snapshot_id`` and every snapshot it descends from."""
-    found: set[int] = set()
-    snapshot = table.snapshot_by_id(snapshot_id)
-    while snapshot is not None and snapshot.snapshot_id not in found:
-        found.add(snapshot.snapshot_id)
-        parent = snapshot.parent_snapshot_id
-        snapshot = table.snapshot_by_id(parent) if parent is not None else None
-    return found
+    return set(lineage(table, snapshot_id))
 
 
 def _same_type(old: pa.DataType, new: pa.DataType) -> bool:

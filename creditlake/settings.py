@@ -118,6 +118,7 @@ NUMBERS: tuple[Number, ...] = (
     Number("monitoring_min_rows", "CREDITLAKE_MONITORING_MIN_ROWS", 200, 1),
     Number("max_quarantine_rate", "CREDITLAKE_MAX_QUARANTINE_RATE", 0.05, 0, 1),
     Number("ingest_deadline_seconds", "CREDITLAKE_INGEST_DEADLINE_SECONDS", 0, 0),
+    Number("snapshot_retention", "CREDITLAKE_SNAPSHOT_RETENTION", 60, 1),
     Number("stack_postgres_port", "CREDITLAKE_STACK_POSTGRES_PORT", 5433, 1, 65535),
     Number("stack_airflow_port", "CREDITLAKE_STACK_AIRFLOW_PORT", 8080, 1, 65535),
     Number("stack_mlflow_port", "CREDITLAKE_STACK_MLFLOW_PORT", 5000, 1, 65535),
@@ -330,6 +331,11 @@ class Settings:
     #: Off by default: Airflow 3.3's ``dag.test`` (the demo, the tests) fails a DAG that declares
     #: one. A deployment with a scheduler sets it below the sensor timeout (e.g. 14400).
     ingest_deadline_seconds: int = 0
+    #: The lake: each bronze and quarantine table keeps the newest this-many snapshots of its
+    #: published history readable (time travel, a build's pinned snapshot; at about two snapshots
+    #: per delivery, 60 is a month of daily dates); older ones are expired at each publish, as
+    #: Iceberg's snapshot expiry does, so a commit costs the same after a year as after a week.
+    snapshot_retention: int = 60
     #: OpenLineage: the namespace of creditlake's jobs, and an HTTP endpoint (e.g. Marquez,
     #: ``http://host:5000``) that also receives every event; the files under ``lineage_dir`` are
     #: always written (see ``orchestration.lineage_events``).

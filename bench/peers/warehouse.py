@@ -29,20 +29,16 @@ WAREHOUSE_DAG = "transform__warehouse"
 
 
 def prepare(as_of_date: dt.date) -> dict[str, Any]:
-    from creditlake.spark import get_spark
     from orchestration.dbt import run_dbt
     from orchestration.demo_runs import prepare_airflow
-    from orchestration.lake_bench import load_date
+    from orchestration.lake_bench import ingest_session, load_date
     from orchestration.runtime import apply_runtime_env
 
     settings = get_settings()
     apply_runtime_env(settings)
     started = time.monotonic()
-    spark = get_spark("creditlake-bench-prepare", settings)
-    try:
+    with ingest_session(settings, "creditlake-bench-prepare") as spark:
         load_date(settings, as_of_date, spark, lambda line: print(line, file=sys.stderr))
-    finally:
-        spark.stop()
     loaded = time.monotonic() - started
     prepare_airflow(settings, lambda line: print(line, file=sys.stderr))
     run_dbt(["compile", "--quiet"], settings, as_of_date)

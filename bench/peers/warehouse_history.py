@@ -6,7 +6,7 @@
 Each reads its creditlake home from the environment the harness gives it (``bench/cases/
 warehouse_history.py``) and prints one JSON object. ``prepare`` loads and publishes every date
 from the initial extract through ``D`` that the lake does not hold yet (``orchestration.
-lake_bench.load_date``: the Spark job, the bronze gate, the publish, in one Spark session), so a
+lake_bench.load_date``: the ingest job, the bronze gate, the publish, in one process), so a
 lake prepared for 30 days is extended, not rebuilt, for 365; it records each date's load time, the
 preparation's cost. ``build`` is what the daily run does for its date: pin bronze, ``dbt build``.
 Beside the time it reports how many bronze rows the build's date reads (every delivery up to the
@@ -37,8 +37,7 @@ def loaded_dates(lake_home: Path) -> dict[str, float]:
 
 def prepare(first: dt.date, through: dt.date) -> dict[str, Any]:
     """Load the dates from ``first`` through ``through`` not loaded yet, recording each one."""
-    from creditlake.spark import get_spark
-    from orchestration.lake_bench import load_date
+    from orchestration.lake_bench import ingest_session, load_date
     from orchestration.runtime import apply_runtime_env
 
     settings = get_settings()
@@ -50,16 +49,13 @@ def prepare(first: dt.date, through: dt.date) -> dict[str, Any]:
         raise SystemExit(f"the prepared lake skips {missing[0]}: delete {settings.home} to rebuild")
     started = time.monotonic()
     if missing:
-        spark = get_spark("creditlake-bench-history", settings)
-        try:
+        with ingest_session(settings, "creditlake-bench-history") as spark:
             for as_of_date in missing:
                 began = time.monotonic()
                 load_date(settings, as_of_date, spark, lambda line: print(line, file=sys.stderr))
                 loaded[as_of_date.isoformat()] = round(time.monotonic() - began, 1)
                 # written after every date, so an interrupted preparation keeps its progress
                 (settings.home / LOADED_FILE).write_text(json.dumps(loaded, indent=0))
-        finally:
-            spark.stop()
     return {"loaded_now": len(missing), "seconds": round(time.monotonic() - started, 1)}
 
 

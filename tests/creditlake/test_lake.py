@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 import pyarrow as pa
 import pytest
 
-from creditlake import ledger
+from creditlake import ledger, maintenance
 from creditlake.lake import Lake, LakeError, bronze_table
 from creditlake.settings import get_settings
 
@@ -62,6 +62,36 @@ def test_publish_refuses_when_main_moved_since_the_stage(lake: Lake) -> None:
     assert lake.publish(one) == one.snapshot_id  # publishing again is a no-op
 
 
+def test_an_empty_stage_leaves_no_audit_branch_behind(lake: Lake) -> None:
+    """A delivery without quarantined rows stages nothing new: publishing it still drops its
+    branch (a year of daily runs would otherwise leave 365 refs on every quarantine table)."""
+    lake.publish(lake.stage_partition(TABLE, D1, [rows("L1")], rows().schema, {}))
+    empty = lake.stage_partition(TABLE, D2, [rows()], rows().schema, {})
+    assert empty.snapshot_id == lake.snapshot_id(TABLE)
+    lake.publish(empty)
+    assert set(lake.load(TABLE).metadata.refs) == {"main"}
+
+
+def test_published_history_keeps_the_newest_snapshots_and_every_row(
+    catalog_backend: str,
+) -> None:
+    """Past ``snapshot_retention`` snapshots of ``main``'s history the oldest are expired at
+    each publish (a table's metadata, and so each commit's cost, stays flat over a year of
+    dates); the current snapshot still holds every date's rows, and the newest stay readable."""
+    lake = Lake(Lake.from_settings(get_settings()).catalog, snapshot_retention=3)
+    published = []
+    for day in range(1, 7):
+        staged = lake.stage_partition(
+            TABLE, dt.date(2026, 1, day), [rows(f"L{day}")], rows().schema, {}
+        )
+        published.append(lake.publish(staged))
+    table = lake.load(TABLE)
+    assert len(table.metadata.snapshots) <= 3
+    assert _ids(lake) == [f"L{day}" for day in range(1, 7)]
+    assert lake.read(TABLE, snapshot_id=published[-2]).num_rows == 5  # time travel within
+    assert table.snapshot_by_id(published[0]) is None
+
+
 def test_rows_of_another_date_are_refused(lake: Lake) -> None:
     other = rows("L1", ingest_date=[D2])
     with pytest.raises(LakeError, match="1 row\\(s\\) staged for 2026-01-01 carry another"):
@@ -96,9 +126,27 @@ def test_the_ledger_finds_content_already_published_under_another_date(lake: Lak
     assert ledger.latest_delivery(lake, "loans", D1).content_sha256 == "b" * 64
 
 
+def test_a_record_table_stays_small_as_it_grows(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ledger row is a commit: the table is rewritten as one file past
+    ``RECORD_FILES_MAX`` files and keeps its last ``RECORD_SNAPSHOTS_KEPT`` snapshots, so a
+    year of history costs each commit no more than a week; every row is still there, in order."""
+    monkeypatch.setattr(maintenance, "RECORD_FILES_MAX", 4)
+    days = range(1, 15)
+    for day in days:
+        ledger.record(lake, _delivery(dt.date(2026, 1, day), ledger.STAGED))
+    table = lake.load(ledger.DELIVERIES)
+    assert len(table.metadata.snapshots) <= maintenance.RECORD_SNAPSHOTS_KEPT
+    assert int(table.current_snapshot().summary["total-data-files"]) <= 5
+    assert [d.as_of_date.day for d in ledger.deliveries(lake, "loans")] == list(days)
+
+
 def _record_deliveries(source: str, count: int, start: threading.Barrier) -> None:
     """One writer process: ``count`` ledger rows for ``source``, one commit each, once every
-    writer is ready (they start together, so their commits race)."""
+    writer is ready (they start together, so their commits race, with each other and with the
+    rewrites of the table every few files)."""
+    maintenance.RECORD_FILES_MAX = 3
     lake = Lake.from_settings(get_settings())
     lake.load(ledger.DELIVERIES)
     start.wait(timeout=120)
