@@ -28,8 +28,9 @@ import pandas as pd
 
 from creditlake.progress import Progress
 from creditlake.settings import PROJECT_ROOT, Settings, get_settings
+from ml.fitting import FIT_THREADS, build_model
 from ml.metrics import discrimination
-from ml.models import FIT_THREADS, MODEL_FAMILIES, SCORE_SCALE, FeatureSpec, build_model
+from ml.models import MODEL_FAMILIES, SCORE_SCALE, FeatureSpec
 from ml.tracking import configure_mlflow, ensure_experiment, readable, write_report_csv
 
 DATA_DIR = PROJECT_ROOT / "data" / "german_credit"

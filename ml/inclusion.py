@@ -29,7 +29,8 @@ import pandas as pd
 
 from ml import metrics
 from ml.features import dbt_column_meta
-from ml.models import FeatureSpec, build_model
+from ml.fitting import build_model
+from ml.models import FeatureSpec
 from ml.split import TrainingData
 
 #: The bad rate the approval rates are compared at: the lender's appetite for a new segment,

@@ -26,7 +26,8 @@ from mlflow import MlflowClient
 
 from creditlake.settings import Settings
 from ml import metrics, plots
-from ml.models import SCORE_SCALE, FittedPDModel, ScorecardPD, build_model
+from ml.fitting import build_model
+from ml.models import SCORE_SCALE, FittedPDModel, ScorecardPD
 from ml.serving import CreditPDModel, pickled_by_value, pip_requirements
 from ml.split import TrainingData
 from ml.tracking import readable, write_report_csv

@@ -51,7 +51,7 @@ def fit_binning(x: pd.DataFrame, y: np.ndarray, model: FittedPDModel) -> Any:
     """An optbinning ``BinningProcess`` on the training rows, binned as the scorecard bins them.
 
     Used for a model that has no binning of its own (LightGBM) when the run has no scorecard to
-    borrow one from; the same settings as :func:`ml.models.build_scorecard` make the two
+    borrow one from; the same settings as :func:`ml.fitting.build_scorecard` make the two
     families' IVs comparable.
     """
     from optbinning import BinningProcess

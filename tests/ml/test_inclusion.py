@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from ml.features import select_features
+from ml.fitting import build_model
 from ml.inclusion import approval_at_bad_rate, groups_of, measure_inclusion
-from ml.models import LIGHTGBM, LR_SCORECARD, build_model
+from ml.models import LIGHTGBM, LR_SCORECARD
 from ml.split import split_out_of_time
 
 

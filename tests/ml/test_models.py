@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from ml.fitting import build_lightgbm, build_model, build_scorecard
 from ml.models import (
     LIGHTGBM,
     LR_SCORECARD,
@@ -16,9 +17,6 @@ from ml.models import (
     FeatureError,
     FeatureSpec,
     ScoreScale,
-    build_lightgbm,
-    build_model,
-    build_scorecard,
 )
 from ml.serving import CreditPDModel, conform_to_schema
 

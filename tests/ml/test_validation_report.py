@@ -21,8 +21,9 @@ from sklearn.metrics import roc_auc_score
 
 from ml.data import labels_of, month_labels
 from ml.features import select_features
+from ml.fitting import build_model
 from ml.lineage import TrainingLineage
-from ml.models import LIGHTGBM, LR_SCORECARD, MODEL_FAMILIES, SCORE_SCALE, build_model
+from ml.models import LIGHTGBM, LR_SCORECARD, MODEL_FAMILIES, SCORE_SCALE
 from ml.run_logging import ModelOutcome, evaluate
 from ml.split import split_out_of_time
 from ml.validation_report import ReportImages, build_validation_report
