@@ -168,7 +168,8 @@ class WarehouseHistoryCase:
                 "equal": share is not None and share <= TARGET_RATIO,
                 "what": f"dbt build {build[engine]:.1f} s ({share:.2f}× the first daily run; "
                 f"target ≤ {TARGET_RATIO}×); bronze rows read {last['bronze_rows_read']:,} for "
-                f"{last['bronze_rows_new']:,} new: {last['rows_read_per_new_row']} per new row",
+                f"{last['bronze_rows_new']:,} new: {last['rows_read_per_new_row']} per new row"
+                + _growth(ok, engine),
             }
         home = self.prepared.get(scale.factor)
         if home is not None:
@@ -180,3 +181,19 @@ class WarehouseHistoryCase:
                 f"{(sum(daily) / len(daily)) if daily else 0:.1f} s a daily date on average)"
             }
         return found
+
+
+def _growth(runs: list[RunRecord], engine: str, top: int = 4) -> str:
+    """The dbt nodes whose median time grew most from the first daily run to ``engine``'s."""
+    from bench.core import median
+
+    def medians(of: str) -> dict[str, float]:
+        times = [r.extra.get("node_seconds") or {} for r in runs if r.engine == of]
+        return {n: median([t[n] for t in times if n in t]) for n in set().union(*times)}
+
+    if engine == BASELINE:
+        return ""
+    first, after = medians(BASELINE), medians(engine)
+    grown = sorted(((after[n] - first.get(n, 0.0), n) for n in after), reverse=True)[:top]
+    parts = [f"{n} {first.get(n, 0.0):.2f} → {after[n]:.2f} s" for _, n in grown]
+    return f"; grew most: {', '.join(parts)}" if parts else ""

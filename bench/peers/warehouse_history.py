@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -70,10 +71,28 @@ def build(as_of_date: dt.date) -> dict[str, Any]:
     read, new = bronze_rows(settings.warehouse_path, as_of_date)
     return {
         "build_seconds": round(seconds, 2),
+        "node_seconds": node_seconds(),
         "bronze_rows_read": read,
         "bronze_rows_new": new,
         "rows_read_per_new_row": round(read / new, 1) if new else None,
     }
+
+
+def node_seconds() -> dict[str, float]:
+    """Each model's execution time in the build, and its data tests' together (``tests``), from
+    dbt's ``run_results.json``: where the time went, and which models grow with history."""
+    from creditlake.settings import DBT_TARGET_DIR
+
+    path = Path(os.environ.get("DBT_TARGET_PATH") or DBT_TARGET_DIR) / "run_results.json"
+    found: dict[str, float] = {"tests": 0.0}
+    for result in json.loads(path.read_text())["results"]:
+        kind, *_, name = result["unique_id"].split(".")
+        if kind == "model":
+            found[name] = round(result["execution_time"], 3)
+        elif kind in ("test", "unit_test"):
+            found["tests"] += result["execution_time"]
+    found["tests"] = round(found["tests"], 3)
+    return found
 
 
 def bronze_rows(warehouse: Path, as_of_date: dt.date) -> tuple[int, int]:

@@ -72,3 +72,27 @@ def test_check_takes_each_history_s_build_time_against_the_first_daily_run(
     assert f"{after_seconds / 10.0:.2f}× the first daily run" in found["after30"]["what"]
     assert "100.0 per new row" in found["after30"]["what"]
     assert found["first"]["equal"] is True
+
+
+def test_check_names_the_dbt_nodes_that_grew_most(tmp_path) -> None:
+    first, after = _run("first", 10.0), _run("after365", 14.0)
+    first.extra["node_seconds"] = {"stg_a": 1.0, "fct_b": 2.0, "tests": 3.0}
+    after.extra["node_seconds"] = {"stg_a": 1.1, "fct_b": 5.0, "tests": 4.0}
+    what = WarehouseHistoryCase().check(_scale(tmp_path), [first, after])["after365"]["what"]
+    assert what.endswith("grew most: fct_b 2.00 → 5.00 s, tests 3.00 → 4.00 s, stg_a 1.00 → 1.10 s")
+
+
+def test_node_seconds_reads_each_model_and_sums_the_tests(tmp_path, monkeypatch) -> None:
+    import json
+
+    from bench.peers.warehouse_history import node_seconds
+
+    results = [
+        {"unique_id": "model.creditlake.stg_los__loans", "execution_time": 0.5},
+        {"unique_id": "test.creditlake.not_null_x.abc", "execution_time": 0.25},
+        {"unique_id": "unit_test.creditlake.fct_loans.case", "execution_time": 0.5},
+        {"unique_id": "operation.creditlake.on-run-start", "execution_time": 9.0},
+    ]
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path))
+    assert node_seconds() == {"stg_los__loans": 0.5, "tests": 0.75}
