@@ -1,7 +1,9 @@
 """Run the dbt project (``dbt_project/``) against the warehouse that settings point at.
 
 dbt reads its configuration from environment variables and ``--vars``; this module derives both
-from :class:`~creditlake.settings.Settings` and the logical date, so Airflow (through Cosmos),
+from :class:`~creditlake.settings.Settings` and the logical date (the environment variable
+:data:`AS_OF_DATE_ENV`, read only when SQL executes, so that one date's manifest serves the next:
+``dbt_project/macros/as_of_date.sql``), so Airflow (through Cosmos),
 the demo and the tests all build the same warehouse the same way. :func:`run_dbt` runs dbt
 in-process with ``dbtRunner`` and turns a failed invocation into one error that names the failed
 nodes, instead of leaving the reader to dig through dbt's log.
@@ -28,6 +30,8 @@ PROFILES_DIR: Path = PROJECT_DIR
 #: code's tests (``tests/dbt_project`` builds with them), not in each date's run, where they cost
 #: about a tenth of the build.
 SCHEDULED_BUILD_EXCLUDES: tuple[str, ...] = ("resource_type:unit_test",)
+#: The environment variable that carries a build's as-of date (yyyy-mm-dd) to dbt.
+AS_OF_DATE_ENV = "CREDITLAKE_AS_OF_DATE"
 #: Node statuses that make an invocation a failure (``warn`` does not).
 _FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 #: At most this many failed nodes are listed in an error message.
@@ -40,8 +44,10 @@ class DbtRunError(RuntimeError):
     """A dbt invocation failed; the message lists the failed nodes and their messages."""
 
 
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """The environment variables ``dbt_project/`` reads, derived from settings.
+def dbt_env(settings: Settings, as_of_date: str | None = None) -> dict[str, str]:
+    """The environment variables ``dbt_project/`` reads, derived from settings, and the build's
+    as-of date when it has one (a ``yyyy-mm-dd`` date, or the template the warehouse DAG
+    renders into one).
 
     ``profiles.yml`` takes the DuckDB file from ``CREDITLAKE_WAREHOUSE_PATH`` (target ``dev``) or
     the Spark Thrift Server from ``CREDITLAKE_SPARK_THRIFT_HOST``/``_PORT`` (target ``spark``),
@@ -49,13 +55,16 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     purpose: Cosmos runs dbt from a temporary copy of the project (its working directory), which
     that variable would override.
     """
-    return {
+    env = {
         "CREDITLAKE_WAREHOUSE_PATH": str(settings.warehouse_path),
         "CREDITLAKE_LAKE_DIR": str(settings.lake_dir),
         "CREDITLAKE_SPARK_THRIFT_HOST": settings.spark_thrift_host,
         "CREDITLAKE_SPARK_THRIFT_PORT": str(settings.spark_thrift_port),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    if as_of_date is not None:
+        env[AS_OF_DATE_ENV] = as_of_date
+    return env
 
 
 def pinned_as_of_date(value: str | dt.date) -> str:
@@ -63,16 +72,15 @@ def pinned_as_of_date(value: str | dt.date) -> str:
     return parse_date(value, "as_of_date").isoformat()
 
 
-def dbt_vars(as_of_date: str, settings: Settings) -> dict[str, Any]:
-    """The ``--vars`` of a build: its as-of date and the policy values the models read.
+def dbt_vars(settings: Settings) -> dict[str, Any]:
+    """The ``--vars`` of a build: the policy values the models read.
 
-    Pinning every build to a date is what makes a backfill reproducible: staging sees only the
-    bronze partitions delivered by that date and loan performance is observed only up to it. The
-    label's definition is lending policy (:class:`creditlake.policy.Policy`), so it comes from
-    settings too rather than from a second copy in ``dbt_project.yml``. ``as_of_date`` is text:
-    a ``yyyy-mm-dd`` date, or the template the warehouse DAG renders into one.
+    The label's definition is lending policy (:class:`creditlake.policy.Policy`), so it comes
+    from settings rather than from a second copy in ``dbt_project.yml``. The same on every
+    date: the date itself travels in :data:`AS_OF_DATE_ENV` (:func:`dbt_env`), because dbt
+    re-parses the whole project whenever the vars change.
     """
-    return {"as_of_date": as_of_date, **settings.policy.dbt_vars()}
+    return settings.policy.dbt_vars()
 
 
 def run_dbt(
@@ -80,12 +88,15 @@ def run_dbt(
     settings: Settings,
     as_of_date: str | dt.date | None,
     snapshots: dict[str, int] | None = None,
+    *,
+    pin: bool = True,
 ) -> None:
     """Run ``dbt <args>`` on this project in-process; raise :class:`DbtRunError` if it fails.
 
     ``as_of_date`` is required by anything that executes models (``build``, ``run``, ``test``,
     ``compile``), which first pin the warehouse's bronze views (:func:`pin_bronze`, at
-    ``snapshots`` if given, else the published ones); ``parse`` and ``ls`` can pass ``None``.
+    ``snapshots`` if given, else the published ones; ``pin=False`` reads what an earlier
+    build pinned); ``parse`` and ``ls`` can pass ``None``.
     The environment is set for the call only and restored afterwards, so settings derived later
     in the same process are not affected. The target is ``settings.dbt_target``: on ``spark``
     the bronze snapshots' data files go to dbt as the var ``bronze_files`` instead, for the
@@ -103,16 +114,19 @@ def run_dbt(
         "--target",
         settings.dbt_target,
     ]
-    if as_of_date is not None:
-        build_vars = dbt_vars(pinned_as_of_date(as_of_date), settings)
-        if on_spark:
-            build_vars["bronze_files"] = bronze_files(settings, snapshots)
-        cli_args += ["--vars", json.dumps(build_vars)]
+    date = None if as_of_date is None else pinned_as_of_date(as_of_date)
+    build_vars = dbt_vars(settings)
+    if on_spark and date is not None:
+        build_vars["bronze_files"] = bronze_files(settings, snapshots)
+    cli_args += ["--vars", json.dumps(build_vars)]
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    if as_of_date is not None and not on_spark:
+    if date is not None and pin and not on_spark:
         pin_bronze(settings, snapshots)
     # dbt reads env_var() from os.environ; patch.dict restores the previous environment after.
-    with mock.patch.dict(os.environ, dbt_env(settings)):
+    environment = dbt_env(settings, date)
+    with mock.patch.dict(os.environ, environment):
+        if date is None:
+            os.environ.pop(AS_OF_DATE_ENV, None)  # not one left in the environment by a caller
         try:
             result = dbtRunner().invoke(cli_args)
         finally:

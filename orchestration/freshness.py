@@ -179,7 +179,6 @@ def check_freshness(settings: Settings, as_of_date: dt.date | str) -> list[Fresh
     """
     from orchestration.dbt import (
         DbtRunError,
-        dbt_vars,
         pinned_as_of_date,
         release_warehouse,
         run_dbt,
@@ -189,11 +188,11 @@ def check_freshness(settings: Settings, as_of_date: dt.date | str) -> list[Fresh
     date = pinned_as_of_date(as_of_date)
     sources_json = DBT_TARGET_DIR / "sources.json"
     sources_json.unlink(missing_ok=True)  # never condense an earlier invocation's file
-    args = ["source", "freshness", "--vars", json.dumps(dbt_vars(date, settings))]
+    args = ["source", "freshness"]
     failure: DbtRunError | None = None
     try:
-        # as_of_date=None: no re-pinning; the check reads the snapshots the build pinned.
-        run_dbt(args, settings, as_of_date=None)
+        # pin=False: the check reads the snapshots the build pinned.
+        run_dbt(args, settings, date, pin=False)
     except DbtRunError as error:  # an error status fails the invocation, after writing the file
         failure = error
     if not sources_json.is_file():

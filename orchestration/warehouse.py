@@ -3,8 +3,9 @@
 dbt runs through astronomer-cosmos, one Airflow task per layer of the project (``dbt build`` of
 the layer's models and their tests, so a failed test stops its dependants and every later layer);
 parsing the DAG file never runs dbt. Every build is pinned to the run's logical date through the
-dbt var ``as_of_date``; each mart row is owned by one date and a build replaces only its date's rows
-(incremental models, ``dbt_project/README.md``), so a backfill of a date rewrites that date alone,
+environment variable ``CREDITLAKE_AS_OF_DATE`` (``orchestration.dbt.dbt_env``); each mart row is
+owned by one date and a build replaces only its date's rows (incremental models,
+``dbt_project/README.md``), so a backfill of a date rewrites that date alone,
 and any order of dates gives the same warehouse. Beside the build, ``check_source_freshness`` runs
 ``dbt source freshness`` for the date against the sources' SLAs (``orchestration.freshness``).
 """
@@ -123,8 +124,8 @@ def _dbt_task_group() -> TaskGroup:
                 # an intermediate model runs with the marts, once both exist (dbt's default would
                 # run it with the intermediate layer, before the mart is built).
                 indirect_selection=INDIRECT_SELECTION,
-                vars=dbt_vars(AS_OF_DATE_TEMPLATE, settings),
-                env=dbt_env(settings),
+                vars=dbt_vars(settings),
+                env=dbt_env(settings, AS_OF_DATE_TEMPLATE),
                 append_env=True,
                 install_deps=False,
                 emit_datasets=False,

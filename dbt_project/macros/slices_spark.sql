@@ -34,7 +34,7 @@
 
 
 {% macro spark_replace_as_of_date_sql(source, target) -%}
-    {%- set slice_date = var('as_of_date') | string | trim -%}
+    {%- set slice_date = as_of_date_text() -%}
     {%- set columns = adapter.get_columns_in_relation(target)
         | rejectattr('name', 'equalto', 'as_of_date')
         | map(attribute='quoted') | join(', ') -%}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -10,6 +11,7 @@ from dbt_fixture_lake import fresh_settings
 
 from creditlake.sources import SOURCES
 from orchestration.dbt import (
+    AS_OF_DATE_ENV,
     PROFILES_DIR,
     PROJECT_DIR,
     DbtRunError,
@@ -47,6 +49,8 @@ def test_dbt_env_points_dbt_at_the_settings_locations(tmp_path) -> None:
     assert env["CREDITLAKE_LAKE_DIR"] == str(tmp_path / "home" / "lake")
     assert env["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "false"
     assert "DBT_PROJECT_DIR" not in env  # Cosmos runs dbt from a copy of the project
+    assert AS_OF_DATE_ENV not in env
+    assert dbt_env(settings, "2026-01-04")[AS_OF_DATE_ENV] == "2026-01-04"
     assert (PROJECT_DIR / "dbt_project.yml").is_file()
     assert (PROFILES_DIR / "profiles.yml").is_file()
 
@@ -69,11 +73,12 @@ def test_a_malformed_as_of_date_is_refused() -> None:
         pinned_as_of_date("04/01/2026")
 
 
-def test_dbt_vars_carry_the_date_and_the_label_policy(tmp_path, monkeypatch) -> None:
+def test_dbt_vars_carry_the_label_policy_and_not_the_date(tmp_path, monkeypatch) -> None:
+    """The vars are the same on every date (dbt re-parses the project when they change); the
+    date travels in the environment, read only when SQL executes."""
     monkeypatch.setenv("CREDITLAKE_APR_CAP", "0.2")  # a cap is not a dbt var: GX checks it
     settings = fresh_settings(tmp_path / "home")
-    assert dbt_vars("2026-01-04", settings) == {
-        "as_of_date": "2026-01-04",
+    assert dbt_vars(settings) == {
         "performance_window_months": 6,
         "bad_days_past_due": 30,
     }
@@ -124,8 +129,24 @@ def test_a_failed_run_names_the_failed_node_and_the_cause(dbt_settings, parsed_m
         run_dbt(["run", "--select", "stg_los__customers"], dbt_settings, as_of_date=None)
     message = str(raised.value)
     assert "model.creditlake.stg_los__customers" in message
-    assert "as_of_date` is required" in message
+    assert "as-of date is required: set CREDITLAKE_AS_OF_DATE" in message
     assert "\x1b[" not in message
+
+
+@pytest.mark.slow
+def test_the_next_date_reuses_the_parsed_project(dbt_settings, parsed_manifest) -> None:
+    """Each date's SQL carries its date, yet another date parses nothing again: the date is not
+    part of what dbt parses (``macros/as_of_date.sql``), so partial parsing holds across dates."""
+    from creditlake.settings import DBT_TARGET_DIR
+
+    for day in ("2026-01-02", "2026-01-03"):
+        run_dbt(["compile", "--select", "stg_los__loans"], dbt_settings, day)
+        compiled = DBT_TARGET_DIR / "compiled/creditlake/models/staging/los/stg_los__loans.sql"
+        assert f"cast('{day}' as date)" in compiled.read_text()
+    run_dbt(["parse"], dbt_settings, "2026-01-04")  # dbt parse writes perf_info.json
+    perf = json.loads((DBT_TARGET_DIR / "perf_info.json").read_text())
+    assert perf["is_partial_parse_enabled"] is True
+    assert perf["parsed_path_count"] == 0
 
 
 def _result(unique_id: str, status: str, message: str) -> SimpleNamespace:
