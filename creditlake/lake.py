@@ -382,7 +382,7 @@ class Lake:
         """The data files of a snapshot (default: published), optionally one date's partition."""
         from pyiceberg.expressions import AlwaysTrue, EqualTo
 
-        iceberg_table = self.load(table)
+        iceberg_table = self._at(table, snapshot_id)
         row_filter = (
             EqualTo(PARTITION_COLUMN, as_of_date.isoformat()) if as_of_date else AlwaysTrue()
         )
@@ -398,7 +398,19 @@ class Lake:
         row_filter = (
             EqualTo(PARTITION_COLUMN, as_of_date.isoformat()) if as_of_date else AlwaysTrue()
         )
-        return self.load(table).scan(row_filter=row_filter, snapshot_id=snapshot_id).to_arrow()
+        scan = self._at(table, snapshot_id).scan(row_filter=row_filter, snapshot_id=snapshot_id)
+        return scan.to_arrow()
+
+    def _at(self, table: str, snapshot_id: int | None) -> Table:
+        """The table, if it still holds ``snapshot_id`` (``None``: the published state)."""
+        iceberg_table = self.load(table)
+        if snapshot_id is not None and iceberg_table.snapshot_by_id(snapshot_id) is None:
+            raise LakeError(
+                f"{table}: snapshot {snapshot_id} is no longer in the lake (each table keeps "
+                f"the newest {self.snapshot_retention or 'all'} snapshots of its published "
+                "history: CREDITLAKE_SNAPSHOT_RETENTION)"
+            )
+        return iceberg_table
 
     def arrow_schema(self, table: str) -> pa.Schema:
         return self.load(table).schema().as_arrow()

@@ -54,7 +54,7 @@ class Reproduction:
 
 def reproduce(model: str, version: str, settings: Settings) -> Reproduction:
     """Rebuild ``model`` ``version``'s training set from its logged snapshots; compare hashes."""
-    from creditlake.lake import Lake
+    from creditlake.lake import Lake, LakeError
     from creditlake.ledger import PUBLISHED, deliveries
     from ml.data import read_training_set
     from ml.lineage import TrainingLineage, manifest_sha256, training_set_sha256
@@ -88,12 +88,15 @@ def reproduce(model: str, version: str, settings: Settings) -> Reproduction:
     with tempfile.TemporaryDirectory(prefix="creditlake-reproduce-") as scratch:
         rebuilt = dataclasses.replace(settings, warehouse_path=Path(scratch) / "reproduce.duckdb")
         for date in dates:  # each date owns its slice of the marts: build every one up to D
-            run_dbt(
-                ["run", "--quiet", "--select", f"+{training_model}"],
-                rebuilt,
-                date,
-                snapshots=lineage.snapshots,
-            )
+            try:
+                run_dbt(
+                    ["run", "--quiet", "--select", f"+{training_model}"],
+                    rebuilt,
+                    date,
+                    snapshots=lineage.snapshots,
+                )
+            except LakeError as error:  # a snapshot past the lake's retention
+                raise ReproduceError(f"{model} version {version}: {error}") from None
         rows, digest = training_set_sha256(
             read_training_set(rebuilt.warehouse_path, as_of_date, target)
         )

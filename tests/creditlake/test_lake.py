@@ -90,6 +90,8 @@ def test_published_history_keeps_the_newest_snapshots_and_every_row(
     assert _ids(lake) == [f"L{day}" for day in range(1, 7)]
     assert lake.read(TABLE, snapshot_id=published[-2]).num_rows == 5  # time travel within
     assert table.snapshot_by_id(published[0]) is None
+    with pytest.raises(LakeError, match=r"snapshot \d+ is no longer in the lake .*RETENTION"):
+        lake.read(TABLE, snapshot_id=published[0])
 
 
 def test_rows_of_another_date_are_refused(lake: Lake) -> None:
