@@ -5,7 +5,9 @@ The SLAs live in the dbt sources (``dbt_project/models/staging/*/_*__sources.yml
 written, and ``freshness`` holds each source's ``warn_after`` / ``error_after``), so there is one
 copy of the thresholds: dbt evaluates them and this module only condenses what dbt wrote. The
 check for a date looks at the deliveries that date's build reads (``ingest_date`` up to the as-of
-date, as staging does), once per date, and its result is kept as
+date, as staging does: the sources' ``filter`` reads the date from :data:`CHECK_DATE_TABLE`, which
+the check writes into the warehouse first, so the date never enters what dbt parses), once per
+date, and its result is kept as
 ``<reports_dir>/freshness/<as_of_date>.json`` for the summary and the governance report.
 
 A ``warn`` is recorded and lets the run go on; an ``error`` fails the check. The age is measured
@@ -32,6 +34,9 @@ STATUSES = (PASS, WARN, ERROR)
 _DBT_STATUSES = {"pass": PASS, "warn": WARN, "error": ERROR, "runtime error": ERROR}
 #: dbt reports a table without any row in the filter as loaded at 0001-01-01 ("infinitely long
 #: ago"); that is not a load time, so it is kept as ``None``.
+#: The warehouse table holding the date a freshness check is for (one row), read by the sources'
+#: freshness ``filter``.
+CHECK_DATE_TABLE = "lake.freshness_as_of"
 _NEVER_LOADED_YEAR = 1
 
 logger = logging.getLogger(__name__)
@@ -169,6 +174,20 @@ def latest_counts(results: list[FreshnessResult]) -> tuple[str | None, dict[str,
     return last, {status: counts.get(status, 0) for status in STATUSES}
 
 
+def _write_check_date(settings: Settings, date: str) -> None:
+    """Put the check's date where the sources' freshness ``filter`` reads it."""
+    import duckdb
+
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    schema = CHECK_DATE_TABLE.split(".")[0]
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(
+            f"create or replace table {CHECK_DATE_TABLE} as select cast(? as date) as as_of_date",
+            [date],
+        )
+
+
 def check_freshness(settings: Settings, as_of_date: dt.date | str) -> list[FreshnessResult]:
     """Run ``dbt source freshness`` for the date, record the results, fail on an ``error``.
 
@@ -189,6 +208,7 @@ def check_freshness(settings: Settings, as_of_date: dt.date | str) -> list[Fresh
     sources_json = DBT_TARGET_DIR / "sources.json"
     sources_json.unlink(missing_ok=True)  # never condense an earlier invocation's file
     args = ["source", "freshness"]
+    _write_check_date(settings, date)
     failure: DbtRunError | None = None
     try:
         # pin=False: the check reads the snapshots the build pinned.

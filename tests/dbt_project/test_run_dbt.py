@@ -135,7 +135,7 @@ def test_a_failed_run_names_the_failed_node_and_the_cause(dbt_settings, parsed_m
 
 @pytest.mark.slow
 def test_the_next_date_reuses_the_parsed_project(dbt_settings, parsed_manifest) -> None:
-    """Each date's SQL carries its date, yet another date parses nothing again: the date is not
+    """Each date's SQL carries its date, yet another date parses nothing again: the date is no
     part of what dbt parses (``macros/as_of_date.sql``), so partial parsing holds across dates."""
     from creditlake.settings import DBT_TARGET_DIR
 
