@@ -16,6 +16,7 @@ the names and numbers it generated).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -230,15 +231,17 @@ def scan_lake(settings: Settings, known: frozenset[str] = frozenset()) -> list[F
 
     findings = scan_parquet_tables(settings.lake_dir, known)
     findings += scan_files([settings.lake_dir], known)
+    minted = set(lake_ids(settings))
     for prefix in _s3_prefixes(settings):
         settings.staging_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="pii-scan-", dir=settings.staging_dir) as folder:
             objectstore.download_prefix(settings, prefix, Path(folder))
             copied = scan_parquet_tables(Path(folder), known) + scan_files([Path(folder)], known)
+            minted |= metadata_ids(Path(folder))
         findings += [replace(f, where=f.where.replace(folder, prefix, 1)) for f in copied]
     if settings.catalog_type == "glue":
         findings += scan_glue_tables(settings, known)
-    return without_lake_ids(findings, lake_ids(settings))
+    return without_lake_ids(findings, frozenset(minted))
 
 
 def lake_ids(settings: Settings) -> frozenset[str]:
@@ -252,16 +255,35 @@ def lake_ids(settings: Settings) -> frozenset[str]:
     from creditlake.catalog import catalog_exists
     from creditlake.lake import NAMESPACES, Lake
 
+    # expired snapshots (creditlake.maintenance) live on in the metadata files written before
+    ids: set[str] = metadata_ids(settings.lake_dir)
     if not catalog_exists(settings):
-        return frozenset()
+        return frozenset(ids)
     catalog = Lake.from_settings(settings).catalog
-    ids: set[str] = set()
     for namespace in NAMESPACES:
         if catalog.namespace_exists(namespace):
             for identifier in catalog.list_tables(namespace):
                 snapshots = catalog.load_table(identifier).metadata.snapshots
                 ids |= {_digest(str(snapshot.snapshot_id)) for snapshot in snapshots}
     return frozenset(ids)
+
+
+def metadata_ids(folder: Path) -> set[str]:
+    """Digests of every snapshot id in the Iceberg table metadata files under ``folder``: the
+    ids the lake minted, including those of snapshots expired since, which the metadata, the
+    manifest lists and the records written before still name."""
+    ids: set[str] = set()
+    for path in folder.rglob("*.metadata.json") if folder.is_dir() else ():
+        try:
+            metadata = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # not a metadata file after all; scan_files still reads its text
+        snapshots = metadata.get("snapshots", []) + metadata.get("snapshot-log", [])
+        for entry in snapshots + list(metadata.get("refs", {}).values()):
+            for key in ("snapshot-id", "parent-snapshot-id"):
+                if entry.get(key) is not None:
+                    ids.add(_digest(str(entry[key])))
+    return ids
 
 
 def without_lake_ids(findings: list[Finding], ids: frozenset[str]) -> list[Finding]:

@@ -88,3 +88,21 @@ def test_the_lakes_own_snapshot_ids_are_not_findings() -> None:
     findings = scan_text(text, "t")
     assert sorted(f.kind for f in findings) == ["bank_card", "mobile", "national_id"]
     assert [f.kind for f in without_lake_ids(findings, minted)] == ["mobile"]
+
+
+def test_snapshot_ids_in_old_metadata_files_are_the_lakes_own(tmp_path) -> None:
+    """An expired snapshot (``creditlake.maintenance``) is no longer in the table's current
+    metadata, but the metadata files written before still name it: its id is still minted."""
+    import hashlib
+    import json
+
+    from orchestration.pii_scan import metadata_ids, without_lake_ids
+
+    folder = tmp_path / "lake" / "bronze" / "loans" / "metadata"
+    folder.mkdir(parents=True)
+    old = {"snapshots": [{"snapshot-id": int(CARD), "parent-snapshot-id": None}], "refs": {}}
+    (folder / "00001-a.metadata.json").write_text(json.dumps(old))
+    ids = metadata_ids(tmp_path / "lake")
+    assert hashlib.sha256(CARD.encode()).hexdigest() in ids
+    findings = scan_text(f"manifest list of snapshot {CARD}", "snap-1.avro")
+    assert without_lake_ids(findings, frozenset(ids)) == []
