@@ -2,7 +2,7 @@
 
 Every Iceberg commit copies the table's metadata (pyiceberg deep-copies it per update), and each
 commit adds a snapshot to it, so without upkeep a daily delivery's commits cost more every day
-(measured: about 0.5 s more per day of history for one date's nine sources, before this). Two
+(measured: about 0.6 s more per day of history for one date's nine sources, before this). Two
 kinds of table, two rules:
 
 - **Bronze and quarantine** (:func:`expire_history`, after each publish): the newest
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -59,16 +60,8 @@ def expire_history(table: Table, retention: int | None) -> None:
         return
     kept = lineage(table, current)[:retention]
     oldest = min(table.snapshot_by_id(s).timestamp_ms for s in kept)
-    protected = set(kept) | {ref.snapshot_id for ref in table.metadata.refs.values()}
-    expired = [
-        s.snapshot_id
-        for s in table.metadata.snapshots
-        if s.snapshot_id not in protected and s.timestamp_ms < oldest
-    ]
-    if not expired:
-        return
     try:
-        table.maintenance.expire_snapshots().by_ids(expired).commit()
+        _expire(table, [s for s in table.metadata.snapshots if s.timestamp_ms < oldest], kept)
     except CommitFailedException:
         log.info("%s: snapshot expiry lost a commit race; left to the next publish", table.name())
 
@@ -86,13 +79,14 @@ def keep_record_table_small(table: Table) -> None:
                 warnings.filterwarnings("ignore", "Delete operation did not match any records")
                 table.overwrite(table.scan(snapshot_id=snapshot.snapshot_id).to_arrow())
         snapshots = sorted(table.metadata.snapshots, key=lambda s: s.timestamp_ms)
-        protected = {ref.snapshot_id for ref in table.metadata.refs.values()}
-        expired = [
-            s.snapshot_id
-            for s in snapshots[:-RECORD_SNAPSHOTS_KEPT]
-            if s.snapshot_id not in protected
-        ]
-        if expired:
-            table.maintenance.expire_snapshots().by_ids(expired).commit()
+        _expire(table, snapshots[:-RECORD_SNAPSHOTS_KEPT])
     except (CommitFailedException, ValidationException):
         log.info("%s: another writer committed meanwhile; upkeep left to the next", table.name())
+
+
+def _expire(table: Table, candidates: list, kept: Iterable[int] = ()) -> None:
+    """Expire ``candidates`` but the ``kept`` ids and every branch or tag head, in one commit."""
+    protected = set(kept) | {ref.snapshot_id for ref in table.metadata.refs.values()}
+    expired = [s.snapshot_id for s in candidates if s.snapshot_id not in protected]
+    if expired:
+        table.maintenance.expire_snapshots().by_ids(expired).commit()

@@ -332,8 +332,9 @@ class Settings:
     #: one. A deployment with a scheduler sets it below the sensor timeout (e.g. 14400).
     ingest_deadline_seconds: int = 0
     #: The lake: each bronze and quarantine table keeps the newest this-many snapshots of its
-    #: published history readable (time travel, a build's pinned snapshot; at about two snapshots
-    #: per delivery, 60 is a month of daily dates); older ones are expired at each publish, as
+    #: published history readable (time travel, a build's pinned snapshot; a delivery adds one,
+    #: a re-run two, so 60 is about two months of daily dates); older ones are expired at each
+    #: publish, as
     #: Iceberg's snapshot expiry does, so a commit costs the same after a year as after a week.
     snapshot_retention: int = 60
     #: OpenLineage: the namespace of creditlake's jobs, and an HTTP endpoint (e.g. Marquez,

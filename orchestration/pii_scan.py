@@ -225,6 +225,15 @@ def scan_lake(settings: Settings, known: frozenset[str] = frozenset()) -> list[F
     (it holds only table names and metadata locations). The lake's own snapshot ids are not
     findings (:func:`lake_ids`).
     """
+    findings, minted = _scan_lake_unfiltered(settings, known)
+    return without_lake_ids(findings, minted)
+
+
+def _scan_lake_unfiltered(
+    settings: Settings, known: frozenset[str]
+) -> tuple[list[Finding], frozenset[str]]:
+    """:func:`scan_lake`'s findings before the lake's own ids are taken out, and those ids (with
+    those named by the metadata of a lake in S3, read from the copy scanned)."""
     import tempfile
 
     from creditlake import objectstore
@@ -241,7 +250,7 @@ def scan_lake(settings: Settings, known: frozenset[str] = frozenset()) -> list[F
         findings += [replace(f, where=f.where.replace(folder, prefix, 1)) for f in copied]
     if settings.catalog_type == "glue":
         findings += scan_glue_tables(settings, known)
-    return without_lake_ids(findings, frozenset(minted))
+    return findings, frozenset(minted)
 
 
 def lake_ids(settings: Settings) -> frozenset[str]:
@@ -336,7 +345,7 @@ def scan_glue_tables(settings: Settings, known: frozenset[str] = frozenset()) ->
 def scan_platform(settings: Settings, known: Iterable[str] = ()) -> list[Finding]:
     """Everything downstream of landing: lake, warehouse, reports, GX, MLflow, Airflow."""
     known_set = frozenset(v for v in known if v)
-    findings = scan_lake(settings, known_set)
+    findings, minted = _scan_lake_unfiltered(settings, known_set)
     if settings.warehouse_path.is_file():
         findings += scan_duckdb_file(settings.warehouse_path, known_set)
     findings += scan_files(
@@ -350,4 +359,4 @@ def scan_platform(settings: Settings, known: Iterable[str] = ()) -> list[Finding
         known_set,
         lambda path: is_vendored_copy(path, settings),
     )
-    return without_lake_ids(findings, lake_ids(settings))
+    return without_lake_ids(findings, minted)
