@@ -4,7 +4,7 @@
 Daily, once the lake ledger shows every source's delivery for the logical date published (its
 gate passed), `pin_bronze` points the warehouse's bronze views at the published snapshots and dbt
 (through astronomer-cosmos, one task per layer, each a `dbt build` of the layer's models with
-their tests: `dbt.staging` → `dbt.intermediate` → `dbt.marts`) builds staging views,
+their tests: `dbt.staging` → `dbt.intermediate` → `dbt.marts`) builds staging,
 intermediate models and the marts `dim_customers`, `fct_loans`, `fct_installments`,
 `fct_application_features` and `fct_application_training_set` in DuckDB, as of the logical date:
 each build replaces the marts' rows its date owns (snapshots of customers and loans for the date,

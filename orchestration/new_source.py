@@ -248,7 +248,7 @@ def _staging_columns(source: Source) -> list[tuple[str, str, str, Column | None]
 
 
 def staging_sql(spec: SourceSpec) -> str:
-    """The staging view: only rename and cast, then keep each key's latest delivery."""
+    """The staging model: only rename and cast, then keep each key's latest delivery."""
     source = spec.source
     casts = ",\n".join(
         f"        cast({bronze} as {duckdb_type}) as {staged}"

@@ -47,10 +47,11 @@
 
 
 {#-
-    Data tests of the marts check the build's own slice: dbt_project.yml gives every mart test
-    `where: "as_of_date = __as_of_date__"`, and this override of dbt's `get_where_subquery`
-    puts the build's date in place of the placeholder (a YAML config cannot call a macro).
-    Other dates' slices were tested when their builds wrote them.
+    Data tests check what the build's date wrote: dbt_project.yml gives every mart test
+    `where: "as_of_date = __as_of_date__"` (the date's slice) and every staging test
+    `where: "ingest_date = __as_of_date__"` (the date's delivery), and this override of dbt's
+    `get_where_subquery` puts the build's date in place of the placeholder (a YAML config cannot
+    call a macro). Other dates' rows were tested when their builds wrote them.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}

@@ -57,7 +57,7 @@ Contents = tuple[tuple[list[str], list[tuple]], tuple[list[str], list[tuple]]]
 @dataclasses.dataclass(frozen=True)
 class BothWarehouses:
     server: SparkThriftServer
-    #: ``{(as-of date, schema.name): contents}``: staging views and intermediate tables as the
+    #: ``{(as-of date, schema.name): contents}``: staging and intermediate tables as the
     #: full build left them, the marts as the last build left them (every slice).
     contents: dict[tuple[dt.date, str], Contents]
     #: ``schema.name`` of every model the project builds, by layer (from dbt's manifest).

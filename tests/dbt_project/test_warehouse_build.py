@@ -97,7 +97,7 @@ def test_schemas_are_exactly_the_three_layers(built_warehouse) -> None:
     assert layers == {
         ("bronze", "VIEW"),
         ("lake", "BASE TABLE"),
-        ("staging", "VIEW"),
+        ("staging", "BASE TABLE"),
         ("intermediate", "BASE TABLE"),
         ("marts", "BASE TABLE"),
     }
