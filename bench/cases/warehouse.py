@@ -28,6 +28,8 @@ ENGINES = ("dag", "dbt", "duckdb")
 #: The build the ratios are taken against: the issue's target is DAG ≤ 1.5× direct DuckDB.
 BASELINE = "duckdb"
 SUBJECT = "warehouse"
+#: Beside the prepared lake: the digest of the dbt project its manifest was compiled from.
+COMPILED_STAMP = "compiled.json"
 
 
 def _home_env(home: Path, lake_home: Path, scale: Scale) -> dict[str, str]:
@@ -86,6 +88,8 @@ class WarehouseCase:
                 raise SystemExit(f"preparing the warehouse lake failed:\n{done.stderr_tail}")
             print(f"  prepared in {done.seconds:.0f} s ({done.peak_mb:.0f} MB)")
             stamp.write_text(json.dumps({"landing": wanted, "result": last_json(done.stdout)}))
+            # the preparation compiled the project as it is now
+            (home / COMPILED_STAMP).write_text(json.dumps({"dbt_project": dbt_project_digest()}))
         self._compile_if_changed(home, scale)
         self.prepared[scale.factor] = home
         return home
@@ -94,7 +98,7 @@ class WarehouseCase:
     def _compile_if_changed(home: Path, scale: Scale) -> None:
         """Compile the dbt project again if it changed since the lake was prepared, so that the
         ``duckdb`` peer runs the SQL (and materializations) that ``dbt build`` runs today."""
-        stamp = home / "compiled.json"
+        stamp = home / COMPILED_STAMP
         digest = dbt_project_digest()
         if stamp.is_file() and json.loads(stamp.read_text()).get("dbt_project") == digest:
             return
