@@ -27,7 +27,13 @@ from creditlake.progress import Progress
 from creditlake.secrets import PII_KEY, ensure_pii_key, secrets_backend
 from creditlake.settings import PROJECT_ROOT, Settings
 from creditlake.sources import DOMAINS
-from orchestration.demo_runs import DagRuns, DemoError, InProcessRuns, StackRuns
+from orchestration.demo_runs import (
+    AirflowMigration,
+    DagRuns,
+    DemoError,
+    InProcessRuns,
+    StackRuns,
+)
 from orchestration.lineage_events import NO_PROVIDER_DAG_EVENTS
 from orchestration.runtime import apply_runtime_env
 
@@ -238,12 +244,23 @@ def run_demo(
     if ensure_pii_key(settings):
         out(f"created a random local PII key at {secrets_backend(settings).where(PII_KEY)}")
 
-    out(f"generating source data into {settings.landing_uri}")
-    demo.generation = _generate(config, settings, out)
     _reset_outputs(settings, out, on_stack)
+    # the embedded Airflow's database is migrated on the other core while the data is generated
+    migration = None if on_stack else AirflowMigration(settings)
+    out(f"generating source data into {settings.landing_uri}")
+    try:
+        demo.generation = _generate(config, settings, out)
+    except BaseException:
+        if migration is not None:
+            migration.cancel()
+        raise
     days = [config.extract_date + dt.timedelta(days=i) for i in range(config.days + 1)]
     plan = _plan(days, models)
-    runs = StackRuns(settings, sorted(set(plan)), out) if on_stack else InProcessRuns(settings, out)
+    runs = (
+        StackRuns(settings, sorted(set(plan)), out)
+        if on_stack
+        else InProcessRuns(settings, out, migration)
+    )
 
     from generator import deliver_late
 

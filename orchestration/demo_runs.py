@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -39,20 +40,60 @@ class DagRuns(Protocol):
     def run(self, dag_id: str, as_of_date: dt.date) -> tuple[str, list[str]]: ...
 
 
-def prepare_airflow(settings: Settings, out: Callable[[str], None]) -> None:
-    """Create the Airflow metadata DB and the warehouse pool; parse dbt so Cosmos can render."""
+class AirflowMigration:
+    """``airflow db migrate`` in a child process, so that it can overlap other work.
+
+    The demo starts it before generating its data: the generator keeps one core busy for 7-10 s,
+    and the migration (about 5 s, most of it importing Airflow) takes the other one instead of
+    running after it. Its output goes to a temporary file, not a pipe, so a chatty migration
+    never blocks on a full pipe while nobody reads it.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        settings.airflow_home.mkdir(parents=True, exist_ok=True)
+        self.airflow_home = settings.airflow_home
+        self._output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by wait/cancel)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def wait(self) -> None:
+        """Wait for the migration; raise :class:`DemoError` with the end of its output if it
+        failed."""
+        returncode = self._process.wait()
+        self._output.seek(0)
+        output = self._output.read()
+        self._output.close()
+        if returncode != 0:
+            tail = "\n".join(output.strip().splitlines()[-15:])
+            raise DemoError(
+                f"`airflow db migrate` failed for AIRFLOW_HOME={self.airflow_home}:\n{tail}"
+            )
+
+    def cancel(self) -> None:
+        """Stop the migration (the demo failed before it needed the database)."""
+        self._process.kill()
+        self._process.wait()
+        self._output.close()
+
+
+def prepare_airflow(
+    settings: Settings,
+    out: Callable[[str], None],
+    migration: AirflowMigration | None = None,
+) -> None:
+    """Create the Airflow metadata DB and the warehouse pool; parse dbt so Cosmos can render.
+
+    ``migration`` is one already started (:class:`AirflowMigration`); without it, one is started
+    and waited for here.
+    """
     from orchestration.dbt import run_dbt
 
     out("preparing Airflow metadata DB and dbt manifest")
-    settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    migrate = subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True
-    )
-    if migrate.returncode != 0:
-        tail = "\n".join((migrate.stderr or migrate.stdout).strip().splitlines()[-15:])
-        raise DemoError(
-            f"`airflow db migrate` failed for AIRFLOW_HOME={settings.airflow_home}:\n{tail}"
-        )
+    (migration or AirflowMigration(settings)).wait()
     # In-process rather than `airflow pools set`: the CLI would spend ~9 s importing Airflow again.
     from orchestration.warehouse import ensure_warehouse_pool
 
@@ -90,8 +131,13 @@ def _freeze_heap() -> None:
 class InProcessRuns:
     """``dag.test`` in this process, against its own SQLite metadata database."""
 
-    def __init__(self, settings: Settings, out: Callable[[str], None]) -> None:
-        prepare_airflow(settings, out)
+    def __init__(
+        self,
+        settings: Settings,
+        out: Callable[[str], None],
+        migration: AirflowMigration | None = None,
+    ) -> None:
+        prepare_airflow(settings, out, migration)
         self.dags = _load_dags()
 
     def run(self, dag_id: str, as_of_date: dt.date) -> tuple[str, list[str]]:
